@@ -1,0 +1,62 @@
+-- walcast extension: SQL functions that share the output plugin's encoder.
+\echo Use "CREATE EXTENSION walcast" to load this file. \quit
+
+-- The rows of a table inside the CTID block range [block_from, block_to) as Debezium
+-- op "r" events, byte-identical in "after" to streamed inserts of the same rows.
+-- block_to NULL: open ended. options: name/value pairs, the plugin's options plus
+-- snapshot.lsn (source.lsn, the slot's consistent point) and snapshot.marker.
+CREATE FUNCTION snapshot_rows(rel regclass, block_from bigint DEFAULT 0,
+                              block_to bigint DEFAULT NULL, options text[] DEFAULT '{}')
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'walcast_snapshot_rows'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- Splits a table into CTID block ranges of about target_bytes each, counting TOAST
+-- (bytes per heap block scaled by the table's total size). No COUNT(*), no index.
+-- The last range is open ended (block_to NULL) because relpages can be stale.
+CREATE FUNCTION plan_chunks(rel regclass, target_bytes bigint DEFAULT 64 * 1024 * 1024)
+RETURNS TABLE (chunk integer, block_from bigint, block_to bigint)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    block_size bigint := current_setting('block_size')::bigint;
+    heap_blocks bigint := pg_relation_size(rel) / current_setting('block_size')::bigint;
+    total_bytes bigint := pg_table_size(rel);
+    blocks_per_chunk bigint;
+    start_block bigint := 0;
+    n integer := 0;
+BEGIN
+    IF target_bytes <= 0 THEN
+        RAISE EXCEPTION 'target_bytes must be positive, got %', target_bytes;
+    END IF;
+    IF heap_blocks = 0 THEN
+        RETURN QUERY SELECT 0, 0::bigint, NULL::bigint;
+        RETURN;
+    END IF;
+    blocks_per_chunk := greatest(1, (target_bytes * heap_blocks / greatest(total_bytes, block_size)));
+    WHILE start_block + blocks_per_chunk < heap_blocks LOOP
+        chunk := n; block_from := start_block; block_to := start_block + blocks_per_chunk;
+        RETURN NEXT;
+        start_block := start_block + blocks_per_chunk;
+        n := n + 1;
+    END LOOP;
+    chunk := n; block_from := start_block; block_to := NULL;
+    RETURN NEXT;
+END;
+$$;
+
+-- Health of the replication slots of this database: how far behind the consumer
+-- is and how much WAL each slot keeps on disk.
+CREATE FUNCTION slot_status(slot name DEFAULT NULL)
+RETURNS TABLE (slot_name name, plugin name, active boolean, active_pid integer,
+               confirmed_flush_lsn pg_lsn, restart_lsn pg_lsn,
+               lag_bytes numeric, retained_wal_bytes numeric,
+               wal_status text, safe_wal_size bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT s.slot_name, s.plugin, s.active, s.active_pid, s.confirmed_flush_lsn, s.restart_lsn,
+           pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn),
+           pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn),
+           s.wal_status, s.safe_wal_size
+    FROM pg_replication_slots s
+    WHERE s.slot_type = 'logical' AND (slot_status.slot IS NULL OR s.slot_name = slot_status.slot)
+    ORDER BY s.slot_name
+$$;

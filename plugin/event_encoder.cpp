@@ -1,0 +1,243 @@
+#include "event_encoder.h"
+
+#include "json_writer.h"
+#include "type_encoder.h"
+#include "version.h"
+
+namespace {
+
+// A deformed tuple: one heap_deform_tuple per row instead of a heap_getattr per column.
+struct Deformed {
+    Datum *values;
+    bool *nulls;
+};
+
+Deformed deform(HeapTuple tuple, TupleDesc desc) {
+    Deformed d = {nullptr, nullptr};
+    if (tuple == nullptr) return d;
+    d.values = (Datum *)palloc(sizeof(Datum) * desc->natts);
+    d.nulls = (bool *)palloc(sizeof(bool) * desc->natts);
+    heap_deform_tuple(tuple, desc, d.values, d.nulls);
+    return d;
+}
+
+bool is_unchanged_toast(TupleDesc desc, AttrNumber attnum, Datum value) {
+    return TupleDescAttr(desc, attnum - 1)->attlen == -1 &&
+           VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
+}
+
+void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col,
+                 TupleDesc desc, const Deformed &row, const Deformed &toast_source) {
+    int i = col->attnum - 1;
+    if (col->attnum == InvalidAttrNumber || row.nulls[i]) {
+        JSON_LITERAL(out, "null");
+        return;
+    }
+    Datum value = row.values[i];
+    if (is_unchanged_toast(desc, col->attnum, value)) {
+        // Not in WAL; REPLICA IDENTITY FULL logs the whole old row, flattened.
+        if (toast_source.values && !toast_source.nulls[i] &&
+            !is_unchanged_toast(desc, col->attnum, toast_source.values[i])) {
+            value = toast_source.values[i];
+        } else {
+            type_encoder_write_unavailable(out, &col->encoder, opts);
+            return;
+        }
+    }
+    type_encoder_write(out, &col->encoder, value, opts);
+}
+
+void write_columns(StringInfo out, const WalcastOptions *opts, const ColumnInfo *cols, int ncols,
+                   TupleDesc desc, const Deformed &row, const Deformed &toast_source) {
+    appendStringInfoCharMacro(out, '{');
+    for (int c = 0; c < ncols; c++) {
+        if (c > 0) appendStringInfoCharMacro(out, ',');
+        appendBinaryStringInfo(out, cols[c].name_json, cols[c].name_json_len);
+        write_value(out, opts, &cols[c], desc, row, toast_source);
+    }
+    appendStringInfoCharMacro(out, '}');
+}
+
+void write_row_or_null(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
+                       TupleDesc desc, const Deformed &row, const Deformed &toast_source) {
+    if (row.values == nullptr)
+        JSON_LITERAL(out, "null");
+    else
+        write_columns(out, opts, rel->columns, rel->ncolumns, desc, row, toast_source);
+}
+
+void write_frame_header(StringInfo out, char op, const char *topic, int topic_len) {
+    char head[4] = {'E', '\t', op, '\t'};
+    appendBinaryStringInfo(out, head, 4);
+    appendBinaryStringInfo(out, topic, topic_len);
+    appendStringInfoCharMacro(out, '\t');
+}
+
+// `"source":{...}` with the change's LSN, then `,"transaction":...`.
+void write_source_and_transaction(StringInfo out, const EventSource *src,
+                                  const char *source_names, int source_names_len,
+                                  XLogRecPtr lsn, const EventOrder *order) {
+    XLogRecPtr change_lsn = src->has_change_lsn ? lsn : src->fixed_lsn;
+    appendBinaryStringInfo(out, src->head.data, src->head.len);
+    json_write_uint64(out, change_lsn);
+    appendBinaryStringInfo(out, src->tail.data, src->tail.len);
+    appendBinaryStringInfo(out, source_names, source_names_len);
+    JSON_LITERAL(out, "\"txId\":");
+    appendBinaryStringInfo(out, src->txid.data, src->txid.len);
+    JSON_LITERAL(out, ",\"lsn\":");
+    json_write_uint64(out, change_lsn);
+    JSON_LITERAL(out, ",\"xmin\":null},\"transaction\":");
+    if (order == nullptr) {
+        JSON_LITERAL(out, "null");
+    } else {
+        JSON_LITERAL(out, "{\"id\":");
+        json_write_cstring(out, order->id);
+        JSON_LITERAL(out, ",\"total_order\":");
+        json_write_uint64(out, order->total_order);
+        JSON_LITERAL(out, ",\"data_collection_order\":");
+        json_write_uint64(out, order->data_collection_order);
+        appendStringInfoCharMacro(out, '}');
+    }
+}
+
+// Envelope ts_*: when walcast produced the event.
+void write_envelope_times(StringInfo out) {
+    int64 micros = unix_micros(GetCurrentTimestamp());
+    JSON_LITERAL(out, ",\"ts_ms\":");
+    json_write_int64(out, micros / 1000);
+    JSON_LITERAL(out, ",\"ts_us\":");
+    json_write_int64(out, micros);
+    JSON_LITERAL(out, ",\"ts_ns\":");
+    json_write_int64(out, micros * 1000);
+    appendStringInfoCharMacro(out, '}');
+}
+
+void write_op(StringInfo out, char op) {
+    char text[9] = {',', '"', 'o', 'p', '"', ':', '"', op, '"'};
+    appendBinaryStringInfo(out, text, 9);
+}
+
+void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampTz ts,
+                        const char *snapshot, XLogRecPtr sequence_first) {
+    initStringInfo(&src->head);
+    initStringInfo(&src->tail);
+    initStringInfo(&src->txid);
+    int64 micros = unix_micros(ts);
+    StringInfo h = &src->head;
+    JSON_LITERAL(h, "\"source\":{\"version\":\"" WALCAST_VERSION "\",\"connector\":\"postgresql\",\"name\":");
+    json_write_cstring(h, opts->topic_prefix);
+    JSON_LITERAL(h, ",\"ts_ms\":");
+    json_write_int64(h, micros / 1000);
+    JSON_LITERAL(h, ",\"snapshot\":");
+    json_write_cstring(h, snapshot);
+    JSON_LITERAL(h, ",\"db\":");
+    json_write_cstring(h, get_database_name(MyDatabaseId));
+    // sequence = [commit LSN of the transaction, LSN of the change]: the ordering key.
+    JSON_LITERAL(h, ",\"sequence\":\"[\\\"");
+    json_write_uint64(h, sequence_first);
+    JSON_LITERAL(h, "\\\",\\\"");
+    StringInfo t = &src->tail;
+    JSON_LITERAL(t, "\\\"]\",\"ts_us\":");
+    json_write_int64(t, micros);
+    JSON_LITERAL(t, ",\"ts_ns\":");
+    json_write_int64(t, micros * 1000);
+    appendStringInfoCharMacro(t, ',');
+}
+
+}  // namespace
+
+int64 unix_micros(TimestampTz ts) {
+    return ts + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
+
+void event_source_init_streaming(EventSource *src, const WalcastOptions *opts,
+                                 TransactionId xid, XLogRecPtr commit_lsn,
+                                 TimestampTz commit_time) {
+    source_head_common(src, opts, commit_time, "false", commit_lsn);
+    if (TransactionIdIsValid(xid))
+        json_write_uint64(&src->txid, xid);
+    else
+        JSON_LITERAL(&src->txid, "null");
+    src->has_change_lsn = true;
+    src->fixed_lsn = InvalidXLogRecPtr;
+}
+
+void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
+                                const char *marker, TimestampTz read_time) {
+    source_head_common(src, opts, read_time, marker, lsn);
+    JSON_LITERAL(&src->txid, "null");
+    src->has_change_lsn = false;
+    src->fixed_lsn = lsn;
+}
+
+void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
+                     HeapTuple tuple, TupleDesc desc) {
+    if (rel->nkeys == 0 || tuple == nullptr) return;
+    Deformed row = deform(tuple, desc);
+    Deformed none = {nullptr, nullptr};
+    write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
+}
+
+void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSource *src,
+                     const RelationInfo *rel, const RowChange *change, const EventOrder *order) {
+    Deformed before = deform(change->before, change->desc);
+    Deformed after = deform(change->after, change->desc);
+    Deformed toast_source = deform(change->toast_source, change->desc);
+    Deformed none = {nullptr, nullptr};
+
+    if (opts->format == OutputFormat::Frames) {
+        write_frame_header(out, change->op, rel->topic, rel->topic_len);
+        const Deformed &key_row = change->op == 'd' ? before : after;
+        if (rel->nkeys > 0 && key_row.values != nullptr)
+            write_columns(out, opts, rel->keys, rel->nkeys, change->desc, key_row, none);
+        appendStringInfoCharMacro(out, '\t');
+    }
+    JSON_LITERAL(out, "{\"before\":");
+    write_row_or_null(out, opts, rel, change->desc, before, none);
+    JSON_LITERAL(out, ",\"after\":");
+    write_row_or_null(out, opts, rel, change->desc, after, toast_source);
+    appendStringInfoCharMacro(out, ',');
+    write_source_and_transaction(out, src, rel->source_names, rel->source_names_len, change->lsn,
+                                 order);
+    write_op(out, change->op);
+    write_envelope_times(out);
+}
+
+void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,
+                          const RelationInfo *rel, XLogRecPtr lsn, const EventOrder *order) {
+    if (opts->format == OutputFormat::Frames) {
+        write_frame_header(out, 't', rel->topic, rel->topic_len);
+        appendStringInfoCharMacro(out, '\t');
+    }
+    JSON_LITERAL(out, "{\"before\":null,\"after\":null,");
+    write_source_and_transaction(out, src, rel->source_names, rel->source_names_len, lsn, order);
+    write_op(out, 't');
+    write_envelope_times(out);
+}
+
+void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
+                         const char *prefix, const char *content, Size content_size,
+                         XLogRecPtr lsn, const EventOrder *order) {
+    if (opts->format == OutputFormat::Frames) {
+        StringInfoData topic;
+        initStringInfo(&topic);
+        topic_append_mapped(&topic, opts->topic_prefix);
+        appendStringInfoString(&topic, ".message");
+        write_frame_header(out, 'm', topic.data, topic.len);
+        JSON_LITERAL(out, "{\"prefix\":");
+        json_write_cstring(out, prefix);
+        JSON_LITERAL(out, "}\t");
+    }
+    // Debezium's message envelope: op and ts_ms first, no before/after.
+    int64 micros = unix_micros(GetCurrentTimestamp());
+    JSON_LITERAL(out, "{\"op\":\"m\",\"ts_ms\":");
+    json_write_int64(out, micros / 1000);
+    appendStringInfoCharMacro(out, ',');
+    static const char kNoTable[] = "\"schema\":\"\",\"table\":\"\",";
+    write_source_and_transaction(out, src, kNoTable, sizeof(kNoTable) - 1, lsn, order);
+    JSON_LITERAL(out, ",\"message\":{\"prefix\":");
+    json_write_cstring(out, prefix);
+    JSON_LITERAL(out, ",\"content\":");
+    json_write_base64(out, (const unsigned char *)content, (int)content_size, false);
+    JSON_LITERAL(out, "}}");
+}

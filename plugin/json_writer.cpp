@@ -1,0 +1,128 @@
+#include "json_writer.h"
+
+#include <cmath>
+
+extern "C" {
+#include "common/shortest_dec.h"
+}
+
+namespace {
+
+// Characters that need escaping in a JSON string: control characters, quote and backslash.
+struct EscapeTable {
+    bool needs[256];
+    constexpr EscapeTable() : needs() {
+        for (int c = 0; c < 0x20; c++) needs[c] = true;
+        needs[(unsigned char)'"'] = true;
+        needs[(unsigned char)'\\'] = true;
+    }
+};
+constexpr EscapeTable kEscape;
+
+const char kHexDigits[] = "0123456789abcdef";
+
+}  // namespace
+
+void json_write_string(StringInfo out, const char *text, int len) {
+    enlargeStringInfo(out, len + 2);
+    out->data[out->len++] = '"';
+    int run_start = 0;
+    for (int i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (likely(!kEscape.needs[c])) continue;
+        if (i > run_start) appendBinaryStringInfo(out, text + run_start, i - run_start);
+        run_start = i + 1;
+        switch (c) {
+            case '"': JSON_LITERAL(out, "\\\""); break;
+            case '\\': JSON_LITERAL(out, "\\\\"); break;
+            case '\n': JSON_LITERAL(out, "\\n"); break;
+            case '\r': JSON_LITERAL(out, "\\r"); break;
+            case '\t': JSON_LITERAL(out, "\\t"); break;
+            case '\b': JSON_LITERAL(out, "\\b"); break;
+            case '\f': JSON_LITERAL(out, "\\f"); break;
+            default: {
+                char esc[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15]};
+                appendBinaryStringInfo(out, esc, 6);
+            }
+        }
+    }
+    if (len > run_start) appendBinaryStringInfo(out, text + run_start, len - run_start);
+    appendStringInfoCharMacro(out, '"');
+}
+
+void json_write_int64(StringInfo out, int64 value) {
+    enlargeStringInfo(out, 21);
+    out->len += pg_lltoa(value, out->data + out->len);
+}
+
+void json_write_uint64(StringInfo out, uint64 value) {
+    enlargeStringInfo(out, 21);
+    out->len += pg_ulltoa_n(value, out->data + out->len);
+    out->data[out->len] = '\0';
+}
+
+void json_write_double(StringInfo out, double value) {
+    if (std::isnan(value)) {
+        JSON_LITERAL(out, "\"NaN\"");
+    } else if (std::isinf(value)) {
+        if (value > 0)
+            JSON_LITERAL(out, "\"Infinity\"");
+        else
+            JSON_LITERAL(out, "\"-Infinity\"");
+    } else {
+        enlargeStringInfo(out, DOUBLE_SHORTEST_DECIMAL_LEN + 2);
+        int n = double_to_shortest_decimal_bufn(value, out->data + out->len);
+        // Jackson (Debezium's JsonConverter) writes whole doubles as "1.0".
+        bool plain_integer = true;
+        for (int i = 0; i < n; i++) {
+            char c = out->data[out->len + i];
+            if (c == '.' || c == 'e' || c == 'E') plain_integer = false;
+        }
+        out->len += n;
+        if (plain_integer) JSON_LITERAL(out, ".0");
+        out->data[out->len] = '\0';
+    }
+}
+
+void json_write_base64(StringInfo out, const unsigned char *data, int len, bool url_safe) {
+    static const char std_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char url_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *alphabet = url_safe ? url_alphabet : std_alphabet;
+    enlargeStringInfo(out, (len + 2) / 3 * 4 + 2);
+    char *p = out->data + out->len;
+    *p++ = '"';
+    int i = 0;
+    for (; i + 2 < len; i += 3) {
+        uint32 v = ((uint32)data[i] << 16) | ((uint32)data[i + 1] << 8) | data[i + 2];
+        *p++ = alphabet[(v >> 18) & 63];
+        *p++ = alphabet[(v >> 12) & 63];
+        *p++ = alphabet[(v >> 6) & 63];
+        *p++ = alphabet[v & 63];
+    }
+    if (i < len) {
+        uint32 v = (uint32)data[i] << 16;
+        if (i + 1 < len) v |= (uint32)data[i + 1] << 8;
+        *p++ = alphabet[(v >> 18) & 63];
+        *p++ = alphabet[(v >> 12) & 63];
+        *p++ = (i + 1 < len) ? alphabet[(v >> 6) & 63] : '=';
+        *p++ = '=';
+    }
+    *p++ = '"';
+    out->len = (int)(p - out->data);
+    out->data[out->len] = '\0';
+}
+
+void json_write_hex(StringInfo out, const unsigned char *data, int len) {
+    enlargeStringInfo(out, len * 2 + 2);
+    char *p = out->data + out->len;
+    *p++ = '"';
+    for (int i = 0; i < len; i++) {
+        *p++ = kHexDigits[data[i] >> 4];
+        *p++ = kHexDigits[data[i] & 15];
+    }
+    *p++ = '"';
+    out->len = (int)(p - out->data);
+    out->data[out->len] = '\0';
+}

@@ -1,0 +1,49 @@
+// Plugin and snapshot-function options: Debezium's names, parsed once per slot start.
+#pragma once
+
+#include "pg.h"
+
+enum class DecimalMode : uint8 { Precise, String, Double };
+enum class TimePrecisionMode : uint8 { Adaptive, AdaptiveTimeMicroseconds, Connect };
+enum class BinaryMode : uint8 { Bytes, Base64, Base64UrlSafe, Hex };
+enum class IntervalMode : uint8 { Numeric, String };
+enum class HstoreMode : uint8 { Json, Map };
+enum class OutputFormat : uint8 { Json, Frames };
+
+// Bits of skipped.operations.
+enum SkippedOp : uint8 {
+    SKIP_CREATE = 1 << 0,
+    SKIP_UPDATE = 1 << 1,
+    SKIP_DELETE = 1 << 2,
+    SKIP_TRUNCATE = 1 << 3,
+};
+
+struct WalcastOptions {
+    OutputFormat format = OutputFormat::Json;
+    const char *topic_prefix = "walcast";  // also source.name
+    regex_t *table_include = nullptr;      // on "schema.table"
+    regex_t *table_exclude = nullptr;
+    regex_t *column_exclude = nullptr;     // on "schema.table.column"
+    regex_t *message_prefix_include = nullptr;
+    regex_t *message_prefix_exclude = nullptr;
+    uint8 skipped_ops = SKIP_TRUNCATE;     // Debezium skips truncates by default
+    bool transaction_metadata = false;
+    bool via_partition_root = false;
+    DecimalMode decimal_mode = DecimalMode::Precise;
+    TimePrecisionMode time_precision = TimePrecisionMode::Adaptive;
+    BinaryMode binary_mode = BinaryMode::Bytes;
+    IntervalMode interval_mode = IntervalMode::Numeric;
+    HstoreMode hstore_mode = HstoreMode::Json;
+    const char *unavailable_placeholder = "__debezium_unavailable_value";
+    int unavailable_placeholder_len = 28;
+    // Snapshot function only: what source.lsn and source.snapshot say.
+    XLogRecPtr snapshot_lsn = InvalidXLogRecPtr;
+    const char *snapshot_marker = "true";
+};
+
+// Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the
+// option and its accepted values on an unknown option or a bad value.
+void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot);
+
+// True when text matches the compiled regex (NULL regex never matches).
+bool walcast_regex_match(regex_t *re, const char *text, int len);

@@ -1,0 +1,184 @@
+#include "relation_cache.h"
+
+#include "json_writer.h"
+
+namespace {
+
+struct CacheSlot {
+    Oid relid;  // hash key
+    RelationInfo *info;
+};
+
+HTAB *g_cache = nullptr;  // relid -> RelationInfo, for the current decoding session
+MemoryContext g_cache_context = nullptr;
+const WalcastOptions *g_options = nullptr;
+bool g_callback_registered = false;
+
+// Relcache invalidations arrive for DDL and for relcache rebuilds; the entry is
+// rebuilt on next use from the catalog as of that WAL position.
+void invalidate_relation(Datum, Oid relid) {
+    if (g_cache == nullptr) return;
+    HASH_SEQ_STATUS status;
+    hash_seq_init(&status, g_cache);
+    CacheSlot *slot;
+    while ((slot = (CacheSlot *)hash_seq_search(&status)) != nullptr) {
+        if (slot->info && (relid == InvalidOid || slot->relid == relid)) slot->info->valid = false;
+    }
+}
+
+bool is_topic_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+const char *render_name_json(const char *name, int *len) {
+    StringInfoData buf;
+    initStringInfo(&buf);
+    json_write_cstring(&buf, name);
+    appendStringInfoChar(&buf, ':');
+    *len = buf.len;
+    return buf.data;
+}
+
+void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber leaf_attnum,
+                 MemoryContext context) {
+    col->attnum = leaf_attnum;
+    col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
+    col->is_key = false;
+    type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod,
+                      context);
+}
+
+// Key columns: the primary key, else the replica identity index; none gives a null key.
+List *key_attnums(Relation rel) {
+    Oid index_oid = RelationGetPrimaryKeyIndex(rel);
+    if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
+    if (!OidIsValid(index_oid)) return NIL;
+    Relation index = RelationIdGetRelation(index_oid);
+    List *attnums = NIL;
+    for (int i = 0; i < index->rd_index->indnkeyatts; i++)
+        attnums = lappend_int(attnums, index->rd_index->indkey.values[i]);
+    RelationClose(index);
+    return attnums;
+}
+
+AttrNumber leaf_attnum_of(Relation leaf, Relation published, Form_pg_attribute attr) {
+    if (leaf == published) return attr->attnum;
+    return get_attnum(RelationGetRelid(leaf), NameStr(attr->attname));
+}
+
+}  // namespace
+
+void topic_append_mapped(StringInfo out, const char *name) {
+    const int kMaxTopicLength = 249;
+    int start = out->len;
+    for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++)
+        appendStringInfoCharMacro(out, is_topic_char(*p) ? *p : '_');
+}
+
+RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
+                                  MemoryContext parent) {
+    MemoryContext context =
+        AllocSetContextCreate(parent, "walcast relation", ALLOCSET_SMALL_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(context);
+
+    RelationInfo *info = (RelationInfo *)palloc0(sizeof(RelationInfo));
+    info->relid = RelationGetRelid(rel);
+    info->context = context;
+    info->replica_identity = rel->rd_rel->relreplident;
+
+    // With publish.via.partition.root, a leaf's changes are named and shaped as the root's.
+    Relation published = rel;
+    if (opts->via_partition_root && rel->rd_rel->relispartition) {
+        List *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+        published = RelationIdGetRelation(llast_oid(ancestors));
+    }
+
+    const char *schema = get_namespace_name(RelationGetNamespace(published));
+    const char *table = RelationGetRelationName(published);
+    char *qualified = psprintf("%s.%s", schema, table);
+    info->data_collection = qualified;
+    info->included = (opts->table_include == nullptr ||
+                      walcast_regex_match(opts->table_include, qualified, strlen(qualified))) &&
+                     !walcast_regex_match(opts->table_exclude, qualified, strlen(qualified));
+
+    StringInfoData buf;
+    initStringInfo(&buf);
+    topic_append_mapped(&buf, opts->topic_prefix);
+    appendStringInfoChar(&buf, '.');
+    topic_append_mapped(&buf, schema);
+    appendStringInfoChar(&buf, '.');
+    topic_append_mapped(&buf, table);
+    info->topic = buf.data;
+    info->topic_len = buf.len;
+
+    initStringInfo(&buf);
+    JSON_LITERAL(&buf, "\"schema\":");
+    json_write_cstring(&buf, schema);
+    JSON_LITERAL(&buf, ",\"table\":");
+    json_write_cstring(&buf, table);
+    appendStringInfoChar(&buf, ',');
+    info->source_names = buf.data;
+    info->source_names_len = buf.len;
+
+    TupleDesc desc = RelationGetDescr(published);
+    List *keys = key_attnums(published);
+    info->columns = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(desc->natts, 1));
+    info->keys = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(list_length(keys), 1));
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        if (attr->attisdropped || attr->attnum <= 0) continue;
+        char *column_name = psprintf("%s.%s", qualified, NameStr(attr->attname));
+        if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name)))
+            continue;
+        ColumnInfo *col = &info->columns[info->ncolumns++];
+        fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
+        col->is_key = list_member_int(keys, attr->attnum);
+    }
+    ListCell *cell;
+    foreach (cell, keys) {
+        Form_pg_attribute attr = TupleDescAttr(desc, lfirst_int(cell) - 1);
+        fill_column(&info->keys[info->nkeys++], attr, leaf_attnum_of(rel, published, attr),
+                    context);
+    }
+
+    if (published != rel) RelationClose(published);
+    info->valid = true;
+    MemoryContextSwitchTo(old);
+    return info;
+}
+
+void relation_cache_init(MemoryContext parent, const WalcastOptions *opts) {
+    g_cache_context = AllocSetContextCreate(parent, "walcast relation cache",
+                                            ALLOCSET_DEFAULT_SIZES);
+    HASHCTL ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = sizeof(Oid);
+    ctl.entrysize = sizeof(CacheSlot);
+    ctl.hcxt = g_cache_context;
+    g_cache = hash_create("walcast relations", 128, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    g_options = opts;
+    if (!g_callback_registered) {
+        CacheRegisterRelcacheCallback(invalidate_relation, (Datum)0);
+        g_callback_registered = true;
+    }
+}
+
+void relation_cache_reset() {
+    // The contexts die with the decoding context; only forget the pointers.
+    g_cache = nullptr;
+    g_cache_context = nullptr;
+    g_options = nullptr;
+}
+
+RelationInfo *relation_cache_get(Relation rel) {
+    Oid relid = RelationGetRelid(rel);
+    bool found;
+    CacheSlot *slot = (CacheSlot *)hash_search(g_cache, &relid, HASH_ENTER, &found);
+    if (!found) slot->info = nullptr;
+    if (slot->info && slot->info->valid) return slot->info;
+    if (slot->info) MemoryContextDelete(slot->info->context);
+    slot->info = nullptr;  // stays empty if the build below raises an error
+    slot->info = relation_info_build(rel, g_options, g_cache_context);
+    return slot->info;
+}

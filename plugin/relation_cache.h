@@ -1,0 +1,49 @@
+// Per-relation metadata resolved once and reused for every change of the relation:
+// topic, pre-rendered JSON fragments, column encoders, key columns. Invalidated by a
+// relcache callback, so every event reflects the schema at its WAL position.
+#pragma once
+
+#include "pg.h"
+#include "options.h"
+#include "type_encoder.h"
+
+struct ColumnInfo {
+    AttrNumber attnum;  // in the tuples of the relation being decoded (the leaf)
+    const char *name_json;  // `"name":` pre-escaped, ready to append
+    int name_json_len;
+    bool is_key;
+    TypeEncoder encoder;
+};
+
+struct RelationInfo {
+    Oid relid;  // hash key: the relation the change belongs to
+    bool valid;
+    bool included;  // passes table.include.list / table.exclude.list
+    char replica_identity;
+    const char *topic;  // <prefix>.<schema>.<table>, mapped to Kafka's alphabet
+    int topic_len;
+    const char *data_collection;  // schema.table, raw, for transaction metadata
+    const char *source_names;     // `"schema":"s","table":"t",` pre-rendered
+    int source_names_len;
+    int ncolumns;  // emitted columns (not dropped, not excluded), in attnum order
+    ColumnInfo *columns;
+    int nkeys;  // key columns, in key order
+    ColumnInfo *keys;
+    MemoryContext context;  // owns everything above
+};
+
+// Builds the metadata of rel under the given options; also used on its own by the
+// snapshot function, which reads one relation per call.
+RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
+                                  MemoryContext parent);
+
+// The plugin's cache lives for one decoding session (startup to shutdown).
+void relation_cache_init(MemoryContext parent, const WalcastOptions *opts);
+void relation_cache_reset();
+
+// The cache entry for rel, built on first use or after an invalidation.
+RelationInfo *relation_cache_get(Relation rel);
+
+// Maps characters outside Kafka's topic alphabet [a-zA-Z0-9._-] to '_' and caps
+// the length at 249; appends the result to out.
+void topic_append_mapped(StringInfo out, const char *name);

@@ -1,0 +1,127 @@
+#include "transaction_state.h"
+
+#include "json_writer.h"
+
+namespace {
+
+// Debezium's transaction metadata record (BEGIN or END).
+void write_metadata_record(StringInfo out, const TransactionState *txn, bool end) {
+    JSON_LITERAL(out, "{\"status\":");
+    if (end)
+        JSON_LITERAL(out, "\"END\"");
+    else
+        JSON_LITERAL(out, "\"BEGIN\"");
+    JSON_LITERAL(out, ",\"id\":");
+    json_write_cstring(out, txn->id);
+    JSON_LITERAL(out, ",\"event_count\":");
+    if (!end) {
+        JSON_LITERAL(out, "null,\"data_collections\":null");
+    } else {
+        json_write_uint64(out, txn->total_order);
+        JSON_LITERAL(out, ",\"data_collections\":[");
+        for (int i = 0; i < txn->ncollections; i++) {
+            if (i > 0) appendStringInfoChar(out, ',');
+            JSON_LITERAL(out, "{\"data_collection\":");
+            json_write_cstring(out, txn->collections[i].data_collection);
+            JSON_LITERAL(out, ",\"event_count\":");
+            json_write_uint64(out, txn->collections[i].event_count);
+            appendStringInfoChar(out, '}');
+        }
+        appendStringInfoChar(out, ']');
+    }
+    JSON_LITERAL(out, ",\"ts_ms\":");
+    json_write_int64(out, unix_micros(txn->commit_time) / 1000);
+    appendStringInfoChar(out, '}');
+}
+
+uint64 count_collection(TransactionState *txn, const char *data_collection) {
+    for (int i = 0; i < txn->ncollections; i++) {
+        if (txn->collections[i].data_collection == data_collection ||
+            strcmp(txn->collections[i].data_collection, data_collection) == 0)
+            return ++txn->collections[i].event_count;
+    }
+    if (txn->ncollections == txn->capacity) {
+        txn->capacity = Max(8, txn->capacity * 2);
+        txn->collections = txn->collections
+                               ? (CollectionCount *)repalloc(txn->collections,
+                                                             sizeof(CollectionCount) * txn->capacity)
+                               : (CollectionCount *)MemoryContextAlloc(
+                                     txn->context, sizeof(CollectionCount) * txn->capacity);
+    }
+    // Relation cache entries can be rebuilt mid-transaction: keep our own copy.
+    txn->collections[txn->ncollections++] = {MemoryContextStrdup(txn->context, data_collection), 1};
+    return 1;
+}
+
+}  // namespace
+
+void transaction_state_init(TransactionState *txn, MemoryContext parent) {
+    memset(txn, 0, sizeof(*txn));
+    txn->context = AllocSetContextCreate(parent, "walcast transaction", ALLOCSET_DEFAULT_SIZES);
+}
+
+void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
+                             XLogRecPtr end_lsn, TimestampTz commit_time) {
+    MemoryContextReset(txn->context);
+    txn->xid = xid;
+    txn->commit_lsn = commit_lsn;
+    txn->end_lsn = end_lsn;
+    txn->commit_time = commit_time;
+    txn->begun = false;
+    txn->total_order = 0;
+    txn->collections = nullptr;
+    txn->ncollections = 0;
+    txn->capacity = 0;
+}
+
+void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,
+                                    const WalcastOptions *opts) {
+    if (txn->begun) return;
+    txn->begun = true;
+    MemoryContext old = MemoryContextSwitchTo(txn->context);
+    event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn,
+                                txn->commit_time);
+    txn->id = psprintf("%u:%llu", txn->xid, (unsigned long long)txn->commit_lsn);
+    MemoryContextSwitchTo(old);
+
+    if (opts->format == OutputFormat::Frames) {
+        OutputPluginPrepareWrite(ctx, false);
+        appendStringInfo(ctx->out, "B\t%u\t%llu\t%llu\t", txn->xid,
+                         (unsigned long long)txn->commit_lsn, (unsigned long long)txn->end_lsn);
+        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, false);
+        OutputPluginWrite(ctx, false);
+    } else if (opts->transaction_metadata) {
+        OutputPluginPrepareWrite(ctx, false);
+        write_metadata_record(ctx->out, txn, false);
+        OutputPluginWrite(ctx, false);
+    }
+}
+
+const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,
+                                               const RelationInfo *rel, EventOrder *order) {
+    if (!opts->transaction_metadata) return nullptr;
+    txn->total_order++;
+    if (rel != nullptr)
+        order->data_collection_order = count_collection(txn, rel->data_collection);
+    else
+        order->data_collection_order = txn->total_order;
+    order->id = txn->id;
+    order->total_order = txn->total_order;
+    return order;
+}
+
+void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx,
+                              const WalcastOptions *opts) {
+    if (!txn->begun) return;
+    if (opts->format == OutputFormat::Frames) {
+        OutputPluginPrepareWrite(ctx, true);
+        appendStringInfo(ctx->out, "C\t%llu\t", (unsigned long long)txn->end_lsn);
+        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, true);
+        OutputPluginWrite(ctx, true);
+    } else if (opts->transaction_metadata) {
+        OutputPluginPrepareWrite(ctx, true);
+        write_metadata_record(ctx->out, txn, true);
+        OutputPluginWrite(ctx, true);
+    }
+    txn->begun = false;
+}

@@ -1,0 +1,42 @@
+// The transaction being decoded: written lazily (only once it has an event), and
+// counted for Debezium's transaction metadata.
+#pragma once
+
+#include "pg.h"
+#include "event_encoder.h"
+#include "options.h"
+#include "relation_cache.h"
+
+struct CollectionCount {
+    const char *data_collection;  // schema.table
+    uint64 event_count;
+};
+
+struct TransactionState {
+    MemoryContext context;  // reset at every transaction start
+    TransactionId xid;
+    XLogRecPtr commit_lsn;
+    XLogRecPtr end_lsn;
+    TimestampTz commit_time;
+    bool begun;  // the begin frame / BEGIN record has been written
+    EventSource source;
+    const char *id;  // "<xid>:<commit lsn>"
+    uint64 total_order;
+    CollectionCount *collections;
+    int ncollections;
+    int capacity;
+};
+
+void transaction_state_init(TransactionState *txn, MemoryContext parent);
+void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
+                             XLogRecPtr end_lsn, TimestampTz commit_time);
+// Writes the begin frame (format=frames) or BEGIN record (transaction metadata) once.
+void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,
+                                    const WalcastOptions *opts);
+// Counts one event of rel (NULL for messages); returns the transaction block to
+// embed, or NULL when transaction metadata is off.
+const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,
+                                               const RelationInfo *rel, EventOrder *order);
+// Writes the commit frame / END record if anything was begun.
+void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx,
+                              const WalcastOptions *opts);

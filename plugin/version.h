@@ -1,0 +1,3 @@
+#pragma once
+// Reported in source.version of every event.
+#define WALCAST_VERSION "0.1.0"

@@ -1,0 +1,205 @@
+// The logical decoding output plugin: callbacks that turn reorder-buffer changes
+// into Debezium events, one write per event.
+#include <new>
+
+#include "pg.h"
+
+#include "event_encoder.h"
+#include "json_writer.h"
+#include "options.h"
+#include "relation_cache.h"
+#include "transaction_state.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+}
+
+namespace {
+
+// pgoutput keeps the walsender responsive with the same cadence.
+const int kChangesPerProgressUpdate = 100;
+
+struct PluginState {
+    WalcastOptions opts;
+    MemoryContext change_context;  // reset after every change
+    TransactionState txn;
+    int changes_since_progress;
+};
+
+PluginState *state_of(LogicalDecodingContext *ctx) {
+    return (PluginState *)ctx->output_plugin_private;
+}
+
+void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init) {
+    PluginState *state = (PluginState *)MemoryContextAllocZero(ctx->context, sizeof(PluginState));
+    new (&state->opts) WalcastOptions();
+    ctx->output_plugin_private = state;
+    opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+    opt->receive_rewrites = false;
+
+    MemoryContext old = MemoryContextSwitchTo(ctx->context);
+    walcast_parse_options(&state->opts, ctx->output_plugin_options, false);
+    MemoryContextSwitchTo(old);
+
+    state->change_context =
+        AllocSetContextCreate(ctx->context, "walcast change", ALLOCSET_DEFAULT_SIZES);
+    transaction_state_init(&state->txn, ctx->context);
+    relation_cache_init(ctx->context, &state->opts);
+}
+
+void shutdown(LogicalDecodingContext *) { relation_cache_reset(); }
+
+void keep_walsender_alive(LogicalDecodingContext *ctx, PluginState *state) {
+    if (++state->changes_since_progress >= kChangesPerProgressUpdate) {
+        state->changes_since_progress = 0;
+        WALCAST_UPDATE_PROGRESS(ctx);
+    }
+}
+
+void begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {
+    PluginState *state = state_of(ctx);
+    transaction_state_begin(&state->txn, txn->xid, txn->final_lsn, txn->end_lsn,
+                            WALCAST_COMMIT_TIME(txn));
+}
+
+void commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *, XLogRecPtr) {
+    PluginState *state = state_of(ctx);
+    bool emitted = state->txn.begun;
+    transaction_state_commit(&state->txn, ctx, &state->opts);
+    if (!emitted) WALCAST_UPDATE_PROGRESS(ctx);
+}
+
+// Keys differ between the old and new row: Debezium emits a delete and a create.
+bool key_changed(const RelationInfo *rel, HeapTuple oldtuple, HeapTuple newtuple,
+                 TupleDesc desc) {
+    if (oldtuple == nullptr || rel->nkeys == 0) return false;
+    for (int k = 0; k < rel->nkeys; k++) {
+        AttrNumber attnum = rel->keys[k].attnum;
+        bool old_null, new_null;
+        Datum old_value = heap_getattr(oldtuple, attnum, desc, &old_null);
+        Datum new_value = heap_getattr(newtuple, attnum, desc, &new_null);
+        if (old_null != new_null) return true;
+        if (old_null) continue;
+        Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+        if (!datum_image_eq(old_value, new_value, attr->attbyval, attr->attlen)) return true;
+    }
+    return false;
+}
+
+void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel,
+              const RowChange &change) {
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    EventOrder order;
+    const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, rel, &order);
+    OutputPluginPrepareWrite(ctx, true);
+    event_write_row(ctx->out, &state->opts, &state->txn.source, rel, &change, order_ptr);
+    OutputPluginWrite(ctx, true);
+}
+
+void change(LogicalDecodingContext *ctx, ReorderBufferTXN *, Relation relation,
+            ReorderBufferChange *change) {
+    PluginState *state = state_of(ctx);
+    keep_walsender_alive(ctx, state);
+    RelationInfo *rel = relation_cache_get(relation);
+    if (!rel->included) return;
+
+    MemoryContext old = MemoryContextSwitchTo(state->change_context);
+    TupleDesc desc = RelationGetDescr(relation);
+    HeapTuple newtuple = WALCAST_CHANGE_TUPLE(change->data.tp.newtuple);
+    HeapTuple oldtuple = WALCAST_CHANGE_TUPLE(change->data.tp.oldtuple);
+    uint8 skipped = state->opts.skipped_ops;
+    bool full = rel->replica_identity == REPLICA_IDENTITY_FULL;
+
+    switch (change->action) {
+        case REORDER_BUFFER_CHANGE_INSERT:
+            if (!(skipped & SKIP_CREATE))
+                emit_row(ctx, state, rel, {'c', nullptr, newtuple, nullptr, desc, change->lsn});
+            break;
+        case REORDER_BUFFER_CHANGE_UPDATE:
+            if (skipped & SKIP_UPDATE) break;
+            if (key_changed(rel, oldtuple, newtuple, desc)) {
+                emit_row(ctx, state, rel, {'d', oldtuple, nullptr, nullptr, desc, change->lsn});
+                emit_row(ctx, state, rel,
+                         {'c', nullptr, newtuple, full ? oldtuple : nullptr, desc, change->lsn});
+            } else {
+                // DEFAULT identity logs old key columns only when needed; Debezium's
+                // before is then null. FULL and INDEX show what was logged.
+                HeapTuple before = rel->replica_identity == REPLICA_IDENTITY_DEFAULT ? nullptr
+                                                                                     : oldtuple;
+                emit_row(ctx, state, rel,
+                         {'u', before, newtuple, full ? oldtuple : nullptr, desc, change->lsn});
+            }
+            break;
+        case REORDER_BUFFER_CHANGE_DELETE:
+            if (!(skipped & SKIP_DELETE))
+                emit_row(ctx, state, rel, {'d', oldtuple, nullptr, nullptr, desc, change->lsn});
+            break;
+        default:
+            break;
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(state->change_context);
+}
+
+void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations,
+              Relation relations[], ReorderBufferChange *change) {
+    PluginState *state = state_of(ctx);
+    if (state->opts.skipped_ops & SKIP_TRUNCATE) return;
+    MemoryContext old = MemoryContextSwitchTo(state->change_context);
+    for (int i = 0; i < nrelations; i++) {
+        RelationInfo *rel = relation_cache_get(relations[i]);
+        if (!rel->included) continue;
+        transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+        EventOrder order;
+        const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, rel, &order);
+        OutputPluginPrepareWrite(ctx, true);
+        event_write_truncate(ctx->out, &state->opts, &state->txn.source, rel, change->lsn,
+                             order_ptr);
+        OutputPluginWrite(ctx, true);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(state->change_context);
+}
+
+bool message_wanted(const WalcastOptions *opts, const char *prefix) {
+    int len = (int)strlen(prefix);
+    if (opts->message_prefix_include && !walcast_regex_match(opts->message_prefix_include, prefix, len))
+        return false;
+    return !walcast_regex_match(opts->message_prefix_exclude, prefix, len);
+}
+
+void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr message_lsn,
+             bool transactional, const char *prefix, Size message_size, const char *message) {
+    PluginState *state = state_of(ctx);
+    if (!message_wanted(&state->opts, prefix)) return;
+    MemoryContext old = MemoryContextSwitchTo(state->change_context);
+    // A non-transactional message is its own one-event transaction.
+    bool standalone = !transactional;
+    if (standalone)
+        transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
+                                GetCurrentTimestamp());
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    EventOrder order;
+    const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, nullptr, &order);
+    OutputPluginPrepareWrite(ctx, true);
+    event_write_message(ctx->out, &state->opts, &state->txn.source, prefix, message,
+                        message_size, message_lsn, order_ptr);
+    OutputPluginWrite(ctx, true);
+    if (standalone) transaction_state_commit(&state->txn, ctx, &state->opts);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(state->change_context);
+    (void)txn;
+}
+
+}  // namespace
+
+extern "C" void _PG_output_plugin_init(OutputPluginCallbacks *cb) {
+    cb->startup_cb = startup;
+    cb->begin_cb = begin_txn;
+    cb->change_cb = change;
+    cb->truncate_cb = truncate;
+    cb->commit_cb = commit_txn;
+    cb->message_cb = message;
+    cb->shutdown_cb = shutdown;
+}

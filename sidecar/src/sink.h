@@ -1,0 +1,55 @@
+// The interface every output of the sidecar implements (Kafka, file, stdout).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace walcast {
+
+// Identifies the transaction an event belongs to, so a delivery report can be
+// credited to it in the acknowledgement tracker.
+using DeliveryToken = std::uint64_t;
+
+struct Message {
+    std::string_view topic;
+    std::string_view key;    // empty means a null Kafka key
+    std::string_view value;  // ignored when tombstone is true
+    bool tombstone = false;  // null Kafka value
+    DeliveryToken token = 0;
+};
+
+// Called once per produced message, from Sink::poll() or Sink::flush(), on the
+// thread that calls them. ok=false means the message is not durably stored and
+// never will be by this sink instance.
+using DeliveryCallback = std::function<void(DeliveryToken token, bool ok, const std::string& error)>;
+
+class Sink {
+public:
+    virtual ~Sink() = default;
+
+    // Queues a message. Returns false when the sink is full (backpressure):
+    // nothing was queued; call poll() and retry later. Copies what it needs.
+    virtual bool produce(const Message& msg) = 0;
+
+    // Serves delivery reports without blocking longer than timeout_ms.
+    virtual void poll(int timeout_ms) = 0;
+
+    // Blocks until everything queued is delivered or failed, or timeout_ms passes.
+    // Returns true when nothing is left outstanding.
+    virtual bool flush(int timeout_ms) = 0;
+
+    // Messages queued but not yet reported.
+    virtual std::size_t outstanding() const = 0;
+
+    // True after an error this instance cannot recover from (e.g. a fatal
+    // idempotent-producer error): the caller must recreate the sink and
+    // restart from the slot's confirmed position.
+    virtual bool fatal() const = 0;
+
+    // A short human-readable state for `walcast status` and /metrics.
+    virtual std::string describe() const = 0;
+};
+
+}  // namespace walcast
