@@ -72,8 +72,11 @@ AttrNumber leaf_attnum_of(Relation leaf, Relation published, Form_pg_attribute a
 void topic_append_mapped(StringInfo out, const char *name) {
     const int kMaxTopicLength = 249;
     int start = out->len;
-    for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++)
+    for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++) {
+        // One '_' per character, not per byte: skip UTF-8 continuation bytes.
+        if (((unsigned char)*p & 0xC0) == 0x80) continue;
         appendStringInfoCharMacro(out, is_topic_char(*p) ? *p : '_');
+    }
 }
 
 RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,

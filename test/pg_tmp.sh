@@ -48,7 +48,6 @@ max_replication_slots = 20
 max_wal_senders = 20
 max_connections = 100
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
 max_wal_size = 4GB

@@ -1,0 +1,81 @@
+-- Insert, update, delete, key change, truncate and messages in Debezium form.
+SELECT 'init' FROM pg_create_logical_replication_slot('ev', 'walcast');
+
+CREATE TABLE ev_t (id int PRIMARY KEY, name text, qty int);
+INSERT INTO ev_t VALUES (1, 'one', 10), (2, 'two', 20);
+UPDATE ev_t SET qty = 11 WHERE id = 1;
+UPDATE ev_t SET id = 3 WHERE id = 2;           -- key change: delete + create
+DELETE FROM ev_t WHERE id = 1;
+-- A non-transactional message is not flushed by itself: the next commit flushes it.
+SELECT 'm' FROM pg_logical_emit_message(false, 'app', 'outside');
+TRUNCATE ev_t;                                 -- skipped by default, as Debezium
+SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'in a transaction');
+
+SELECT * FROM wc_rows('ev');
+
+-- Field order of the envelope and of source is part of the contract.
+INSERT INTO ev_t VALUES (5, 'five', 50);
+SELECT json_object_keys(e) FROM wc_events('ev') AS e;
+INSERT INTO ev_t VALUES (6, 'six', 60);
+SELECT json_object_keys(e->'source') FROM wc_events('ev') AS e;
+
+-- Constant source fields; txId and lsn are numbers; sequence is a JSON array in a string
+-- whose first element is the commit LSN, shared by the whole transaction.
+BEGIN;
+INSERT INTO ev_t VALUES (7, 'seven', 70);
+INSERT INTO ev_t VALUES (8, 'eight', 80);
+COMMIT;
+SELECT e->'source'->>'version' AS version, e->'source'->>'connector' AS connector,
+       e->'source'->>'name' AS name, e->'source'->>'snapshot' AS snapshot,
+       e->'source'->>'db' AS db, json_typeof(e->'source'->'txId') AS txid,
+       json_typeof(e->'source'->'lsn') AS lsn, e->'source'->'xmin' AS xmin,
+       (e->'source'->>'sequence')::json->>1 = e->'source'->>'lsn' AS seq_has_change_lsn,
+       e->'transaction' AS transaction
+FROM wc_events('ev') AS e;
+
+BEGIN;
+INSERT INTO ev_t VALUES (9, 'nine', 90);
+INSERT INTO ev_t VALUES (10, 'ten', 100);
+COMMIT;
+SELECT count(DISTINCT (e->'source'->>'sequence')::json->>0) AS commit_lsns,
+       count(DISTINCT e->'source'->>'lsn') AS change_lsns,
+       bool_and(((e->'source'->>'sequence')::json->>0)::numeric >
+                (e->'source'->>'lsn')::numeric) AS commit_after_change,
+       bool_and((e->>'ts_ms')::bigint >= (e->'source'->>'ts_ms')::bigint) AS produced_after_commit,
+       bool_and((e->>'ts_us')::bigint / 1000 = (e->>'ts_ms')::bigint) AS us_matches_ms,
+       bool_and((e->'source'->>'ts_ns')::bigint = (e->'source'->>'ts_us')::bigint * 1000) AS ns_matches_us
+FROM wc_events('ev') AS e;
+
+-- Truncate when asked for; messages carry prefix and base64 content.
+TRUNCATE ev_t;
+SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'hello');
+SELECT e->>'op' AS op, e->'source'->>'table' AS tbl, e->'before' AS before, e->'after' AS after,
+       e->'message' AS message
+FROM wc_events('ev', 'skipped.operations', 'none') AS e;
+
+-- skipped.operations drops what it names.
+INSERT INTO ev_t VALUES (1, 'a', 1);
+UPDATE ev_t SET qty = 2;
+DELETE FROM ev_t;
+SELECT * FROM wc_rows('ev', 'skipped.operations', 'c,d');
+
+-- Transaction metadata: BEGIN/END records around the events and a transaction block.
+BEGIN;
+INSERT INTO ev_t VALUES (20, 'x', 1), (21, 'y', 2);
+SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'm');
+COMMIT;
+SELECT coalesce(e->>'status', e->>'op') AS what, e->'event_count' AS event_count,
+       e->'data_collections' AS data_collections,
+       e->'transaction'->'total_order' AS total_order,
+       e->'transaction'->'data_collection_order' AS dc_order,
+       coalesce(e->>'id', e->'transaction'->>'id') ~ '^[0-9]+:[0-9]+$' AS id_shape
+FROM wc_events('ev', 'provide.transaction.metadata', 'true') AS e;
+
+-- Message prefix filters.
+SELECT 'm' FROM pg_logical_emit_message(true, 'keep.me', 'a');
+SELECT 'm' FROM pg_logical_emit_message(true, 'drop.me', 'b');
+SELECT e->'message'->>'prefix' AS prefix
+FROM wc_events('ev', 'message.prefix.include.list', 'keep\..*') AS e;
+
+SELECT 'stop' FROM pg_drop_replication_slot('ev');
+DROP TABLE ev_t;

@@ -1,0 +1,45 @@
+-- snapshot_rows(): op "r" events from a CTID block range, byte-identical in "after"
+-- to the streamed insert of the same row; chunk planning; slot status.
+SELECT 'init' FROM pg_create_logical_replication_slot('sn', 'walcast');
+CREATE TABLE sn_t (id int PRIMARY KEY, t text, n numeric(8,3), ts timestamptz, j jsonb, f float8);
+INSERT INTO sn_t SELECT g, 'row ' || g, g * 1.125, '2024-01-02 03:04:05.678+00'::timestamptz + g * interval '1 hour',
+                        jsonb_build_object('g', g), g / 3.0
+FROM generate_series(1, 2000) g;
+-- Streamed "after" objects and snapshot "after" objects, compared as text.
+CREATE TEMP TABLE streamed AS
+SELECT (regexp_match(data, '"after":(\{.*?\}),"source"'))[1] AS after_text
+FROM pg_logical_slot_get_changes('sn', NULL, NULL);
+CREATE TEMP TABLE snap AS
+SELECT (regexp_match(r, '"after":(\{.*?\}),"source"'))[1] AS after_text
+FROM walcast.snapshot_rows('sn_t') AS r;
+SELECT (SELECT count(*) FROM streamed) AS streamed, (SELECT count(*) FROM snap) AS snapshot,
+       (SELECT count(*) FROM (SELECT after_text FROM streamed EXCEPT SELECT after_text FROM snap) d) AS differ;
+
+-- Source of snapshot rows: snapshot marker, consistent point as lsn, no txId.
+SELECT r::json->>'op' AS op, r::json->'source'->>'snapshot' AS snapshot,
+       r::json->'source'->'lsn' AS lsn, r::json->'source'->'txId' AS txid,
+       r::json->'source'->>'sequence' AS sequence
+FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['snapshot.lsn', '0/16B3748', 'snapshot.marker', 'last']) AS r
+LIMIT 1;
+SELECT split_part(r, E'\t', 1) AS kind, split_part(r, E'\t', 2) AS op,
+       split_part(r, E'\t', 3) AS topic, split_part(r, E'\t', 4) AS key
+FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['format', 'frames']) AS r LIMIT 2;
+
+-- Chunks tile the table: every row is read exactly once.
+SELECT count(*) > 1 AS several_chunks, bool_and(block_to IS NULL) FILTER (WHERE chunk = max_chunk) AS last_open
+FROM (SELECT *, max(chunk) OVER () AS max_chunk FROM walcast.plan_chunks('sn_t', 16384)) c;
+SELECT sum(rows) AS rows_read FROM (
+    SELECT (SELECT count(*) FROM walcast.snapshot_rows('sn_t', c.block_from, c.block_to)) AS rows
+    FROM walcast.plan_chunks('sn_t', 16384) c) per_chunk;
+SELECT count(*) FROM walcast.snapshot_rows('sn_t', 3, 3);
+SELECT * FROM walcast.plan_chunks('sn_t', 0);
+SELECT * FROM walcast.snapshot_rows('sn_t', 5, 2);
+CREATE TABLE sn_empty (id int);
+SELECT * FROM walcast.plan_chunks('sn_empty');
+SELECT count(*) FROM walcast.snapshot_rows('sn_empty');
+
+SELECT slot_name, plugin, active, lag_bytes >= 0 AS lag_known, retained_wal_bytes >= 0 AS retained_known,
+       wal_status
+FROM walcast.slot_status('sn');
+SELECT 'stop' FROM pg_drop_replication_slot('sn');
+DROP TABLE sn_t, sn_empty;
