@@ -84,3 +84,10 @@ extern "C" {
 #else
 #define WALCAST_UPDATE_PROGRESS(ctx) OutputPluginUpdateProgress((ctx))
 #endif
+
+// PG18 asks whether a deferrable primary key will do; a key for events must be immediate.
+#if PG_VERSION_NUM >= 180000
+#define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel), false)
+#else
+#define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel))
+#endif

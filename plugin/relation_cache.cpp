@@ -51,7 +51,7 @@ void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber l
 
 // Key columns: the primary key, else the replica identity index; none gives a null key.
 List *key_attnums(Relation rel) {
-    Oid index_oid = RelationGetPrimaryKeyIndex(rel);
+    Oid index_oid = WALCAST_PRIMARY_KEY_INDEX(rel);
     if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
     if (!OidIsValid(index_oid)) return NIL;
     Relation index = RelationIdGetRelation(index_oid);
