@@ -60,3 +60,26 @@ LANGUAGE sql STABLE AS $$
     WHERE s.slot_type = 'logical' AND (slot_status.slot IS NULL OR s.slot_name = slot_status.slot)
     ORDER BY s.slot_name
 $$;
+
+-- Initial snapshots run by the sidecar, one row per slot. Kept in the source database
+-- so that a restarted sidecar (on any host) resumes where the last one stopped, and so
+-- that dropping the slot can be detected. Changes to these tables are never decoded.
+CREATE TABLE snapshot_runs (
+    slot_name name PRIMARY KEY,
+    consistent_point pg_lsn NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz
+);
+
+-- The chunk plan of each run and which chunks the sink has durably stored.
+CREATE TABLE snapshot_chunks (
+    slot_name name NOT NULL REFERENCES snapshot_runs ON DELETE CASCADE,
+    rel oid NOT NULL,
+    relname text NOT NULL,
+    chunk integer NOT NULL,
+    block_from bigint NOT NULL,
+    block_to bigint,
+    rows bigint,
+    finished_at timestamptz,
+    PRIMARY KEY (slot_name, rel, chunk)
+);

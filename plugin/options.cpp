@@ -161,6 +161,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
         } else if (for_snapshot && option_is(elem, "snapshot.lsn")) {
             opts->snapshot_lsn = DatumGetLSN(
                 DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
+        } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
+            opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
             const char *const markers[] = {"true", "first", "last", "first_in_data_collection",
                                            "last_in_data_collection", "incremental"};
@@ -169,7 +171,7 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("walcast does not know option \"%s\"", elem->defname),
                             errhint("Known options: %s%s.", kOptionNames,
-                                    for_snapshot ? ", snapshot.lsn, snapshot.marker" : "")));
+                                    for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode" : "")));
         }
     }
 }

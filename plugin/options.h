@@ -39,6 +39,7 @@ struct WalcastOptions {
     // Snapshot function only: what source.lsn and source.snapshot say.
     XLogRecPtr snapshot_lsn = InvalidXLogRecPtr;
     const char *snapshot_marker = "true";
+    Oid snapshot_expect_filenode = InvalidOid;  // the table's file when the snapshot was planned
 };
 
 // Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the

@@ -91,3 +91,10 @@ extern "C" {
 #else
 #define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel))
 #endif
+
+// PG16 renamed the physical relation identifier.
+#if PG_VERSION_NUM >= 160000
+#define WALCAST_REL_FILENUMBER(rel) ((rel)->rd_locator.relNumber)
+#else
+#define WALCAST_REL_FILENUMBER(rel) ((rel)->rd_node.relNode)
+#endif

@@ -101,7 +101,10 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
     const char *table = RelationGetRelationName(published);
     char *qualified = psprintf("%s.%s", schema, table);
     info->data_collection = qualified;
-    info->included = (opts->table_include == nullptr ||
+    // walcast's own bookkeeping tables never become events.
+    bool own_table = strcmp(schema, "walcast") == 0;
+    info->included = !own_table &&
+                     (opts->table_include == nullptr ||
                       walcast_regex_match(opts->table_include, qualified, strlen(qualified))) &&
                      !walcast_regex_match(opts->table_exclude, qualified, strlen(qualified));
 

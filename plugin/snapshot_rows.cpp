@@ -78,6 +78,19 @@ extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
                         errmsg("\"%s\" is not a table with storage; snapshot its partitions",
                                RelationGetRelationName(rel))));
 
+    // A rewrite (VACUUM FULL, TRUNCATE, ALTER ... TYPE) after the snapshot was planned
+    // leaves a file this snapshot cannot read correctly: fail instead of returning
+    // wrong data. Checked after the lock is taken, so no rewrite can slip in between.
+    if (OidIsValid(opts.snapshot_expect_filenode) &&
+        WALCAST_REL_FILENUMBER(rel) != opts.snapshot_expect_filenode)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("table \"%s\" was rewritten during the snapshot",
+                               RelationGetRelationName(rel)),
+                        errdetail("Its storage changed from file %u to %u, by VACUUM FULL, "
+                                  "TRUNCATE, CLUSTER or a column type change.",
+                                  opts.snapshot_expect_filenode, WALCAST_REL_FILENUMBER(rel)),
+                        errhint("Restart the snapshot of this table.")));
+
     MemoryContext row_context =
         AllocSetContextCreate(CurrentMemoryContext, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
     RelationInfo *info = relation_info_build(rel, &opts, CurrentMemoryContext);

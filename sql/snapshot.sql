@@ -41,5 +41,21 @@ SELECT count(*) FROM walcast.snapshot_rows('sn_empty');
 SELECT slot_name, plugin, active, lag_bytes >= 0 AS lag_known, retained_wal_bytes >= 0 AS retained_known,
        wal_status
 FROM walcast.slot_status('sn');
+-- A table rewritten after the snapshot was planned fails loudly instead of reading wrong data.
+CREATE TABLE sn_rw (id int PRIMARY KEY);
+INSERT INTO sn_rw VALUES (1);
+SELECT pg_relation_filenode('sn_rw') AS planned \gset
+SELECT count(*) FROM walcast.snapshot_rows('sn_rw', 0, NULL, ARRAY['snapshot.expect.filenode', :'planned']);
+VACUUM FULL sn_rw;
+\set VERBOSITY terse
+SELECT count(*) FROM walcast.snapshot_rows('sn_rw', 0, NULL, ARRAY['snapshot.expect.filenode', :'planned']);
+\set VERBOSITY default
+
+-- walcast's own bookkeeping is never decoded.
+SELECT count(*) > 0 AS consumed FROM pg_logical_slot_get_changes('sn', NULL, NULL);
+INSERT INTO walcast.snapshot_runs VALUES ('sn', '0/1');
+DELETE FROM walcast.snapshot_runs;
+SELECT count(*) AS own_events FROM wc_events('sn');
+
 SELECT 'stop' FROM pg_drop_replication_slot('sn');
-DROP TABLE sn_t, sn_empty;
+DROP TABLE sn_t, sn_empty, sn_rw;
