@@ -76,6 +76,7 @@ CREATE TABLE snapshot_chunks (
     slot_name name NOT NULL REFERENCES snapshot_runs ON DELETE CASCADE,
     rel oid NOT NULL,
     relname text NOT NULL,
+    filenode oid NOT NULL,  -- a table rewritten since planning is read again whole
     chunk integer NOT NULL,
     block_from bigint NOT NULL,
     block_to bigint,

@@ -1,0 +1,284 @@
+#include "snapshot_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "frame.h"
+#include "snapshot_channel.h"
+#include "snapshot_progress.h"
+#include "snapshot_reader.h"
+
+namespace walcast {
+
+std::string with_snapshot_marker(std::string_view value, std::string_view marker) {
+    static constexpr std::string_view kDefault = "\"snapshot\":\"true\"";
+    std::string out(value);
+    auto pos = out.find(kDefault);
+    if (pos != std::string::npos)
+        out.replace(pos, kDefault.size(), "\"snapshot\":\"" + std::string(marker) + "\"");
+    return out;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ChunkState {
+    std::uint64_t pending = 0;  // events received and not yet confirmed by the sink
+    std::uint64_t rows = 0;
+    bool read = false;       // the reader has read all of it
+    bool recorded = false;   // durably delivered and recorded
+};
+
+// One event held back per table, so that the last event of each table (and of the
+// whole snapshot) can be marked "last_in_data_collection" / "last" as Debezium does.
+struct HeldEvent {
+    std::size_t chunk;
+    std::string topic, key, value;
+};
+
+class Coordinator {
+public:
+    Coordinator(const SnapshotSettings &settings, const std::vector<SnapshotChunk> &chunks,
+                const std::vector<SnapshotTable> &tables, SnapshotStore &store, Registry *metrics)
+        : settings_(settings),
+          chunks_(chunks),
+          store_(store),
+          states_(chunks.size()),
+          progress_(tables, settings.progress_interval_ms, metrics) {
+        for (std::size_t i = 0; i < chunks.size(); i++) {
+            if (chunks[i].finished) {
+                states_[i].recorded = states_[i].read = true;
+                continue;
+            }
+            unfinished_++;
+            chunks_left_by_table_[chunks[i].rel]++;
+        }
+        tables_left_ = chunks_left_by_table_.size();
+        for (const auto &t : tables)
+            if (!chunks_left_by_table_.count(t.rel)) progress_.table_done(t.rel);
+    }
+
+    std::size_t unfinished() const { return unfinished_; }
+    bool all_recorded() const { return recorded_ == unfinished_; }
+
+    void attach(Sink *sink) { sink_ = sink; }
+
+    void on_item(SnapshotItem &item) {
+        if (item.end_of_chunk) {
+            ChunkState &st = states_[item.chunk];
+            st.read = true;
+            st.rows = item.rows;
+            std::uint32_t rel = chunks_[item.chunk].rel;
+            if (--chunks_left_by_table_[rel] == 0) {
+                tables_left_--;
+                progress_.table_done(rel);
+                release_held(rel, true);
+            }
+            maybe_record(item.chunk);
+            return;
+        }
+        Frame frame = parse_frame(item.frame);
+        std::uint32_t rel = chunks_[item.chunk].rel;
+        states_[item.chunk].pending++;
+        progress_.row(rel, frame.value.size());
+        total_bytes_ += frame.value.size();
+        release_held(rel, false);
+        held_[rel] = HeldEvent{item.chunk, std::string(frame.topic), std::string(frame.key),
+                               std::string(frame.value)};
+    }
+
+    void on_delivery(DeliveryToken token, bool ok, const std::string &error) {
+        if (!ok) throw std::runtime_error("the sink could not store a snapshot event: " + error);
+        std::size_t chunk = static_cast<std::size_t>(token - 1);
+        states_[chunk].pending--;
+        maybe_record(chunk);
+    }
+
+    SnapshotProgress &progress() { return progress_; }
+    std::uint64_t total_rows() const { return released_; }
+    std::uint64_t total_bytes() const { return total_bytes_; }
+
+private:
+    void release_held(std::uint32_t rel, bool table_finished) {
+        auto it = held_.find(rel);
+        if (it == held_.end()) return;
+        HeldEvent ev = std::move(it->second);
+        held_.erase(it);
+        bool first_of_table = released_by_table_[rel]++ == 0;
+        const char *marker = "true";
+        if (table_finished && tables_left_ == 0)
+            marker = "last";
+        else if (released_ == 0)
+            marker = "first";
+        else if (table_finished)
+            marker = "last_in_data_collection";
+        else if (first_of_table)
+            marker = "first_in_data_collection";
+        released_++;
+        std::string value = with_snapshot_marker(ev.value, marker);
+        Message msg{ev.topic, ev.key, value, false, static_cast<DeliveryToken>(ev.chunk + 1)};
+        while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
+    }
+
+    void maybe_record(std::size_t chunk) {
+        ChunkState &st = states_[chunk];
+        if (st.recorded || !st.read || st.pending > 0) return;
+        store_.chunk_finished(chunks_[chunk], st.rows);
+        st.recorded = true;
+        recorded_++;
+    }
+
+    const SnapshotSettings &settings_;
+    const std::vector<SnapshotChunk> &chunks_;
+    SnapshotStore &store_;
+    std::vector<ChunkState> states_;
+    SnapshotProgress progress_;
+    Sink *sink_ = nullptr;
+    std::map<std::uint32_t, std::size_t> chunks_left_by_table_;
+    std::map<std::uint32_t, std::uint64_t> released_by_table_;
+    std::map<std::uint32_t, HeldEvent> held_;
+    std::size_t tables_left_ = 0;
+    std::size_t unfinished_ = 0;
+    std::size_t recorded_ = 0;
+    std::uint64_t released_ = 0;
+    std::uint64_t total_bytes_ = 0;
+};
+
+// Shared work list and first error of the reader threads.
+struct ReaderPool {
+    std::mutex mu;
+    std::size_t next = 0;
+    std::exception_ptr error;
+    std::atomic<bool> stop{false};
+    std::atomic<int> imported{0};
+    std::atomic<int> finished{0};
+
+    void fail(std::exception_ptr e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = e;
+        stop = true;
+    }
+};
+
+void reader_main(const SnapshotSettings &settings, const std::string &snapshot_name,
+                 const std::vector<std::size_t> &work, const std::vector<SnapshotChunk> &chunks,
+                 const std::vector<std::pair<std::string, std::string>> &options,
+                 SnapshotChannel &channel, Throttle &throttle, ReaderPool &pool) {
+    try {
+        SnapshotReader reader(*settings.config, snapshot_name);
+        pool.imported++;
+        for (;;) {
+            std::size_t index;
+            {
+                std::lock_guard<std::mutex> lock(pool.mu);
+                if (pool.stop || pool.next >= work.size()) break;
+                index = work[pool.next++];
+            }
+            std::uint64_t rows = reader.read_chunk(chunks[index], options, [&](std::string_view f) {
+                throttle.acquire(f.size());
+                if (!channel.push(SnapshotItem{index, std::string(f), false, 0}))
+                    throw std::runtime_error("snapshot stopped");
+            });
+            if (!channel.push(SnapshotItem{index, {}, true, rows})) break;
+        }
+    } catch (...) {
+        pool.fail(std::current_exception());
+        channel.close();
+    }
+    pool.finished++;
+}
+
+}  // namespace
+
+SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &snapshot,
+                            Lsn consistent_point, const std::vector<SnapshotChunk> &chunks,
+                            const std::vector<SnapshotTable> &tables, SnapshotStore &store,
+                            const SinkFactory &make_sink, Registry *metrics) {
+    const auto started = Clock::now();
+    Coordinator coordinator(settings, chunks, tables, store, metrics);
+    std::vector<std::size_t> work;
+    for (std::size_t i = 0; i < chunks.size(); i++)
+        if (!chunks[i].finished) work.push_back(i);
+    spdlog::info("snapshot: {} tables, {} chunks to read ({} already done), {} readers",
+                 tables.size(), work.size(), chunks.size() - work.size(), settings.threads);
+
+    std::exception_ptr sink_error;
+    std::unique_ptr<Sink> sink = make_sink([&](DeliveryToken token, bool ok, const std::string &e) {
+        coordinator.on_delivery(token, ok, e);
+    });
+    coordinator.attach(sink.get());
+
+    auto options = settings.encoder_options;
+    options.emplace_back("snapshot.lsn", format_lsn(consistent_point));
+    SnapshotChannel channel(settings.buffer_bytes);
+    Throttle throttle(settings.max_rows_per_second, settings.max_bytes_per_second);
+    ReaderPool pool;
+    const int threads = std::max(1, std::min<int>(settings.threads, static_cast<int>(std::max<std::size_t>(work.size(), 1))));
+    std::vector<std::thread> readers;
+    for (int i = 0; i < threads; i++)
+        readers.emplace_back(reader_main, std::cref(settings), std::cref(snapshot.name()),
+                             std::cref(work), std::cref(chunks), std::cref(options),
+                             std::ref(channel), std::ref(throttle), std::ref(pool));
+
+    auto stop_readers = [&] {
+        pool.stop = true;
+        channel.close();
+        // Drain so that blocked pushes return.
+        while (channel.pop(std::chrono::milliseconds(0))) {
+        }
+        for (auto &t : readers)
+            if (t.joinable()) t.join();
+    };
+
+    try {
+        // The exported snapshot lives only as long as its connection: release it
+        // once every reader holds its own copy.
+        while (pool.imported < threads && !pool.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (pool.error) std::rethrow_exception(pool.error);
+        snapshot.release();
+
+        auto last_pinning = Clock::time_point{};
+        while (!coordinator.all_recorded()) {
+            if (pool.error) std::rethrow_exception(pool.error);
+            if (auto item = channel.pop(std::chrono::milliseconds(50))) coordinator.on_item(*item);
+            sink->poll(0);
+            if (sink->fatal()) throw std::runtime_error("the sink failed: " + sink->describe());
+            if (Clock::now() - last_pinning > std::chrono::seconds(5)) {
+                last_pinning = Clock::now();
+                coordinator.progress().set_pinning(
+                    std::chrono::duration<double>(Clock::now() - started).count(),
+                    store.retained_wal_bytes());
+            }
+            coordinator.progress().report();
+            if (pool.finished == threads && !pool.error) {
+                // Readers are done: only deliveries are left to wait for.
+                if (auto item = channel.pop(std::chrono::milliseconds(0))) {
+                    coordinator.on_item(*item);
+                    continue;
+                }
+                sink->poll(50);
+            }
+        }
+        sink->flush(60000);
+    } catch (...) {
+        stop_readers();
+        sink->flush(10000);
+        throw;
+    }
+    stop_readers();
+    coordinator.progress().report(true);
+    SnapshotResult result;
+    result.rows = coordinator.total_rows();
+    result.bytes = coordinator.total_bytes();
+    result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return result;
+}
+
+}  // namespace walcast
