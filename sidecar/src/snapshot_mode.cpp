@@ -18,7 +18,9 @@ std::int64_t int_setting(const Config &config, const std::string &key, std::int6
     return v.empty() ? fallback : std::strtoll(v.c_str(), nullptr, 10);
 }
 
-SnapshotSettings settings_from(const Config &config) {
+}  // namespace
+
+SnapshotSettings snapshot_settings_from(const Config &config) {
     SnapshotSettings s;
     s.config = &config;
     s.threads = static_cast<int>(int_setting(config, "snapshot.max.threads", 2));
@@ -32,13 +34,15 @@ SnapshotSettings settings_from(const Config &config) {
     return s;
 }
 
-TableFilter filter_from(const Config &config) {
+TableFilter table_filter_from(const Config &config) {
     TableFilter f;
     f.include_list = config.get("table.include.list");
     f.exclude_list = config.get("table.exclude.list");
     f.via_partition_root = config.get("publish.via.partition.root") == "true";
     return f;
 }
+
+namespace {
 
 bool slot_exists(PGconn *conn, const std::string &slot) {
     return !pg_scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot}).empty();
@@ -57,7 +61,7 @@ SnapshotPlan plan_under(const Config &config, const std::string &snapshot_name, 
     pg_query(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {});
     pg_query(conn.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
              "importing snapshot " + snapshot_name);
-    SnapshotPlan plan = plan_snapshot(conn.get(), filter_from(config), chunk_bytes);
+    SnapshotPlan plan = plan_snapshot(conn.get(), table_filter_from(config), chunk_bytes);
     pg_query(conn.get(), "COMMIT", {});
     return plan;
 }
@@ -78,7 +82,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
     const std::int64_t chunk_bytes = int_setting(config, "snapshot.chunk.bytes", 64LL << 20);
-    SnapshotSettings settings = settings_from(config);
+    SnapshotSettings settings = snapshot_settings_from(config);
 
     if (slot_exists(conn.get(), slot)) {
         auto run = store.load_run();

@@ -51,8 +51,9 @@ SnapshotReader::SnapshotReader(const Config &config, const std::string &snapshot
     for (const char *sql : {"SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0",
                             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"})
         pg_query(conn_.get(), sql, {}, "starting a snapshot reader");
-    pg_query(conn_.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
-             "importing snapshot " + snapshot_name);
+    if (!snapshot_name.empty())
+        pg_query(conn_.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
+                 "importing snapshot " + snapshot_name);
 }
 
 std::uint64_t SnapshotReader::read_chunk(

@@ -16,8 +16,9 @@ namespace walcast {
 
 class SnapshotReader {
 public:
-    // Opens the connection and imports snapshot_name in a REPEATABLE READ READ ONLY
-    // transaction. Timeouts are switched off for this session only. Throws PgError.
+    // Opens the connection and imports snapshot_name (empty: a snapshot of its own) in
+    // a REPEATABLE READ READ ONLY transaction. Timeouts are switched off for this
+    // session only. Throws PgError.
     SnapshotReader(const Config &config, const std::string &snapshot_name);
 
     // Streams the frames of one chunk to on_frame (the view is valid during the call).

@@ -1,0 +1,87 @@
+#include "topic_fold.h"
+
+#include <simdjson.h>
+
+#include <stdexcept>
+
+namespace walcast {
+
+namespace {
+
+std::string base64(std::string_view in) {
+    static const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+        out += {a[v >> 18 & 63], a[v >> 12 & 63], a[v >> 6 & 63], a[v & 63]};
+    }
+    if (i < in.size()) {
+        unsigned v = (unsigned char)in[i] << 16;
+        if (i + 1 < in.size()) v |= (unsigned char)in[i + 1] << 8;
+        out += {a[v >> 18 & 63], a[v >> 12 & 63], i + 1 < in.size() ? a[v >> 6 & 63] : '=', '='};
+    }
+    return out;
+}
+
+simdjson::dom::element parse(simdjson::dom::parser &parser, std::string_view json) {
+    simdjson::dom::element element;
+    if (parser.parse(json.data(), json.size()).get(element))
+        throw std::runtime_error("not valid JSON: " + std::string(json.substr(0, 120)));
+    return element;
+}
+
+}  // namespace
+
+TopicFold::TopicFold(const std::string &placeholder)
+    : placeholder_string_("\"" + placeholder + "\""),
+      placeholder_array_("[\"" + placeholder + "\"]"),
+      placeholder_bytes_("\"" + base64(placeholder) + "\"") {}
+
+bool TopicFold::is_placeholder(const std::string &v) const {
+    return v == placeholder_string_ || v == placeholder_array_ || v == placeholder_bytes_;
+}
+
+std::string TopicFold::canonical(std::string_view json) {
+    if (json.empty()) return "null";
+    simdjson::dom::parser parser;
+    return simdjson::minify(parse(parser, json));
+}
+
+FoldedRow TopicFold::after_of(std::string_view envelope_json) {
+    simdjson::dom::parser parser;
+    FoldedRow row;
+    simdjson::dom::object after;
+    if (parse(parser, envelope_json)["after"].get_object().get(after)) return row;
+    for (auto field : after) row[std::string(field.key)] = simdjson::minify(field.value);
+    return row;
+}
+
+void TopicFold::apply(std::string_view key, std::string_view value, bool is_null) {
+    records_++;
+    std::string k = canonical(key);
+    if (is_null) {
+        rows_.erase(k);
+        return;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element envelope = parse(parser, value);
+    std::string_view op;
+    if (envelope["op"].get_string().get(op)) return;  // not a change event
+    if (op == "d") {
+        rows_.erase(k);
+    } else if (op == "t") {
+        rows_.clear();
+    } else if (op == "c" || op == "u" || op == "r") {
+        simdjson::dom::object after;
+        if (envelope["after"].get_object().get(after)) return;
+        FoldedRow &row = rows_[k];
+        for (auto field : after) {
+            std::string v = simdjson::minify(field.value);
+            if (is_placeholder(v) && row.count(std::string(field.key))) continue;
+            row[std::string(field.key)] = std::move(v);
+        }
+    }
+}
+
+}  // namespace walcast

@@ -1,0 +1,38 @@
+// Folds a change topic into the table state a consumer ends up with: the last value
+// per key, deletes and tombstones remove it, a truncate empties the table, and
+// unchanged-TOAST placeholders keep the column's previous value (as Debezium sinks do).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace walcast {
+
+// Column name -> canonical JSON of its value.
+using FoldedRow = std::map<std::string, std::string>;
+
+class TopicFold {
+public:
+    explicit TopicFold(const std::string &placeholder);
+
+    // One Kafka record: key JSON (empty for null) and value JSON (tombstone: is_null).
+    void apply(std::string_view key, std::string_view value, bool is_null);
+    // The "after" row of an event value, in the same canonical form.
+    static FoldedRow after_of(std::string_view envelope_json);
+    // Canonical JSON of a key.
+    static std::string canonical(std::string_view json);
+
+    const std::map<std::string, FoldedRow> &rows() const { return rows_; }
+    std::uint64_t records() const { return records_; }
+
+private:
+    bool is_placeholder(const std::string &canonical_value) const;
+
+    std::map<std::string, FoldedRow> rows_;
+    std::string placeholder_string_, placeholder_array_, placeholder_bytes_;
+    std::uint64_t records_ = 0;
+};
+
+}  // namespace walcast

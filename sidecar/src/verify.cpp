@@ -1,0 +1,144 @@
+#include "verify.h"
+
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "frame.h"
+#include "pg_query.h"
+#include "snapshot_mode.h"
+#include "snapshot_reader.h"
+#include "topic_fold.h"
+#include "topic_reader.h"
+
+namespace walcast {
+
+namespace {
+
+using Rows = std::map<std::string, FoldedRow>;
+
+std::uint64_t checksum(const Rows &rows) {
+    // FNV-1a over keys and values in key order: equal states give equal sums.
+    std::uint64_t h = 1469598103934665603ULL;
+    auto mix = [&](const std::string &s) {
+        for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    };
+    for (const auto &[key, row] : rows) {
+        mix(key);
+        for (const auto &[column, value] : row) mix(column), mix(value);
+    }
+    return h;
+}
+
+std::string describe_difference(const FoldedRow &source, const FoldedRow &topic) {
+    std::string out;
+    for (const auto &[column, value] : source) {
+        auto it = topic.find(column);
+        std::string other = it == topic.end() ? "(absent)" : it->second;
+        if (other != value) out += " " + column + ": source " + value + ", topic " + other + ";";
+    }
+    for (const auto &[column, value] : topic)
+        if (!source.count(column)) out += " " + column + ": source (absent), topic " + value + ";";
+    return out;
+}
+
+void read_topic(const Config &config, const std::string &topic, const RecordCallback &on_record) {
+    if (config.sink == "kafka") return read_kafka_topic(config.kafka_props, topic, on_record);
+    if (config.sink.rfind("file:", 0) == 0) return read_file_topic(config.sink.substr(5), topic, on_record);
+    throw std::runtime_error("walcast verify reads the topics back: set sink to kafka or file:<path>");
+}
+
+}  // namespace
+
+int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out) {
+    TableFilter filter = table_filter_from(config);
+    if (!options.tables.empty()) filter.include_list = options.tables, filter.exclude_list.clear();
+    auto encoder_options = snapshot_settings_from(config).encoder_options;
+
+    // One consistent snapshot of the source for every table.
+    SnapshotReader reader(config, "");
+    PgConnPtr catalog = pg_connect(config, false);
+    SnapshotPlan plan = plan_snapshot(catalog.get(), filter, std::int64_t(1) << 62);
+    if (plan.tables.empty()) {
+        out << "no table matches " << (filter.include_list.empty() ? "the configuration" : filter.include_list) << "\n";
+        return 1;
+    }
+
+    // Tables sharing a topic (partitions routed to their root) are compared together.
+    std::map<std::string, std::vector<const SnapshotTable *>> by_topic;
+    for (const auto &t : plan.tables) {
+        auto dot = t.published.find('.');
+        by_topic[data_topic(config.topic_prefix, t.published.substr(0, dot), t.published.substr(dot + 1))]
+            .push_back(&t);
+    }
+
+    int failures = 0;
+    for (const auto &[topic, tables] : by_topic) {
+        Rows source;
+        std::uint64_t source_records = 0;
+        bool keyless = false;
+        for (const SnapshotTable *t : tables) {
+            SnapshotChunk whole;
+            whole.rel = t->rel;
+            whole.relname = t->relname;
+            reader.read_chunk(whole, encoder_options, [&](std::string_view f) {
+                Frame frame = parse_frame(f);
+                source_records++;
+                if (frame.key.empty()) keyless = true;
+                source[TopicFold::canonical(frame.key)] = TopicFold::after_of(frame.value);
+            });
+        }
+        TopicFold fold(config.get("unavailable.value.placeholder").empty()
+                           ? "__debezium_unavailable_value"
+                           : config.get("unavailable.value.placeholder"));
+        read_topic(config, topic, [&](std::string_view key, std::string_view value, bool null_value) {
+            fold.apply(key, value, null_value);
+        });
+        const Rows &folded = fold.rows();
+
+        out << tables.front()->published << " -> " << topic << ": source " << source_records
+            << " rows, topic " << fold.records() << " records folding to " << folded.size() << " keys";
+        if (keyless) {
+            // Without a key a topic cannot be folded: only the row counts say anything.
+            out << " (no key: compared by count only): "
+                << (source_records == folded.size() ? "OK" : "DIFFERENT") << "\n";
+            if (source_records != folded.size()) failures++;
+            continue;
+        }
+        std::vector<std::string> missing, extra, different;
+        std::uint64_t n_missing = 0, n_extra = 0, n_different = 0;
+        for (const auto &[key, row] : source) {
+            auto it = folded.find(key);
+            if (it == folded.end()) {
+                if (n_missing++ < static_cast<std::uint64_t>(options.examples)) missing.push_back(key);
+            } else if (it->second != row) {
+                if (n_different++ < static_cast<std::uint64_t>(options.examples))
+                    different.push_back(key + ":" + describe_difference(row, it->second));
+            }
+        }
+        for (const auto &[key, row] : folded)
+            if (!source.count(key) && n_extra++ < static_cast<std::uint64_t>(options.examples))
+                extra.push_back(key);
+        bool ok = n_missing == 0 && n_extra == 0 && n_different == 0;
+        char sums[80];
+        std::snprintf(sums, sizeof sums, "source %016llx topic %016llx",
+                      static_cast<unsigned long long>(checksum(source)),
+                      static_cast<unsigned long long>(checksum(folded)));
+        out << ", checksums " << sums << ": ";
+        if (ok) {
+            out << "OK\n";
+            continue;
+        }
+        failures++;
+        out << n_missing << " missing, " << n_extra << " extra, " << n_different << " different\n";
+        for (const auto &k : missing) out << "  missing   " << k << "\n";
+        for (const auto &k : extra) out << "  extra     " << k << "\n";
+        for (const auto &k : different) out << "  different " << k << "\n";
+    }
+    out << (failures == 0 ? "verify: every table matches its topic\n"
+                          : "verify: " + std::to_string(failures) + " table(s) differ\n");
+    return failures == 0 ? 0 : 1;
+}
+
+}  // namespace walcast
