@@ -1,0 +1,410 @@
+// Numbers: Java-style double/float text, numeric (decimal.handling.mode), money.
+#include "types_internal.h"
+
+extern "C" {
+#include "common/shortest_dec.h"
+#include "utils/cash.h"
+}
+
+#include <cmath>
+#include <cstdlib>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Java's Double.toString / Float.toString from the shortest round-trip digits.
+
+// Splits PG's shortest form ("1e+10", "-1.5e-05", "123.456", "0") into significant digits
+// (no leading or trailing zeros) and the exponent of the first one: value = d0.d1d2 x 10^exp.
+int split_shortest(const char *s, int n, char *digits, int *exp10, bool *negative) {
+    int i = 0, nd = 0, dot = -1, mantissa_digits = 0;
+    *negative = false;
+    if (i < n && s[i] == '-') {
+        *negative = true;
+        i++;
+    }
+    int leading_zeros = 0;
+    for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
+        if (s[i] == '.') {
+            dot = mantissa_digits;
+            continue;
+        }
+        mantissa_digits++;
+        if (nd == 0 && s[i] == '0') {
+            leading_zeros++;
+            continue;
+        }
+        digits[nd++] = s[i];
+    }
+    int e = 0;
+    if (i < n) e = atoi(s + i + 1);
+    while (nd > 0 && digits[nd - 1] == '0') nd--;
+    if (dot < 0) dot = mantissa_digits;
+    // value = 0.<all mantissa digits> x 10^dot; dropping leading zeros shifts the point.
+    *exp10 = dot - leading_zeros + e - 1;
+    return nd;
+}
+
+void append_java_number(StringInfo out, const char *shortest, int len) {
+    char digits[32];
+    int x;
+    bool negative;
+    int nd = split_shortest(shortest, len, digits, &x, &negative);
+    if (negative) appendStringInfoCharMacro(out, '-');
+    if (nd == 0) {
+        JSON_LITERAL(out, "0.0");
+        return;
+    }
+    if (x >= -3 && x < 7) {
+        if (x >= 0) {
+            for (int i = 0; i <= x; i++) appendStringInfoCharMacro(out, i < nd ? digits[i] : '0');
+            appendStringInfoCharMacro(out, '.');
+            if (nd > x + 1)
+                appendBinaryStringInfo(out, digits + x + 1, nd - x - 1);
+            else
+                appendStringInfoCharMacro(out, '0');
+        } else {
+            JSON_LITERAL(out, "0.");
+            for (int i = 0; i < -x - 1; i++) appendStringInfoCharMacro(out, '0');
+            appendBinaryStringInfo(out, digits, nd);
+        }
+    } else {
+        appendStringInfoCharMacro(out, digits[0]);
+        appendStringInfoCharMacro(out, '.');
+        if (nd > 1)
+            appendBinaryStringInfo(out, digits + 1, nd - 1);
+        else
+            appendStringInfoCharMacro(out, '0');
+        appendStringInfo(out, "E%d", x);
+    }
+}
+
+bool write_special(StringInfo out, double value, bool quoted) {
+    const char *text = nullptr;
+    if (std::isnan(value))
+        text = "NaN";
+    else if (std::isinf(value))
+        text = value > 0 ? "Infinity" : "-Infinity";
+    if (text == nullptr) return false;
+    if (quoted)
+        json_write_cstring(out, text);
+    else
+        appendStringInfoString(out, text);
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// numeric, read from its on-disk form (stable across versions: pg_upgrade keeps it), see
+// src/backend/utils/adt/numeric.c. A value is sign, weight (of the first base-10000 digit),
+// display scale and base-10000 digits.
+
+constexpr uint16 kSignMask = 0xC000;
+constexpr uint16 kNeg = 0x4000;
+constexpr uint16 kShort = 0x8000;
+constexpr uint16 kSpecial = 0xC000;
+constexpr uint16 kNaN = 0xC000;
+constexpr uint16 kPinf = 0xD000;
+constexpr uint16 kShortSignMask = 0x2000;
+constexpr uint16 kShortDscaleMask = 0x1F80;
+constexpr int kShortDscaleShift = 7;
+constexpr uint16 kShortWeightSignMask = 0x0040;
+constexpr uint16 kShortWeightMask = 0x003F;
+constexpr uint16 kDscaleMask = 0x3FFF;
+
+enum class NumKind { Finite, NaN, PosInf, NegInf };
+
+struct NumericValue {
+    NumKind kind;
+    bool negative;
+    int weight;
+    int dscale;
+    int ndigits;
+    const char *digits;  // int16 base-10000 digits, possibly unaligned
+};
+
+NumericValue numeric_read(Datum value) {
+    struct varlena *v = pg_detoast_datum_packed((struct varlena *)DatumGetPointer(value));
+    const char *p = VARDATA_ANY(v);
+    int len = (int)VARSIZE_ANY_EXHDR(v);
+    NumericValue nv = {NumKind::Finite, false, 0, 0, 0, nullptr};
+    uint16 header;
+    memcpy(&header, p, sizeof(header));
+    if ((header & kSignMask) == kSpecial) {
+        nv.kind =
+            header == kNaN ? NumKind::NaN : (header == kPinf ? NumKind::PosInf : NumKind::NegInf);
+        return nv;
+    }
+    if ((header & kSignMask) == kShort) {
+        nv.negative = (header & kShortSignMask) != 0;
+        nv.dscale = (header & kShortDscaleMask) >> kShortDscaleShift;
+        nv.weight = (header & kShortWeightSignMask ? ~(int)kShortWeightMask : 0) |
+                    (header & kShortWeightMask);
+        nv.digits = p + sizeof(uint16);
+        nv.ndigits = (len - (int)sizeof(uint16)) / (int)sizeof(int16);
+    } else {
+        int16 weight;
+        memcpy(&weight, p + sizeof(uint16), sizeof(weight));
+        nv.negative = (header & kSignMask) == kNeg;
+        nv.dscale = header & kDscaleMask;
+        nv.weight = weight;
+        nv.digits = p + 2 * sizeof(uint16);
+        nv.ndigits = (len - 2 * (int)sizeof(uint16)) / (int)sizeof(int16);
+    }
+    return nv;
+}
+
+inline int floor_div4(int e) { return e >= 0 ? e / 4 : -((-e + 3) / 4); }
+
+// Decimal digits of |value| x 10^scale, truncated to an integer, without leading zeros
+// ("0" for zero). Digits beyond the scale cannot occur for values of a column constrained
+// to that scale.
+int numeric_unscaled_digits(const NumericValue &nv, int scale, StringInfo digits) {
+    static const int pow10[4] = {1, 10, 100, 1000};
+    resetStringInfo(digits);
+    int hi = nv.ndigits > 0 ? 4 * nv.weight + 3 : 0;
+    if (hi < 0) hi = 0;
+    int lo = -scale;
+    for (int e = hi; e >= lo; e--) {
+        int i = nv.weight - floor_div4(e);
+        int d = 0;
+        if (i >= 0 && i < nv.ndigits) {
+            int16 group;
+            memcpy(&group, nv.digits + i * sizeof(int16), sizeof(group));
+            int pos = e - 4 * floor_div4(e);
+            d = (group / pow10[pos]) % 10;
+        }
+        if (d == 0 && digits->len == 0) continue;  // leading zero
+        appendStringInfoCharMacro(digits, (char)('0' + d));
+    }
+    if (digits->len == 0) appendStringInfoCharMacro(digits, '0');
+    return digits->len;
+}
+
+// Big-endian two's-complement bytes of the integer with the given decimal digits, minimal
+// length as Java's BigInteger.toByteArray() (what Kafka Connect's Decimal stores).
+void twos_complement_bytes(const char *digits, int ndigits, bool negative, StringInfo bytes) {
+    // Magnitude in base 2^32 limbs, little-endian.
+    int max_limbs = ndigits / 9 + 2;
+    uint32 *limbs = (uint32 *)palloc0(sizeof(uint32) * max_limbs);
+    int nlimbs = 0;
+    for (int i = 0; i < ndigits;) {
+        int chunk = Min(9, ndigits - i);
+        uint32 mul = 1, add = 0;
+        for (int k = 0; k < chunk; k++, i++) {
+            mul *= 10;
+            add = add * 10 + (uint32)(digits[i] - '0');
+        }
+        uint64 carry = add;
+        for (int l = 0; l < nlimbs; l++) {
+            uint64 t = (uint64)limbs[l] * mul + carry;
+            limbs[l] = (uint32)t;
+            carry = t >> 32;
+        }
+        if (carry) limbs[nlimbs++] = (uint32)carry;
+    }
+    // Big-endian magnitude with one spare leading byte for the sign.
+    int nbytes = nlimbs * 4 + 1;
+    unsigned char *b = (unsigned char *)palloc0(nbytes);
+    for (int l = 0; l < nlimbs; l++)
+        for (int k = 0; k < 4; k++)
+            b[nbytes - 1 - (l * 4 + k)] = (unsigned char)(limbs[l] >> (8 * k));
+    if (negative) {
+        int carry = 1;
+        for (int i = nbytes - 1; i >= 0; i--) {
+            int t = (unsigned char)~b[i] + carry;
+            b[i] = (unsigned char)t;
+            carry = t >> 8;
+        }
+    }
+    // Drop redundant sign bytes: 0x00 before a byte < 0x80, 0xFF before a byte >= 0x80.
+    int start = 0;
+    while (start < nbytes - 1 && ((b[start] == 0x00 && !(b[start + 1] & 0x80)) ||
+                                  (b[start] == 0xFF && (b[start + 1] & 0x80))))
+        start++;
+    resetStringInfo(bytes);
+    appendBinaryStringInfo(bytes, (const char *)b + start, nbytes - start);
+    pfree(limbs);
+    pfree(b);
+}
+
+// Java's BigDecimal.toString() of (sign, unscaled digits, scale): what Debezium's
+// decimal.handling.mode=string emits (SpecialValueDecimal.fromLogical -> toString()).
+// Plain notation unless scale < 0 or the adjusted exponent is below -6 ("1E-7", "0E-8").
+void append_java_bigdecimal(StringInfo out, bool negative, const char *digits, int ndigits,
+                            int scale) {
+    bool zero = ndigits == 1 && digits[0] == '0';
+    if (negative && !zero) appendStringInfoCharMacro(out, '-');
+    long adjusted = -(long)scale + (ndigits - 1);
+    if (scale == 0) {
+        appendBinaryStringInfo(out, digits, ndigits);
+    } else if (scale > 0 && adjusted >= -6) {
+        if (ndigits > scale) {
+            appendBinaryStringInfo(out, digits, ndigits - scale);
+            appendStringInfoCharMacro(out, '.');
+            appendBinaryStringInfo(out, digits + ndigits - scale, scale);
+        } else {
+            JSON_LITERAL(out, "0.");
+            for (int i = 0; i < scale - ndigits; i++) appendStringInfoCharMacro(out, '0');
+            appendBinaryStringInfo(out, digits, ndigits);
+        }
+    } else {
+        appendStringInfoCharMacro(out, digits[0]);
+        if (ndigits > 1) {
+            appendStringInfoCharMacro(out, '.');
+            appendBinaryStringInfo(out, digits + 1, ndigits - 1);
+        }
+        appendStringInfo(out, "E%s%ld", adjusted > 0 ? "+" : "", adjusted);
+    }
+}
+
+void write_decimal_double(StringInfo out, bool negative, const char *digits, int ndigits,
+                          int scale) {
+    StringInfoData buf;
+    initStringInfo(&buf);
+    if (negative) appendStringInfoCharMacro(&buf, '-');
+    appendBinaryStringInfo(&buf, digits, ndigits);
+    appendStringInfo(&buf, "e%d", -scale);
+    json_write_java_double(out, strtod(buf.data, nullptr));  // strtod rounds correctly
+    pfree(buf.data);
+}
+
+int numeric_typmod_scale(int32 typmod) {
+    // PG15+ allows negative scales; the 11-bit field is sign-extended.
+    return ((((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024);
+}
+
+}  // namespace
+
+void append_java_double_text(StringInfo out, double value) {
+    if (write_special(out, value, false)) return;
+    char buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+    int n = double_to_shortest_decimal_bufn(value, buf);
+    append_java_number(out, buf, n);
+}
+
+void json_write_java_double(StringInfo out, double value) {
+    if (write_special(out, value, true)) return;
+    char buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+    int n = double_to_shortest_decimal_bufn(value, buf);
+    append_java_number(out, buf, n);
+}
+
+void json_write_java_float(StringInfo out, float value) {
+    if (write_special(out, value, true)) return;
+    char buf[FLOAT_SHORTEST_DECIMAL_LEN];
+    int n = float_to_shortest_decimal_bufn(value, buf);
+    append_java_number(out, buf, n);
+}
+
+// numeric (Debezium PostgresValueConverter.convertDecimal, SpecialValueDecimal):
+// - precise, numeric(p,s): Kafka Connect Decimal = base64 of the big-endian two's-complement
+//   unscaled value at the column's scale (1234.11 in numeric(6,2) -> "AeIT").
+// - precise, unconstrained numeric: io.debezium.data.VariableScaleDecimal
+//   {"scale":N,"value":"<base64>"}, trailing zeros stripped first (stripTrailingZeros, a
+//   negative scale clamped to 0): 1234.1100 -> {"scale":2,"value":"AeIT"}.
+// - string: BigDecimal.toString() of the value at the column's scale (the value's own scale
+//   when unconstrained); Java uses E-notation for tiny values ("1E-7").
+// - double: the nearest double, Java text.
+// NaN/Infinity: Debezium's string mode writes SpecialValueDecimal's enum names "NAN",
+// "POSITIVE_INFINITY", "NEGATIVE_INFINITY"; double mode the doubles ("NaN", "Infinity",
+// "-Infinity" as Jackson writes them). Precise mode cannot express them and Debezium fails
+// the connector ("Got a special value (NaN/Infinity) for Decimal type ..."); walcast writes
+// null instead, so one odd value does not stop the stream.
+void write_numeric(StringInfo out, const TypeEncoder *enc, Datum value,
+                   const WalcastOptions *opts) {
+    NumericValue nv = numeric_read(value);
+    if (nv.kind != NumKind::Finite) {
+        switch (opts->decimal_mode) {
+            case DecimalMode::String:
+                if (nv.kind == NumKind::NaN)
+                    JSON_LITERAL(out, "\"NAN\"");
+                else if (nv.kind == NumKind::PosInf)
+                    JSON_LITERAL(out, "\"POSITIVE_INFINITY\"");
+                else
+                    JSON_LITERAL(out, "\"NEGATIVE_INFINITY\"");
+                break;
+            case DecimalMode::Double:
+                json_write_java_double(out, nv.kind == NumKind::NaN      ? NAN
+                                            : nv.kind == NumKind::PosInf ? HUGE_VAL
+                                                                         : -HUGE_VAL);
+                break;
+            case DecimalMode::Precise:
+                JSON_LITERAL(out, "null");
+                break;
+        }
+        return;
+    }
+
+    bool constrained = enc->typmod >= (int32)VARHDRSZ;
+    int scale = constrained ? numeric_typmod_scale(enc->typmod) : nv.dscale;
+    StringInfoData digits;
+    initStringInfo(&digits);
+    int nd = numeric_unscaled_digits(nv, scale, &digits);
+    bool negative = nv.negative && !(nd == 1 && digits.data[0] == '0');
+
+    switch (opts->decimal_mode) {
+        case DecimalMode::String: {
+            // Built aside: json_write_string escapes nothing here, but keeps quoting in one place.
+            StringInfoData text;
+            initStringInfo(&text);
+            append_java_bigdecimal(&text, negative, digits.data, nd, scale);
+            json_write_string(out, text.data, text.len);
+            pfree(text.data);
+            break;
+        }
+        case DecimalMode::Double:
+            write_decimal_double(out, negative, digits.data, nd, scale);
+            break;
+        case DecimalMode::Precise: {
+            if (!constrained) {
+                while (scale > 0 && nd > 1 && digits.data[nd - 1] == '0') {
+                    nd--;
+                    scale--;
+                }
+                if (nd == 1 && digits.data[0] == '0') scale = 0;
+                appendStringInfo(out, "{\"scale\":%d,\"value\":", scale);
+            }
+            StringInfoData bytes;
+            initStringInfo(&bytes);
+            twos_complement_bytes(digits.data, nd, negative, &bytes);
+            json_write_base64(out, (const unsigned char *)bytes.data, bytes.len, false);
+            if (!constrained) appendStringInfoCharMacro(out, '}');
+            pfree(bytes.data);
+            break;
+        }
+    }
+    pfree(digits.data);
+}
+
+// money (Debezium convertMoney, money.fraction.digits default 2): the int64 amount in
+// cents is the unscaled value at scale 2. precise: Decimal(scale 2) bytes; double: the
+// amount as a double; string: Debezium stringifies the Double it parsed from the text form
+// (String.valueOf(double): "1234.56", "1000.0", "1.23456789E7"). walcast assumes the
+// server's lc_monetary uses 2 fractional digits (C and most locales).
+void write_money(StringInfo out, Datum value, const WalcastOptions *opts) {
+    int64 cents = DatumGetCash(value);
+    switch (opts->decimal_mode) {
+        case DecimalMode::Double:
+            json_write_java_double(out, (double)cents / 100.0);
+            break;
+        case DecimalMode::String: {
+            StringInfoData text;
+            initStringInfo(&text);
+            append_java_double_text(&text, (double)cents / 100.0);
+            json_write_string(out, text.data, text.len);
+            pfree(text.data);
+            break;
+        }
+        case DecimalMode::Precise: {
+            unsigned char b[8];
+            uint64 u = (uint64)cents;
+            for (int i = 7; i >= 0; i--, u >>= 8) b[i] = (unsigned char)u;
+            int start = 0;
+            while (start < 7 && ((b[start] == 0x00 && !(b[start + 1] & 0x80)) ||
+                                 (b[start] == 0xFF && (b[start + 1] & 0x80))))
+                start++;
+            json_write_base64(out, b + start, 8 - start, false);
+            break;
+        }
+    }
+}

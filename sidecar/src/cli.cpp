@@ -1,0 +1,149 @@
+#include "cli.h"
+
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "config.h"
+#include "metrics.h"
+#include "metrics_server.h"
+#include "pg_conn.h"
+#include "pipeline.h"
+#include "status.h"
+
+namespace walcast {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+// No SA_RESTART: poll() returns EINTR so the loop notices at once.
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a closed stdout becomes a write error, not a silent death
+}
+
+void setup_logging(const std::string &level) {
+    auto logger = spdlog::stderr_logger_mt("walcast");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(level));
+    spdlog::flush_on(spdlog::level::trace);  // logs go to files in tests; keep them current
+}
+
+struct CommonOptions {
+    std::optional<std::string> config_file;
+    std::vector<std::string> sets;
+    std::string log_level;
+    std::string sink;
+};
+
+void add_common(CLI::App *cmd, CommonOptions &o) {
+    cmd->add_option("-c,--config", o.config_file, "Debezium-style .properties file");
+    cmd->add_option("--set", o.sets, "Override a property: --set key=value (repeatable)");
+    cmd->add_option("--log-level", o.log_level,
+                    "trace, debug, info, warn, error, critical, off (log.level)");
+}
+
+Config load(const CommonOptions &o) {
+    ConfigSources src;
+    src.file = o.config_file;
+    src.env = process_environment();
+    src.sets = o.sets;
+    // Dedicated flags are --set shorthands and win like them.
+    if (!o.sink.empty()) src.sets.push_back("sink=" + o.sink);
+    if (!o.log_level.empty()) src.sets.push_back("log.level=" + o.log_level);
+    return load_config(src);
+}
+
+int cmd_run(const Config &config) {
+    install_signal_handlers();
+    std::unique_ptr<Registry> registry;
+    std::unique_ptr<SidecarMetrics> metrics;
+    std::unique_ptr<MetricsServer> server;
+    if (!config.metrics_address.empty()) {
+        registry = std::make_unique<Registry>();
+        metrics = std::make_unique<SidecarMetrics>(*registry);
+        try {
+            server = std::make_unique<MetricsServer>(*registry, config.metrics_address);
+        } catch (const std::runtime_error &e) {
+            throw ConfigError("metrics.address=" + config.metrics_address + ": " + e.what());
+        }
+        spdlog::info("metrics on http://{}/metrics", config.metrics_address);
+    }
+    Pipeline pipeline(config, g_stop, metrics.get());
+    pipeline.open_sink();  // ConfigError -> exit 2; an unwritable file -> exit 1
+    spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
+                 WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
+                 config.conninfo_redacted());
+    return pipeline.run();
+}
+
+}  // namespace
+
+int run_cli(int argc, char **argv) {
+    CLI::App app{
+        "walcast: stream a PostgreSQL logical replication slot (walcast output plugin) "
+        "to Kafka, a file or stdout, acknowledging only what the sink holds."};
+    app.set_version_flag("--version", std::string("walcast ") + WALCAST_VERSION);
+    app.require_subcommand(1);
+    app.footer("Configuration keys (properties file, WALCAST_<KEY> env vars, --set):\n" +
+               describe_keys());
+
+    CommonOptions run_opts, status_opts, drop_opts;
+    CLI::App *run = app.add_subcommand("run", "Stream the slot to the sink until SIGTERM");
+    add_common(run, run_opts);
+    run->add_option("--sink", run_opts.sink, "kafka, stdout or file:/path/events.jsonl (sink)");
+
+    CLI::App *status = app.add_subcommand(
+        "status", "Show the slot's confirmed position, retained WAL, wal_status and the sink");
+    add_common(status, status_opts);
+
+    CLI::App *slot = app.add_subcommand("slot", "Manage the replication slot");
+    slot->require_subcommand(1);
+    CLI::App *drop =
+        slot->add_subcommand("drop", "Drop the slot on purpose (refused while active)");
+    add_common(drop, drop_opts);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*run) {
+            Config config = load(run_opts);
+            setup_logging(config.log_level);
+            return cmd_run(config);
+        }
+        const CommonOptions &o = *status ? status_opts : drop_opts;
+        Config config = load(o);
+        setup_logging(config.log_level);
+        return *status ? print_status(config, std::cout) : drop_slot(config, std::cout);
+    } catch (const ConfigError &e) {
+        std::cerr << "walcast: configuration error: " << e.what() << "\n";
+        return 2;
+    } catch (const PgError &e) {
+        std::cerr << "walcast: error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception &e) {
+        std::cerr << "walcast: error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace walcast

@@ -1,0 +1,73 @@
+// Sidecar configuration: Debezium property names in a .properties file,
+// overridden by WALCAST_* environment variables, overridden by --set flags.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace walcast {
+
+// A configuration mistake: one line naming the key and what to change.
+// The CLI exits with code 2.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Config {
+    // Every known key with its effective value (defaults included; empty = unset).
+    std::map<std::string, std::string> values;
+
+    // libpq connection keywords (database.url expands first, others override).
+    std::vector<std::pair<std::string, std::string>> conn_params;
+    std::string slot_name;
+    bool slot_create = true;
+    std::string topic_prefix;
+    // Forwarded to START_REPLICATION (format=frames first).
+    std::vector<std::pair<std::string, std::string>> plugin_options;
+    bool tombstones_on_delete = true;
+    bool provide_transaction_metadata = false;
+    std::int64_t heartbeat_interval_ms = 0;
+    std::string heartbeat_action_query;
+    std::string sink;                                // "kafka", "stdout" or "file:/path"
+    std::map<std::string, std::string> kafka_props;  // without the "kafka." prefix
+    std::string metrics_address;
+    std::int64_t status_update_interval_ms = 10000;
+    std::int64_t retained_wal_warn_bytes = 1LL << 30;
+    std::string log_level = "info";
+    std::string snapshot_mode = "no_data";
+
+    const std::string &get(const std::string &key) const;
+    // The conninfo for messages: every parameter except the password.
+    std::string conninfo_redacted() const;
+};
+
+struct ConfigSources {
+    std::optional<std::string> file;         // path of a .properties file
+    std::vector<std::string> sets;           // "key=value" from --set
+    std::map<std::string, std::string> env;  // environment (all variables)
+};
+
+// Parses "key=value" lines; '#' and '!' start comments. Throws ConfigError.
+std::map<std::string, std::string> parse_properties(const std::string &text,
+                                                    const std::string &origin);
+
+// Merges the sources (flag > env > file > default), validates, derives the
+// typed fields. Throws ConfigError.
+Config load_config(const ConfigSources &sources);
+
+// The environment as a map (for ConfigSources::env).
+std::map<std::string, std::string> process_environment();
+
+// Name of the environment variable for a key: database.port -> WALCAST_DATABASE_PORT.
+std::string env_name(const std::string &key);
+
+// One line per known key with its default, for --help.
+std::string describe_keys();
+
+}  // namespace walcast

@@ -1,0 +1,322 @@
+#include "kafka_sink.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace walcast {
+
+static_assert(sizeof(void *) >= sizeof(DeliveryToken),
+              "delivery tokens travel through librdkafka's per-message opaque pointer");
+
+namespace {
+
+struct RkDeleter {
+    void operator()(rd_kafka_t *rk) const { rd_kafka_destroy(rk); }
+};
+struct RktDeleter {
+    void operator()(rd_kafka_topic_t *rkt) const { rd_kafka_topic_destroy(rkt); }
+};
+struct ConfDeleter {
+    void operator()(rd_kafka_conf_t *conf) const { rd_kafka_conf_destroy(conf); }
+};
+
+// Values of these properties never appear in error messages or logs.
+bool is_secret(const std::string &name) {
+    for (const char *s : {"password", "secret", "jaas", "key.pem", "token"}) {
+        if (name.find(s) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// librdkafka uses syslog levels (0 emerg .. 7 debug).
+spdlog::level::level_enum to_spdlog(int level) {
+    if (level <= 2) return spdlog::level::critical;
+    if (level == 3) return spdlog::level::err;
+    if (level == 4) return spdlog::level::warn;
+    if (level <= 6) return spdlog::level::info;
+    return spdlog::level::debug;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string> &kafka_default_props() {
+    static const std::map<std::string, std::string> defaults = {
+        {"client.id", "walcast"},
+        // No duplicates or reordering from producer retries; acks=all so an
+        // acknowledged event survives a broker failure.
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        // Throughput: larger, compressed batches. lz4 is cheap on CPU.
+        {"compression.type", "lz4"},
+        {"linger.ms", "20"},
+        {"batch.size", "1000000"},
+        {"batch.num.messages", "100000"},
+        // Bounded producer queue: memory stays bounded whatever the transaction
+        // size; a full queue turns into backpressure on the replication stream.
+        {"queue.buffering.max.messages", "100000"},
+        {"queue.buffering.max.kbytes", "65536"},
+        // A broker outage of a few minutes is retried, not failed (a failure
+        // forces a producer restart from the slot's confirmed position).
+        {"message.timeout.ms", "300000"},
+        // Same partition as the Java client for keyed messages (murmur2 of the
+        // key bytes); null keys (truncate, keyless tables) are spread randomly.
+        {"partitioner", "murmur2_random"},
+        {"socket.keepalive.enable", "true"},
+        // Idle-connection reaping by the broker is normal; don't log it as an error.
+        {"log.connection.close", "false"},
+    };
+    return defaults;
+}
+
+struct KafkaSink::Impl {
+    DeliveryCallback on_delivery;
+    std::unique_ptr<rd_kafka_t, RkDeleter> rk;
+    std::map<std::string, std::unique_ptr<rd_kafka_topic_t, RktDeleter>, std::less<>> topics;
+
+    std::atomic<std::size_t> outstanding{0};
+    std::atomic<bool> fatal{false};
+    std::atomic<bool> brokers_down{false};
+    std::atomic<std::uint64_t> delivered{0};
+    std::atomic<std::uint64_t> failed{0};
+
+    mutable std::mutex mu;  // guards last_error (describe() may run on another thread)
+    std::string last_error;
+
+    // Messages rejected synchronously by rd_kafka_produce (other than queue
+    // full): reported as failed deliveries from the next poll()/flush(), as the
+    // Sink contract promises every report comes from there.
+    std::vector<std::pair<DeliveryToken, std::string>> rejected;
+
+    // An exception thrown by on_delivery must not unwind through librdkafka's
+    // C frames; it is kept here and rethrown once rd_kafka_poll() returns.
+    std::exception_ptr callback_error;
+
+    void set_last_error(std::string e) {
+        std::lock_guard<std::mutex> lock(mu);
+        last_error = std::move(e);
+    }
+
+    rd_kafka_topic_t *topic(std::string_view name) {
+        auto it = topics.find(name);
+        if (it != topics.end()) return it->second.get();
+        // nullptr conf: the topic inherits the topic-level defaults set on the global conf.
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk.get(), std::string(name).c_str(), nullptr);
+        if (!rkt) {
+            throw std::runtime_error("kafka: cannot create topic handle '" + std::string(name) +
+                                     "': " + rd_kafka_err2str(rd_kafka_last_error()));
+        }
+        topics.emplace(std::string(name), rkt);
+        return rkt;
+    }
+
+    void report(DeliveryToken token, bool ok, const std::string &error) {
+        outstanding.fetch_sub(1, std::memory_order_relaxed);
+        if (ok) {
+            delivered.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            failed.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (callback_error) return;  // first exception wins; keep counters right
+        try {
+            on_delivery(token, ok, error);
+        } catch (...) {
+            callback_error = std::current_exception();
+        }
+    }
+
+    void report_rejected() {
+        auto pending = std::move(rejected);
+        rejected.clear();
+        for (auto &r : pending) report(r.first, false, r.second);
+    }
+
+    void rethrow_callback_error() {
+        if (callback_error) {
+            auto e = std::exchange(callback_error, nullptr);
+            std::rethrow_exception(e);
+        }
+    }
+
+    static void on_dr(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque) {
+        auto *self = static_cast<Impl *>(opaque);
+        const auto token =
+            static_cast<DeliveryToken>(reinterpret_cast<std::uintptr_t>(m->_private));
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (self->brokers_down.exchange(false)) {
+                spdlog::info("kafka: brokers reachable again, deliveries resumed");
+            }
+            self->report(token, true, std::string());
+            return;
+        }
+        std::string error = std::string(rd_kafka_topic_name(m->rkt)) + " [" +
+                            std::to_string(m->partition) + "]: " + rd_kafka_err2str(m->err);
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) self->fatal.store(true);
+        self->set_last_error(error);
+        self->report(token, false, error);
+    }
+
+    static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+        auto *self = static_cast<Impl *>(opaque);
+        const auto code = static_cast<rd_kafka_resp_err_t>(err);
+        if (code == RD_KAFKA_RESP_ERR__FATAL) {
+            // The reason of a fatal error is only available from rd_kafka_fatal_error().
+            char buf[512];
+            rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
+            self->fatal.store(true);
+            self->set_last_error(std::string("fatal: ") + rd_kafka_err2name(orig) + ": " + buf);
+            spdlog::critical("kafka: fatal producer error {}: {} (producer will be recreated)",
+                             rd_kafka_err2name(orig), buf);
+            return;
+        }
+        self->set_last_error(std::string(rd_kafka_err2name(code)) + ": " + reason);
+        if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+            // librdkafka keeps reconnecting; events wait in the queue until
+            // message.timeout.ms.
+            if (!self->brokers_down.exchange(true)) {
+                spdlog::error("kafka: all brokers down ({}); retrying", reason);
+            }
+        } else if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__RESOLVE) {
+            spdlog::debug("kafka: {}", reason);  // librdkafka's own log line already says it
+        } else {
+            spdlog::warn("kafka: {}: {}", rd_kafka_err2name(code), reason);
+        }
+    }
+
+    // Called from librdkafka's internal threads; spdlog loggers are thread-safe.
+    static void on_log(const rd_kafka_t *, int level, const char *fac, const char *buf) {
+        spdlog::log(to_spdlog(level), "rdkafka {}: {}", fac, buf);
+    }
+};
+
+KafkaSink::KafkaSink(const std::map<std::string, std::string> &kafka_props,
+                     DeliveryCallback on_delivery)
+    : impl_(std::make_unique<Impl>()) {
+    if (!on_delivery) throw std::invalid_argument("kafka sink: no delivery callback");
+    impl_->on_delivery = std::move(on_delivery);
+    if (!kafka_props.count("bootstrap.servers") && !kafka_props.count("metadata.broker.list")) {
+        throw std::invalid_argument(
+            "kafka.bootstrap.servers is required with sink=kafka (e.g. "
+            "kafka.bootstrap.servers=localhost:9092)");
+    }
+
+    std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
+    char err[512];
+    auto set = [&](const std::string &name, const std::string &value, bool user) {
+        if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), err, sizeof err) !=
+            RD_KAFKA_CONF_OK) {
+            const std::string shown = is_secret(name) ? "<hidden>" : value;
+            throw std::invalid_argument(std::string("invalid Kafka property ") +
+                                        (user ? "kafka." : "(default) ") + name + "=" + shown +
+                                        ": " + err);
+        }
+    };
+    for (const auto &kv : kafka_default_props()) set(kv.first, kv.second, false);
+    for (const auto &kv : kafka_props) set(kv.first, kv.second, true);
+
+    rd_kafka_conf_set_opaque(conf.get(), impl_.get());
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_dr);
+    rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_error);
+    rd_kafka_conf_set_log_cb(conf.get(), &Impl::on_log);
+
+    // rd_kafka_new takes ownership of conf only on success.
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
+    if (!rk) throw std::invalid_argument(std::string("kafka: cannot create producer: ") + err);
+    conf.release();
+    impl_->rk.reset(rk);
+    spdlog::info("kafka: producer created for {}", kafka_props.count("bootstrap.servers")
+                                                       ? kafka_props.at("bootstrap.servers")
+                                                       : kafka_props.at("metadata.broker.list"));
+}
+
+KafkaSink::~KafkaSink() {
+    if (!impl_->rk) return;
+    const std::size_t left = impl_->outstanding.load();
+    if (left > 0) {
+        // The owner flushes before destroying; whatever is left was never
+        // acknowledged to Postgres and will be re-read from the slot.
+        spdlog::warn("kafka: closing producer with {} undelivered events", left);
+        rd_kafka_purge(impl_->rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    }
+    impl_->topics.clear();  // topic handles before the producer
+    impl_->rk.reset();
+}
+
+bool KafkaSink::produce(const Message &msg) {
+    Impl &s = *impl_;
+    rd_kafka_topic_t *rkt = s.topic(msg.topic);
+    void *payload = msg.tombstone ? nullptr : const_cast<char *>(msg.value.data());
+    const size_t len = msg.tombstone ? 0 : msg.value.size();
+    const void *key = msg.key.empty() ? nullptr : msg.key.data();
+    void *opaque = reinterpret_cast<void *>(static_cast<std::uintptr_t>(msg.token));
+
+    // Count first: the delivery report can only arrive from a later poll(), but
+    // keep outstanding() >= reports in flight at all times.
+    s.outstanding.fetch_add(1, std::memory_order_relaxed);
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, len, key,
+                         msg.key.size(), opaque) == 0) {
+        return true;
+    }
+    const rd_kafka_resp_err_t e = rd_kafka_last_error();
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        s.outstanding.fetch_sub(1, std::memory_order_relaxed);
+        return false;
+    }
+    if (e == RD_KAFKA_RESP_ERR__FATAL) s.fatal.store(true);
+    // E.g. message larger than message.max.bytes: accepted and reported failed,
+    // so the caller's tracker never acknowledges past it.
+    std::string error = std::string(msg.topic) + ": produce failed: " + rd_kafka_err2str(e);
+    spdlog::error("kafka: {}", error);
+    s.set_last_error(error);
+    s.rejected.emplace_back(msg.token, std::move(error));
+    return true;
+}
+
+void KafkaSink::poll(int timeout_ms) {
+    const bool had_rejected = !impl_->rejected.empty();
+    impl_->report_rejected();
+    // Reports were just served: don't also wait for more.
+    rd_kafka_poll(impl_->rk.get(), had_rejected ? 0 : timeout_ms);
+    impl_->rethrow_callback_error();
+}
+
+bool KafkaSink::flush(int timeout_ms) {
+    impl_->report_rejected();
+    // rd_kafka_flush serves delivery reports (our callbacks) while it waits.
+    rd_kafka_flush(impl_->rk.get(), timeout_ms);
+    impl_->rethrow_callback_error();
+    return impl_->outstanding.load() == 0;
+}
+
+std::size_t KafkaSink::outstanding() const { return impl_->outstanding.load(); }
+
+bool KafkaSink::fatal() const {
+    return impl_->fatal.load() ||
+           rd_kafka_fatal_error(impl_->rk.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+std::string KafkaSink::describe() const {
+    std::string d = "kafka: brokers ";
+    d += impl_->brokers_down.load() ? "down" : "up";
+    d += ", outstanding " + std::to_string(impl_->outstanding.load());
+    d += ", librdkafka queue " + std::to_string(rd_kafka_outq_len(impl_->rk.get()));
+    d += ", delivered " + std::to_string(impl_->delivered.load());
+    d += ", failed " + std::to_string(impl_->failed.load());
+    if (fatal()) d += ", FATAL";
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->last_error.empty()) d += ", last error: " + impl_->last_error;
+    return d;
+}
+
+std::unique_ptr<Sink> make_kafka_sink(const std::map<std::string, std::string> &kafka_props,
+                                      DeliveryCallback on_delivery) {
+    return std::make_unique<KafkaSink>(kafka_props, std::move(on_delivery));
+}
+
+}  // namespace walcast

@@ -1,0 +1,166 @@
+// File/stdout sink: line format, deliveries only after sync, batching and
+// backpressure, failure reporting.
+#include "file_sink.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace walcast {
+namespace {
+
+struct Reports {
+    std::vector<std::pair<DeliveryToken, bool>> all;
+    std::string last_error;
+    DeliveryCallback callback() {
+        return [this](DeliveryToken t, bool ok, const std::string &e) {
+            all.emplace_back(t, ok);
+            if (!ok) last_error = e;
+        };
+    }
+};
+
+std::string temp_path(const char *name) {
+    std::string p = ::testing::TempDir() + name;
+    ::unlink(p.c_str());
+    return p;
+}
+
+std::string read_file(const std::string &path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+Message msg(std::string_view topic, std::string_view key, std::string_view value,
+            DeliveryToken token, bool tombstone = false) {
+    Message m;
+    m.topic = topic;
+    m.key = key;
+    m.value = value;
+    m.token = token;
+    m.tombstone = tombstone;
+    return m;
+}
+
+TEST(FileSink, LineFormatValueVerbatim) {
+    std::string path = temp_path("fs_format.jsonl");
+    Reports r;
+    {
+        FileSink sink(path, r.callback());
+        EXPECT_TRUE(sink.produce(
+            msg("walcast.public.t", "{\"id\":1}", "{\"after\":{\"id\":1, \"x\":1.50}}", 1)));
+        EXPECT_TRUE(sink.produce(msg("walcast.public.t", "{\"id\":1}", "ignored", 1, true)));
+        EXPECT_TRUE(sink.produce(msg("walcast.public.nokey", "", "{\"op\":\"c\"}", 2)));
+        EXPECT_TRUE(sink.flush(1000));
+    }
+    EXPECT_EQ(read_file(path),
+              "{\"topic\":\"walcast.public.t\",\"key\":{\"id\":1},\"value\":{\"after\":{\"id\":1, "
+              "\"x\":1.50}}}\n"
+              "{\"topic\":\"walcast.public.t\",\"key\":{\"id\":1},\"value\":null}\n"
+              "{\"topic\":\"walcast.public.nokey\",\"key\":null,\"value\":{\"op\":\"c\"}}\n");
+    ASSERT_EQ(r.all.size(), 3u);
+    EXPECT_EQ(r.all[0], std::make_pair(DeliveryToken{1}, true));
+    EXPECT_EQ(r.all[2], std::make_pair(DeliveryToken{2}, true));
+}
+
+TEST(FileSink, NoReportBeforeSyncWindow) {
+    std::string path = temp_path("fs_window.jsonl");
+    Reports r;
+    FileSinkOptions o;
+    o.sync_interval_ms = 200;
+    FileSink sink(path, r.callback(), o);
+    sink.produce(msg("t", "", "{}", 7));
+    sink.poll(0);
+    EXPECT_TRUE(r.all.empty()) << "batched: not synced yet";
+    EXPECT_EQ(sink.outstanding(), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    sink.poll(0);
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_EQ(sink.outstanding(), 0u);
+    EXPECT_EQ(read_file(path), "{\"topic\":\"t\",\"key\":null,\"value\":{}}\n");
+}
+
+TEST(FileSink, PollWithTimeoutWaitsForTheWindow) {
+    Reports r;
+    FileSinkOptions o;
+    o.sync_interval_ms = 50;
+    FileSink sink(temp_path("fs_wait.jsonl"), r.callback(), o);
+    sink.produce(msg("t", "", "{}", 1));
+    sink.poll(500);
+    EXPECT_EQ(r.all.size(), 1u);
+}
+
+TEST(FileSink, BackpressureWhenManyPending) {
+    Reports r;
+    FileSinkOptions o;
+    o.max_pending = 3;
+    o.sync_interval_ms = 100000;
+    FileSink sink(temp_path("fs_bp.jsonl"), r.callback(), o);
+    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
+    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
+    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
+    EXPECT_FALSE(sink.produce(msg("t", "", "{}", 1))) << "full";
+    sink.poll(0);  // full: syncs at once, no waiting for the window
+    EXPECT_EQ(r.all.size(), 3u);
+    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
+}
+
+TEST(FileSink, BackpressureOnBytes) {
+    Reports r;
+    FileSinkOptions o;
+    o.sync_bytes = 100;
+    o.sync_interval_ms = 100000;
+    FileSink sink(temp_path("fs_bytes.jsonl"), r.callback(), o);
+    std::string big(200, 'x');
+    std::string value = "\"" + big + "\"";
+    EXPECT_TRUE(sink.produce(msg("t", "", value, 1)));
+    EXPECT_FALSE(sink.produce(msg("t", "", value, 2)));
+    sink.poll(0);
+    EXPECT_EQ(r.all.size(), 1u);
+}
+
+TEST(FileSink, TopicIsJsonEscaped) {
+    std::string out;
+    append_json_string(out, "a\"b\\c\n\x01");
+    EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST(FileSink, UnwritableFileThrows) {
+    Reports r;
+    EXPECT_THROW(FileSink("/nonexistent-dir/x.jsonl", r.callback()), std::runtime_error);
+}
+
+TEST(FileSink, WriteFailureReportsAndIsFatal) {
+    Reports r;
+    if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full";
+    FileSink sink("/dev/full", r.callback());
+    sink.produce(msg("t", "", "{}", 5));
+    EXPECT_FALSE(sink.flush(1000));
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_FALSE(r.all[0].second);
+    EXPECT_TRUE(sink.fatal());
+    EXPECT_NE(r.last_error.find("No space left"), std::string::npos) << r.last_error;
+    EXPECT_FALSE(sink.produce(msg("t", "", "{}", 6)));
+    EXPECT_NE(sink.describe().find("FAILED"), std::string::npos);
+}
+
+TEST(FileSink, AppendsAcrossInstances) {
+    std::string path = temp_path("fs_append.jsonl");
+    Reports r;
+    for (int i = 0; i < 2; i++) {
+        FileSink sink(path, r.callback());
+        sink.produce(msg("t", "", "{}", 1));
+        sink.flush(1000);
+    }
+    const std::string line = "{\"topic\":\"t\",\"key\":null,\"value\":{}}\n";
+    EXPECT_EQ(read_file(path), line + line) << "a restart appends (at-least-once)";
+}
+
+}  // namespace
+}  // namespace walcast

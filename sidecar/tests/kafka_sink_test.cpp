@@ -1,0 +1,182 @@
+// KafkaSink without a broker (config validation, failure reports, backpressure)
+// and, when WALCAST_TEST_KAFKA_BOOTSTRAP is set, against a real one.
+#include "kafka_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace walcast {
+namespace {
+
+using Props = std::map<std::string, std::string>;
+
+struct Report {
+    DeliveryToken token;
+    bool ok;
+    std::string error;
+};
+
+// Collects delivery reports.
+struct Reports {
+    std::vector<Report> all;
+    DeliveryCallback callback() {
+        return [this](DeliveryToken t, bool ok, const std::string &e) {
+            all.push_back({t, ok, e});
+        };
+    }
+};
+
+std::string construct_error(const Props &props) {
+    Reports r;
+    try {
+        KafkaSink sink(props, r.callback());
+    } catch (const std::invalid_argument &e) {
+        return e.what();
+    }
+    return "";
+}
+
+// A port nothing listens on: every message times out.
+Props unreachable(int timeout_ms) {
+    return {{"bootstrap.servers", "127.0.0.1:1"},
+            {"message.timeout.ms", std::to_string(timeout_ms)}};
+}
+
+TEST(KafkaSink, RequiresBootstrapServers) {
+    EXPECT_NE(construct_error({}).find("kafka.bootstrap.servers"), std::string::npos);
+}
+
+TEST(KafkaSink, UnknownPropertyIsNamed) {
+    const std::string e = construct_error({{"bootstrap.servers", "x:1"}, {"no.such.prop", "1"}});
+    EXPECT_NE(e.find("kafka.no.such.prop"), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << "one line: " << e;
+}
+
+TEST(KafkaSink, BadValueIsNamed) {
+    const std::string e =
+        construct_error({{"bootstrap.servers", "x:1"}, {"compression.type", "zip"}});
+    EXPECT_NE(e.find("kafka.compression.type=zip"), std::string::npos) << e;
+}
+
+TEST(KafkaSink, SecretValuesAreNotEchoed) {
+    const std::string e =
+        construct_error({{"bootstrap.servers", "x:1"}, {"sasl.passwordd", "hunter2"}});
+    EXPECT_NE(e.find("kafka.sasl.passwordd"), std::string::npos) << e;
+    EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+}
+
+TEST(KafkaSink, UserPropertiesOverrideDefaults) {
+    // Idempotence requires acks=all: turning both off must be accepted.
+    EXPECT_EQ(construct_error({{"bootstrap.servers", "x:1"},
+                               {"enable.idempotence", "false"},
+                               {"acks", "1"},
+                               {"compression.type", "zstd"}}),
+              "");
+    EXPECT_EQ(kafka_default_props().at("partitioner"), "murmur2_random");
+    EXPECT_EQ(kafka_default_props().at("enable.idempotence"), "true");
+}
+
+TEST(KafkaSink, InconsistentPropertiesFailAtCreation) {
+    const std::string e = construct_error({{"bootstrap.servers", "x:1"}, {"acks", "1"}});
+    EXPECT_NE(e.find("acks"), std::string::npos) << e;
+}
+
+TEST(KafkaSink, UndeliverableMessagesAreReportedFailedWithTheirTokens) {
+    Reports r;
+    auto sink = make_kafka_sink(unreachable(500), r.callback());
+    ASSERT_TRUE(sink->produce({"t1", R"({"id":1})", R"({"op":"c"})", false, 11}));
+    ASSERT_TRUE(sink->produce({"t1", R"({"id":1})", "", true, 12}));     // tombstone
+    ASSERT_TRUE(sink->produce({"t2", "", R"({"op":"t"})", false, 13}));  // null key
+    EXPECT_EQ(sink->outstanding(), 3u);
+    EXPECT_TRUE(r.all.empty()) << "reports only come from poll()/flush()";
+
+    EXPECT_TRUE(sink->flush(10000));
+    EXPECT_EQ(sink->outstanding(), 0u);
+    ASSERT_EQ(r.all.size(), 3u);
+    std::vector<DeliveryToken> tokens;
+    for (const auto &rep : r.all) {
+        EXPECT_FALSE(rep.ok);
+        EXPECT_FALSE(rep.error.empty());
+        tokens.push_back(rep.token);
+    }
+    std::sort(tokens.begin(), tokens.end());
+    EXPECT_EQ(tokens, (std::vector<DeliveryToken>{11, 12, 13}));
+    EXPECT_FALSE(sink->fatal());
+    EXPECT_NE(sink->describe().find("failed 3"), std::string::npos) << sink->describe();
+}
+
+TEST(KafkaSink, FullQueueIsBackpressure) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["queue.buffering.max.messages"] = "2";
+    KafkaSink sink(p, r.callback());
+    EXPECT_TRUE(sink.produce({"t", "k", "v1", false, 1}));
+    EXPECT_TRUE(sink.produce({"t", "k", "v2", false, 2}));
+    EXPECT_FALSE(sink.produce({"t", "k", "v3", false, 3}));
+    EXPECT_EQ(sink.outstanding(), 2u);
+    sink.poll(0);
+    EXPECT_TRUE(r.all.empty());
+    EXPECT_FALSE(sink.flush(100));  // still waiting for the broker
+    EXPECT_NE(sink.describe().find("outstanding 2"), std::string::npos) << sink.describe();
+}  // destroyed with messages outstanding: purged, no report, no hang
+
+TEST(KafkaSink, OversizedMessageIsReportedFailed) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "1000";
+    KafkaSink sink(p, r.callback());
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(5000, 'x'), false, 7}));
+    EXPECT_EQ(sink.outstanding(), 1u);
+    sink.poll(0);
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_EQ(r.all[0].token, 7u);
+    EXPECT_FALSE(r.all[0].ok);
+    EXPECT_EQ(sink.outstanding(), 0u);
+}
+
+TEST(KafkaSink, CallbackExceptionSurfacesFromFlush) {
+    auto sink = make_kafka_sink(unreachable(200), [](DeliveryToken, bool, const std::string &) {
+        throw std::runtime_error("tracker says no");
+    });
+    ASSERT_TRUE(sink->produce({"t", "k", "v", false, 1}));
+    EXPECT_THROW(sink->flush(10000), std::runtime_error);
+    EXPECT_EQ(sink->outstanding(), 0u);
+}
+
+// Real broker: WALCAST_TEST_KAFKA_BOOTSTRAP=host:port, optional
+// WALCAST_TEST_KAFKA_TOPIC. test/integration/test_kafka_sink.py runs this and
+// reads the topic back (keys, partitions, tombstone).
+TEST(KafkaSinkBroker, DeliversKeyedTombstoneAndNullKey) {
+    const char *bootstrap = std::getenv("WALCAST_TEST_KAFKA_BOOTSTRAP");
+    if (!bootstrap) GTEST_SKIP() << "WALCAST_TEST_KAFKA_BOOTSTRAP not set";
+    const char *topic_env = std::getenv("WALCAST_TEST_KAFKA_TOPIC");
+    const std::string topic = topic_env ? topic_env : "walcast.test.kafka_sink";
+
+    Reports r;
+    KafkaSink sink({{"bootstrap.servers", bootstrap}, {"message.timeout.ms", "60000"}},
+                   r.callback());
+    const std::vector<std::string> keys = {R"({"id":1})", R"({"id":2})", R"({"id":42})",
+                                           R"({"id":1000000})", R"({"tenant":"acme","id":7})"};
+    DeliveryToken token = 0;
+    for (const auto &k : keys) {
+        const std::string v = R"({"after":{"k":)" + k + "}}";
+        while (!sink.produce({topic, k, v, false, ++token})) sink.poll(10);
+    }
+    ASSERT_TRUE(sink.produce({topic, keys[0], "", true, ++token}));
+    ASSERT_TRUE(sink.produce({topic, "", R"({"op":"t"})", false, ++token}));
+    ASSERT_TRUE(sink.flush(60000)) << sink.describe();
+    ASSERT_EQ(r.all.size(), token);
+    for (const auto &rep : r.all) EXPECT_TRUE(rep.ok) << rep.error;
+    EXPECT_FALSE(sink.fatal());
+    EXPECT_NE(sink.describe().find("brokers up"), std::string::npos) << sink.describe();
+}
+
+}  // namespace
+}  // namespace walcast
