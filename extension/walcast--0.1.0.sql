@@ -32,7 +32,9 @@ BEGIN
         RETURN QUERY SELECT 0, 0::bigint, NULL::bigint;
         RETURN;
     END IF;
-    blocks_per_chunk := greatest(1, (target_bytes * heap_blocks / greatest(total_bytes, block_size)));
+    -- numeric: target_bytes * heap_blocks overflows bigint for large targets.
+    blocks_per_chunk := least(heap_blocks, greatest(1,
+        (target_bytes::numeric * heap_blocks / greatest(total_bytes, block_size))::bigint));
     WHILE start_block + blocks_per_chunk < heap_blocks LOOP
         chunk := n; block_from := start_block; block_to := start_block + blocks_per_chunk;
         RETURN NEXT;

@@ -15,7 +15,10 @@
 #include "metrics_server.h"
 #include "pg_conn.h"
 #include "pipeline.h"
+#include "sink_factory.h"
+#include "snapshot_mode.h"
 #include "status.h"
+#include "verify.h"
 
 namespace walcast {
 
@@ -83,6 +86,12 @@ int cmd_run(const Config &config) {
         }
         spdlog::info("metrics on http://{}/metrics", config.metrics_address);
     }
+    // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
+    // which then starts at the slot's consistent point.
+    bool stream = run_initial_snapshot(
+        config, [&](DeliveryCallback cb) { return make_sink(config, std::move(cb)); },
+        registry.get());
+    if (!stream || g_stop) return 0;
     Pipeline pipeline(config, g_stop, metrics.get());
     pipeline.open_sink();  // ConfigError -> exit 2; an unwritable file -> exit 1
     spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
@@ -102,7 +111,7 @@ int run_cli(int argc, char **argv) {
     app.footer("Configuration keys (properties file, WALCAST_<KEY> env vars, --set):\n" +
                describe_keys());
 
-    CommonOptions run_opts, status_opts, drop_opts;
+    CommonOptions run_opts, status_opts, drop_opts, verify_opts;
     CLI::App *run = app.add_subcommand("run", "Stream the slot to the sink until SIGTERM");
     add_common(run, run_opts);
     run->add_option("--sink", run_opts.sink, "kafka, stdout or file:/path/events.jsonl (sink)");
@@ -110,6 +119,16 @@ int run_cli(int argc, char **argv) {
     CLI::App *status = app.add_subcommand(
         "status", "Show the slot's confirmed position, retained WAL, wal_status and the sink");
     add_common(status, status_opts);
+
+    VerifyOptions verify_options;
+    CLI::App *verify = app.add_subcommand(
+        "verify", "Fold the change topics (last value per key) and compare them with the source");
+    add_common(verify, verify_opts);
+    verify->add_option("--sink", verify_opts.sink, "where the topics are: kafka or file:/path");
+    verify->add_option("--tables", verify_options.tables,
+                       "comma-separated regexes on schema.table (default: table.include.list)");
+    verify->add_option("--examples", verify_options.examples, "examples per kind of difference")
+        ->default_val(5);
 
     CLI::App *slot = app.add_subcommand("slot", "Manage the replication slot");
     slot->require_subcommand(1);
@@ -129,6 +148,11 @@ int run_cli(int argc, char **argv) {
             Config config = load(run_opts);
             setup_logging(config.log_level);
             return cmd_run(config);
+        }
+        if (*verify) {
+            Config config = load(verify_opts);
+            setup_logging(config.log_level);
+            return run_verify(config, verify_options, std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);

@@ -70,7 +70,16 @@ const std::vector<KeySpec> &specs() {
          Kind::kEnum,
          {"trace", "debug", "info", "warn", "error", "critical", "off"},
          false},
-        {"snapshot.mode", "no_data", Kind::kEnum, {"no_data"}, false},
+        {"snapshot.mode",
+         "no_data",
+         Kind::kEnum,
+         {"no_data", "never", "initial", "initial_only", "when_needed"},
+         false},
+        {"snapshot.max.threads", "2", Kind::kInt, {}, false, 1},
+        {"snapshot.chunk.bytes", "67108864", Kind::kInt, {}, false, 1},
+        {"snapshot.throttle.rows.per.second", "0", Kind::kInt, {}, false, 0},
+        {"snapshot.throttle.bytes.per.second", "0", Kind::kInt, {}, false, 0},
+        {"slot.create.timeout.ms", "300000", Kind::kInt, {}, false, 1},
     };
     return kSpecs;
 }
@@ -139,10 +148,6 @@ void validate(const KeySpec &spec, const std::string &value) {
             parse_bool(spec.name, value);
             return;
         case Kind::kEnum:
-            if (std::string(spec.name) == "snapshot.mode" && value != "no_data")
-                throw ConfigError("snapshot.mode=" + value +
-                                  " is not implemented yet; accepted: no_data (stream changes "
-                                  "from the slot's position without a snapshot)");
             for (const auto &a : spec.accepted)
                 if (lower(value) == a) return;
             bad_value(spec.name, value, join(spec.accepted));

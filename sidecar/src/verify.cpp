@@ -59,7 +59,7 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     // One consistent snapshot of the source for every table.
     SnapshotReader reader(config, "");
     PgConnPtr catalog = pg_connect(config, false);
-    SnapshotPlan plan = plan_snapshot(catalog.get(), filter, std::int64_t(1) << 62);
+    SnapshotPlan plan = plan_snapshot(catalog.get(), filter, std::int64_t(1) << 50);  // one chunk per table
     if (plan.tables.empty()) {
         out << "no table matches " << (filter.include_list.empty() ? "the configuration" : filter.include_list) << "\n";
         return 1;

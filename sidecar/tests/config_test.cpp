@@ -143,11 +143,13 @@ TEST(Config, BadValuesNameKeyAndAcceptedValues) {
               "base64-url-safe, hex");
 }
 
-TEST(Config, SnapshotModeOnlyNoData) {
-    EXPECT_EQ(load_config(sets({"snapshot.mode=no_data"})).snapshot_mode, "no_data");
-    EXPECT_EQ(config_error(sets({"snapshot.mode=initial"}))
-                  .rfind("snapshot.mode=initial is not implemented yet", 0),
-              0u);
+TEST(Config, SnapshotModesOfDebezium) {
+    for (const char *mode : {"no_data", "never", "initial", "initial_only", "when_needed"})
+        EXPECT_EQ(load_config(sets({std::string("snapshot.mode=") + mode})).snapshot_mode, mode);
+    EXPECT_EQ(config_error(sets({"snapshot.mode=always"})),
+              "invalid value 'always' for snapshot.mode; accepted: no_data, never, initial, "
+              "initial_only, when_needed");
+    EXPECT_EQ(config_error(sets({"snapshot.max.threads=0"})).rfind("invalid value '0'", 0), 0u);
 }
 
 TEST(Config, SetNeedsKeyValue) {
