@@ -11,7 +11,7 @@ cd "$top"
 out=${1:-$top/build/demo-events.jsonl}
 mkdir -p "$(dirname "$out")"
 bash test/install-deps.sh
-make -s -j2 && make -s install >/dev/null
+make -s -j2 >/dev/null && make -s install >/dev/null
 
 work=$(mktemp -d /tmp/walcast-demo.XXXXXX)
 sidecar_pid=""
@@ -29,6 +29,8 @@ psql -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION walcast;
 CREATE TABLE customers (id int PRIMARY KEY, name text, balance numeric(12,2),
                         signed_up timestamptz DEFAULT now(), tags text[]);
+-- Rows that exist before walcast starts arrive through the initial snapshot (op "r").
+INSERT INTO customers (id, name, balance, tags) VALUES (100, 'existing', 99.5, ARRAY['seed']);
 SQL
 
 if [ -n "${KAFKA_BOOTSTRAP:-}" ]; then
@@ -37,9 +39,9 @@ else
     : >"$out"
     sink=(--sink "file:$out")
 fi
-walcast run --set database.hostname=127.0.0.1 --set "database.port=$port" \
+"$top/sidecar/build/walcast" run --set database.hostname=127.0.0.1 --set "database.port=$port" \
     --set database.user=postgres --set database.dbname=postgres \
-    --set slot.name=demo --set topic.prefix=demo "${sink[@]}" &
+    --set slot.name=demo --set topic.prefix=demo --set snapshot.mode=initial "${sink[@]}" &
 sidecar_pid=$!
 
 # Wait until the sidecar has created its slot, then write some changes.
