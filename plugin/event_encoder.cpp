@@ -26,8 +26,8 @@ bool is_unchanged_toast(TupleDesc desc, AttrNumber attnum, Datum value) {
            VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
-void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col,
-                 TupleDesc desc, const Deformed &row, const Deformed &toast_source) {
+void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col, TupleDesc desc,
+                 const Deformed &row, const Deformed &toast_source) {
     int i = col->attnum - 1;
     if (col->attnum == InvalidAttrNumber || row.nulls[i]) {
         JSON_LITERAL(out, "null");
@@ -74,9 +74,8 @@ void write_frame_header(StringInfo out, char op, const char *topic, int topic_le
 }
 
 // `"source":{...}` with the change's LSN, then `,"transaction":...`.
-void write_source_and_transaction(StringInfo out, const EventSource *src,
-                                  const char *source_names, int source_names_len,
-                                  XLogRecPtr lsn, const EventOrder *order) {
+void write_source_and_transaction(StringInfo out, const EventSource *src, const char *source_names,
+                                  int source_names_len, XLogRecPtr lsn, const EventOrder *order) {
     XLogRecPtr change_lsn = src->has_change_lsn ? lsn : src->fixed_lsn;
     appendBinaryStringInfo(out, src->head.data, src->head.len);
     json_write_uint64(out, change_lsn);
@@ -124,7 +123,8 @@ void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampT
     initStringInfo(&src->txid);
     int64 micros = unix_micros(ts);
     StringInfo h = &src->head;
-    JSON_LITERAL(h, "\"source\":{\"version\":\"" WALCAST_VERSION "\",\"connector\":\"postgresql\",\"name\":");
+    JSON_LITERAL(h, "\"source\":{\"version\":\"" WALCAST_VERSION
+                    "\",\"connector\":\"postgresql\",\"name\":");
     json_write_cstring(h, opts->topic_prefix);
     JSON_LITERAL(h, ",\"ts_ms\":");
     json_write_int64(h, micros / 1000);
@@ -150,9 +150,8 @@ int64 unix_micros(TimestampTz ts) {
     return ts + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 }
 
-void event_source_init_streaming(EventSource *src, const WalcastOptions *opts,
-                                 TransactionId xid, XLogRecPtr commit_lsn,
-                                 TimestampTz commit_time) {
+void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, TransactionId xid,
+                                 XLogRecPtr commit_lsn, TimestampTz commit_time) {
     source_head_common(src, opts, commit_time, "false", commit_lsn);
     if (TransactionIdIsValid(xid))
         json_write_uint64(&src->txid, xid);
@@ -216,8 +215,8 @@ void event_write_truncate(StringInfo out, const WalcastOptions *opts, const Even
 }
 
 void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
-                         const char *prefix, const char *content, Size content_size,
-                         XLogRecPtr lsn, const EventOrder *order) {
+                         const char *prefix, const char *content, Size content_size, XLogRecPtr lsn,
+                         const EventOrder *order) {
     if (opts->format == OutputFormat::Frames) {
         StringInfoData topic;
         initStringInfo(&topic);

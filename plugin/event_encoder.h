@@ -9,8 +9,10 @@
 // What every event of one transaction (or one snapshot read) has in common,
 // pre-rendered once.
 struct EventSource {
-    StringInfoData head;  // `"source":{"version":..,"ts_ms":..,"snapshot":..,"db":..,"sequence":"[\"<commit>\",\"`
-    StringInfoData tail;  // `\"]","ts_us":..,"ts_ns":..,`  (sequence closes, per-change LSN follows)
+    StringInfoData
+        head;  // `"source":{"version":..,"ts_ms":..,"snapshot":..,"db":..,"sequence":"[\"<commit>\",\"`
+    StringInfoData
+        tail;  // `\"]","ts_us":..,"ts_ns":..,`  (sequence closes, per-change LSN follows)
     StringInfoData txid;  // the txId JSON value: a number, or null
     bool has_change_lsn;  // false: snapshot rows carry the consistent point as lsn
     XLogRecPtr fixed_lsn;
@@ -23,9 +25,8 @@ struct EventOrder {
     uint64 data_collection_order;
 };
 
-void event_source_init_streaming(EventSource *src, const WalcastOptions *opts,
-                                 TransactionId xid, XLogRecPtr commit_lsn,
-                                 TimestampTz commit_time);
+void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, TransactionId xid,
+                                 XLogRecPtr commit_lsn, TimestampTz commit_time);
 void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
                                 const char *marker, TimestampTz read_time);
 
@@ -48,8 +49,8 @@ void event_write_truncate(StringInfo out, const WalcastOptions *opts, const Even
                           const RelationInfo *rel, XLogRecPtr lsn, const EventOrder *order);
 
 void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
-                         const char *prefix, const char *content, Size content_size,
-                         XLogRecPtr lsn, const EventOrder *order);
+                         const char *prefix, const char *content, Size content_size, XLogRecPtr lsn,
+                         const EventOrder *order);
 
 // The key JSON of a row ({"id":1}); writes nothing when the relation has no key.
 void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,

@@ -33,13 +33,27 @@ void json_write_string(StringInfo out, const char *text, int len) {
         if (i > run_start) appendBinaryStringInfo(out, text + run_start, i - run_start);
         run_start = i + 1;
         switch (c) {
-            case '"': JSON_LITERAL(out, "\\\""); break;
-            case '\\': JSON_LITERAL(out, "\\\\"); break;
-            case '\n': JSON_LITERAL(out, "\\n"); break;
-            case '\r': JSON_LITERAL(out, "\\r"); break;
-            case '\t': JSON_LITERAL(out, "\\t"); break;
-            case '\b': JSON_LITERAL(out, "\\b"); break;
-            case '\f': JSON_LITERAL(out, "\\f"); break;
+            case '"':
+                JSON_LITERAL(out, "\\\"");
+                break;
+            case '\\':
+                JSON_LITERAL(out, "\\\\");
+                break;
+            case '\n':
+                JSON_LITERAL(out, "\\n");
+                break;
+            case '\r':
+                JSON_LITERAL(out, "\\r");
+                break;
+            case '\t':
+                JSON_LITERAL(out, "\\t");
+                break;
+            case '\b':
+                JSON_LITERAL(out, "\\b");
+                break;
+            case '\f':
+                JSON_LITERAL(out, "\\f");
+                break;
             default: {
                 char esc[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15]};
                 appendBinaryStringInfo(out, esc, 6);

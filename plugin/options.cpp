@@ -34,10 +34,9 @@ int parse_choice(const DefElem *elem, const char *const *names, int count) {
     StringInfoData accepted;
     initStringInfo(&accepted);
     for (int i = 0; i < count; i++) appendStringInfo(&accepted, "%s%s", i ? ", " : "", names[i]);
-    ereport(ERROR,
-            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-             errmsg("walcast option \"%s\" has invalid value \"%s\"", elem->defname, value),
-             errhint("Accepted values: %s.", accepted.data)));
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("walcast option \"%s\" has invalid value \"%s\"", elem->defname, value),
+                    errhint("Accepted values: %s.", accepted.data)));
     return -1;
 }
 
@@ -96,11 +95,11 @@ uint8 parse_skipped_operations(const DefElem *elem) {
         else if (strcmp(tok, "t") == 0)
             mask |= SKIP_TRUNCATE;
         else if (strcmp(tok, "none") != 0)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("walcast option \"skipped.operations\" has invalid value \"%s\"",
-                                   tok),
-                            errhint("Accepted values: a comma-separated list of c, u, d, t, "
-                                    "or none.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("walcast option \"skipped.operations\" has invalid value \"%s\"", tok),
+                     errhint("Accepted values: a comma-separated list of c, u, d, t, "
+                             "or none.")));
     }
     return mask;
 }
@@ -159,19 +158,26 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->unavailable_placeholder = pstrdup(option_value(elem));
             opts->unavailable_placeholder_len = (int)strlen(opts->unavailable_placeholder);
         } else if (for_snapshot && option_is(elem, "snapshot.lsn")) {
-            opts->snapshot_lsn = DatumGetLSN(
-                DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
+            opts->snapshot_lsn =
+                DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
         } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
-            const char *const markers[] = {"true", "first", "last", "first_in_data_collection",
-                                           "last_in_data_collection", "incremental"};
+            const char *const markers[] = {"true",
+                                           "first",
+                                           "last",
+                                           "first_in_data_collection",
+                                           "last_in_data_collection",
+                                           "incremental"};
             opts->snapshot_marker = markers[parse_choice(elem, markers, lengthof(markers))];
         } else {
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("walcast does not know option \"%s\"", elem->defname),
-                            errhint("Known options: %s%s.", kOptionNames,
-                                    for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode" : "")));
+            ereport(
+                ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("walcast does not know option \"%s\"", elem->defname),
+                 errhint("Known options: %s%s.", kOptionNames,
+                         for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode"
+                                      : "")));
         }
     }
 }

@@ -23,10 +23,10 @@ struct WalcastOptions {
     const char *topic_prefix = "walcast";  // also source.name
     regex_t *table_include = nullptr;      // on "schema.table"
     regex_t *table_exclude = nullptr;
-    regex_t *column_exclude = nullptr;     // on "schema.table.column"
+    regex_t *column_exclude = nullptr;  // on "schema.table.column"
     regex_t *message_prefix_include = nullptr;
     regex_t *message_prefix_exclude = nullptr;
-    uint8 skipped_ops = SKIP_TRUNCATE;     // Debezium skips truncates by default
+    uint8 skipped_ops = SKIP_TRUNCATE;  // Debezium skips truncates by default
     bool transaction_metadata = false;
     bool via_partition_root = false;
     DecimalMode decimal_mode = DecimalMode::Precise;

@@ -27,8 +27,8 @@ void invalidate_relation(Datum, Oid relid) {
 }
 
 bool is_topic_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 const char *render_name_json(const char *name, int *len) {
@@ -45,8 +45,7 @@ void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber l
     col->attnum = leaf_attnum;
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
-    type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod,
-                      context);
+    type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
 }
 
 // Key columns: the primary key, else the replica identity index; none gives a null key.
@@ -79,10 +78,8 @@ void topic_append_mapped(StringInfo out, const char *name) {
     }
 }
 
-RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
-                                  MemoryContext parent) {
-    MemoryContext context =
-        AllocSetContextCreate(parent, "walcast relation", ALLOCSET_SMALL_SIZES);
+RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, MemoryContext parent) {
+    MemoryContext context = AllocSetContextCreate(parent, "walcast relation", ALLOCSET_SMALL_SIZES);
     MemoryContext old = MemoryContextSwitchTo(context);
 
     RelationInfo *info = (RelationInfo *)palloc0(sizeof(RelationInfo));
@@ -135,8 +132,7 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (attr->attisdropped || attr->attnum <= 0) continue;
         char *column_name = psprintf("%s.%s", qualified, NameStr(attr->attname));
-        if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name)))
-            continue;
+        if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name))) continue;
         ColumnInfo *col = &info->columns[info->ncolumns++];
         fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
         col->is_key = list_member_int(keys, attr->attnum);
@@ -155,8 +151,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
 }
 
 void relation_cache_init(MemoryContext parent, const WalcastOptions *opts) {
-    g_cache_context = AllocSetContextCreate(parent, "walcast relation cache",
-                                            ALLOCSET_DEFAULT_SIZES);
+    g_cache_context =
+        AllocSetContextCreate(parent, "walcast relation cache", ALLOCSET_DEFAULT_SIZES);
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = sizeof(Oid);

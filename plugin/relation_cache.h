@@ -8,7 +8,7 @@
 #include "type_encoder.h"
 
 struct ColumnInfo {
-    AttrNumber attnum;  // in the tuples of the relation being decoded (the leaf)
+    AttrNumber attnum;      // in the tuples of the relation being decoded (the leaf)
     const char *name_json;  // `"name":` pre-escaped, ready to append
     int name_json_len;
     bool is_key;
@@ -34,8 +34,7 @@ struct RelationInfo {
 
 // Builds the metadata of rel under the given options; also used on its own by the
 // snapshot function, which reads one relation per call.
-RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts,
-                                  MemoryContext parent);
+RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, MemoryContext parent);
 
 // The plugin's cache lives for one decoding session (startup to shutdown).
 void relation_cache_init(MemoryContext parent, const WalcastOptions *opts);

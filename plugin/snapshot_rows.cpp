@@ -28,7 +28,8 @@ List *options_from_array(ArrayType *array) {
         if (nulls[i])
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("walcast option names must not be null")));
-        Node *value = nulls[i + 1] ? nullptr : (Node *)makeString(TextDatumGetCString(elems[i + 1]));
+        Node *value =
+            nulls[i + 1] ? nullptr : (Node *)makeString(TextDatumGetCString(elems[i + 1]));
         defels = lappend(defels, makeDefElem(TextDatumGetCString(elems[i]), value, -1));
     }
     return defels;
@@ -60,14 +61,15 @@ extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
     int64 block_from = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
     bool open_ended = PG_ARGISNULL(2);
     int64 block_to = open_ended ? 0 : PG_GETARG_INT64(2);
-    if (block_from < 0 || (!open_ended && block_to < block_from) ||
-        block_from > MaxBlockNumber || block_to > (int64)MaxBlockNumber + 1)
+    if (block_from < 0 || (!open_ended && block_to < block_from) || block_from > MaxBlockNumber ||
+        block_to > (int64)MaxBlockNumber + 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("invalid block range [%lld, %lld)", (long long)block_from,
                                (long long)block_to)));
 
     WalcastOptions opts;
-    if (!PG_ARGISNULL(3)) walcast_parse_options(&opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
+    if (!PG_ARGISNULL(3))
+        walcast_parse_options(&opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
 
     InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;

@@ -43,8 +43,8 @@ uint64 count_collection(TransactionState *txn, const char *data_collection) {
     if (txn->ncollections == txn->capacity) {
         txn->capacity = Max(8, txn->capacity * 2);
         txn->collections = txn->collections
-                               ? (CollectionCount *)repalloc(txn->collections,
-                                                             sizeof(CollectionCount) * txn->capacity)
+                               ? (CollectionCount *)repalloc(
+                                     txn->collections, sizeof(CollectionCount) * txn->capacity)
                                : (CollectionCount *)MemoryContextAlloc(
                                      txn->context, sizeof(CollectionCount) * txn->capacity);
     }
@@ -79,8 +79,7 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
     if (txn->begun) return;
     txn->begun = true;
     MemoryContext old = MemoryContextSwitchTo(txn->context);
-    event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn,
-                                txn->commit_time);
+    event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn, txn->commit_time);
     txn->id = psprintf("%u:%llu", txn->xid, (unsigned long long)txn->commit_lsn);
     MemoryContextSwitchTo(old);
 

@@ -71,8 +71,7 @@ void commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *, XLogRecPtr) {
 }
 
 // Keys differ between the old and new row: Debezium emits a delete and a create.
-bool key_changed(const RelationInfo *rel, HeapTuple oldtuple, HeapTuple newtuple,
-                 TupleDesc desc) {
+bool key_changed(const RelationInfo *rel, HeapTuple oldtuple, HeapTuple newtuple, TupleDesc desc) {
     if (oldtuple == nullptr || rel->nkeys == 0) return false;
     for (int k = 0; k < rel->nkeys; k++) {
         AttrNumber attnum = rel->keys[k].attnum;
@@ -91,7 +90,8 @@ void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel
               const RowChange &change) {
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
     EventOrder order;
-    const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, rel, &order);
+    const EventOrder *order_ptr =
+        transaction_state_next_order(&state->txn, &state->opts, rel, &order);
     OutputPluginPrepareWrite(ctx, true);
     event_write_row(ctx->out, &state->opts, &state->txn.source, rel, &change, order_ptr);
     OutputPluginWrite(ctx, true);
@@ -125,8 +125,8 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *, Relation relation,
             } else {
                 // DEFAULT identity logs old key columns only when needed; Debezium's
                 // before is then null. FULL and INDEX show what was logged.
-                HeapTuple before = rel->replica_identity == REPLICA_IDENTITY_DEFAULT ? nullptr
-                                                                                     : oldtuple;
+                HeapTuple before =
+                    rel->replica_identity == REPLICA_IDENTITY_DEFAULT ? nullptr : oldtuple;
                 emit_row(ctx, state, rel,
                          {'u', before, newtuple, full ? oldtuple : nullptr, desc, change->lsn});
             }
@@ -142,8 +142,8 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *, Relation relation,
     MemoryContextReset(state->change_context);
 }
 
-void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations,
-              Relation relations[], ReorderBufferChange *change) {
+void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations, Relation relations[],
+              ReorderBufferChange *change) {
     PluginState *state = state_of(ctx);
     if (state->opts.skipped_ops & SKIP_TRUNCATE) return;
     MemoryContext old = MemoryContextSwitchTo(state->change_context);
@@ -152,7 +152,8 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations,
         if (!rel->included) continue;
         transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
         EventOrder order;
-        const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, rel, &order);
+        const EventOrder *order_ptr =
+            transaction_state_next_order(&state->txn, &state->opts, rel, &order);
         OutputPluginPrepareWrite(ctx, true);
         event_write_truncate(ctx->out, &state->opts, &state->txn.source, rel, change->lsn,
                              order_ptr);
@@ -164,7 +165,8 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations,
 
 bool message_wanted(const WalcastOptions *opts, const char *prefix) {
     int len = (int)strlen(prefix);
-    if (opts->message_prefix_include && !walcast_regex_match(opts->message_prefix_include, prefix, len))
+    if (opts->message_prefix_include &&
+        !walcast_regex_match(opts->message_prefix_include, prefix, len))
         return false;
     return !walcast_regex_match(opts->message_prefix_exclude, prefix, len);
 }
@@ -181,10 +183,11 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
                                 GetCurrentTimestamp());
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
     EventOrder order;
-    const EventOrder *order_ptr = transaction_state_next_order(&state->txn, &state->opts, nullptr, &order);
+    const EventOrder *order_ptr =
+        transaction_state_next_order(&state->txn, &state->opts, nullptr, &order);
     OutputPluginPrepareWrite(ctx, true);
-    event_write_message(ctx->out, &state->opts, &state->txn.source, prefix, message,
-                        message_size, message_lsn, order_ptr);
+    event_write_message(ctx->out, &state->opts, &state->txn.source, prefix, message, message_size,
+                        message_lsn, order_ptr);
     OutputPluginWrite(ctx, true);
     if (standalone) transaction_state_commit(&state->txn, ctx, &state->opts);
     MemoryContextSwitchTo(old);

@@ -20,7 +20,8 @@ PgResultPtr pg_query(PGconn *conn, const std::string &sql, const std::vector<std
     return res;
 }
 
-std::string pg_scalar(PGconn *conn, const std::string &sql, const std::vector<std::string> &params) {
+std::string pg_scalar(PGconn *conn, const std::string &sql,
+                      const std::vector<std::string> &params) {
     PgResultPtr res = pg_query(conn, sql, params);
     if (PQntuples(res.get()) == 0 || PQgetisnull(res.get(), 0, 0)) return {};
     return PQgetvalue(res.get(), 0, 0);

@@ -182,6 +182,19 @@ Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
     }
 }
 
+// Debezium's BEGIN/END record on <prefix>.transaction, keyed by the transaction id.
+void Pipeline::queue_transaction_record(std::string_view metadata) {
+    if (!config_.provide_transaction_metadata || metadata.empty()) return;
+    Pending p;
+    p.topic = transaction_topic_;
+    p.owned_key = "{\"id\":";
+    append_json_string(p.owned_key, json_string_field(metadata, "id"));
+    p.owned_key += "}";
+    p.value = metadata;
+    p.token = txn_token_;
+    pending_.push_back(std::move(p));
+}
+
 void Pipeline::handle_frame(std::string_view data) {
     Frame f = parse_frame(data);
     switch (f.type) {
@@ -190,16 +203,7 @@ void Pipeline::handle_frame(std::string_view data) {
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
-            if (config_.provide_transaction_metadata && !f.metadata.empty()) {
-                Pending p;
-                p.topic = transaction_topic_;
-                p.owned_key = "{\"id\":";
-                append_json_string(p.owned_key, json_string_field(f.metadata, "id"));
-                p.owned_key += "}";
-                p.value = f.metadata;
-                p.token = txn_token_;
-                pending_.push_back(std::move(p));
-            }
+            queue_transaction_record(f.metadata);
             return;
         }
         case FrameType::kEvent: {
@@ -239,16 +243,7 @@ void Pipeline::handle_frame(std::string_view data) {
         case FrameType::kCommit: {
             if (!txn_open_)
                 throw FrameError("malformed stream: commit frame outside a transaction");
-            if (config_.provide_transaction_metadata && !f.metadata.empty()) {
-                Pending p;
-                p.topic = transaction_topic_;
-                p.owned_key = "{\"id\":";
-                append_json_string(p.owned_key, json_string_field(f.metadata, "id"));
-                p.owned_key += "}";
-                p.value = f.metadata;
-                p.token = txn_token_;
-                pending_.push_back(std::move(p));
-            }
+            queue_transaction_record(f.metadata);
             Pending seal;
             seal.seal = true;
             seal.token = txn_token_;

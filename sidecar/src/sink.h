@@ -23,7 +23,8 @@ struct Message {
 // Called once per produced message, from Sink::poll() or Sink::flush(), on the
 // thread that calls them. ok=false means the message is not durably stored and
 // never will be by this sink instance.
-using DeliveryCallback = std::function<void(DeliveryToken token, bool ok, const std::string& error)>;
+using DeliveryCallback =
+    std::function<void(DeliveryToken token, bool ok, const std::string &error)>;
 
 class Sink {
 public:
@@ -31,7 +32,7 @@ public:
 
     // Queues a message. Returns false when the sink is full (backpressure):
     // nothing was queued; call poll() and retry later. Copies what it needs.
-    virtual bool produce(const Message& msg) = 0;
+    virtual bool produce(const Message &msg) = 0;
 
     // Serves delivery reports without blocking longer than timeout_ms.
     virtual void poll(int timeout_ms) = 0;

@@ -16,7 +16,7 @@ namespace walcast {
 
 struct SnapshotItem {
     std::size_t chunk = 0;
-    std::string frame;       // empty with end_of_chunk
+    std::string frame;  // empty with end_of_chunk
     bool end_of_chunk = false;
     std::uint64_t rows = 0;  // with end_of_chunk
 };
@@ -38,7 +38,8 @@ public:
 
     std::optional<SnapshotItem> pop(std::chrono::milliseconds timeout) {
         std::unique_lock<std::mutex> lock(mu_);
-        if (!not_empty_.wait_for(lock, timeout, [&] { return !items_.empty(); })) return std::nullopt;
+        if (!not_empty_.wait_for(lock, timeout, [&] { return !items_.empty(); }))
+            return std::nullopt;
         SnapshotItem item = std::move(items_.front());
         items_.pop_front();
         bytes_ -= item.frame.size();

@@ -31,8 +31,8 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
     snap.holder_ = pg_connect(config, true);
     PGconn *conn = snap.holder_.get();
     std::string command = "CREATE_REPLICATION_SLOT " + quote_ident(slot_name) +
-              (PQserverVersion(conn) >= 150000 ? " LOGICAL walcast (SNAPSHOT 'export')"
-                                               : " LOGICAL walcast EXPORT_SNAPSHOT");
+                          (PQserverVersion(conn) >= 150000 ? " LOGICAL walcast (SNAPSHOT 'export')"
+                                                           : " LOGICAL walcast EXPORT_SNAPSHOT");
     if (!PQsendQuery(conn, command.c_str()))
         throw PgError(false, "creating slot " + slot_name + ": " + one_line(PQerrorMessage(conn)));
 
@@ -46,7 +46,8 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
         if (!PQconsumeInput(conn)) throw PgError(false, one_line(PQerrorMessage(conn)));
         if (!PQisBusy(conn)) break;
         auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started).count();
+                          std::chrono::steady_clock::now() - started)
+                          .count();
         std::string blockers = describe_blockers(observer.get(), walsender_pid);
         if (!blockers.empty() && blockers != last_blockers)
             spdlog::warn("creating slot {} waits for running transactions to finish: {}", slot_name,
@@ -58,10 +59,11 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
                 PQcancel(cancel, err, sizeof err);
                 PQfreeCancel(cancel);
             }
-            throw PgError(true, "creating slot " + slot_name + " waited " + std::to_string(waited / 1000) +
-                          " s for running transactions to finish (" +
-                          (blockers.empty() ? std::string("none left") : blockers) +
-                          "); end them or raise slot.create.timeout.ms");
+            throw PgError(true, "creating slot " + slot_name + " waited " +
+                                    std::to_string(waited / 1000) +
+                                    " s for running transactions to finish (" +
+                                    (blockers.empty() ? std::string("none left") : blockers) +
+                                    "); end them or raise slot.create.timeout.ms");
         }
     }
     PgResultPtr res(PQgetResult(conn));

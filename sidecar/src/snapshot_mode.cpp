@@ -24,8 +24,10 @@ SnapshotSettings snapshot_settings_from(const Config &config) {
     SnapshotSettings s;
     s.config = &config;
     s.threads = static_cast<int>(int_setting(config, "snapshot.max.threads", 2));
-    s.max_rows_per_second = static_cast<double>(int_setting(config, "snapshot.throttle.rows.per.second", 0));
-    s.max_bytes_per_second = static_cast<double>(int_setting(config, "snapshot.throttle.bytes.per.second", 0));
+    s.max_rows_per_second =
+        static_cast<double>(int_setting(config, "snapshot.throttle.rows.per.second", 0));
+    s.max_bytes_per_second =
+        static_cast<double>(int_setting(config, "snapshot.throttle.bytes.per.second", 0));
     // The encoder's options are the plugin's, minus the stream-only framing.
     for (const auto &[k, v] : config.plugin_options)
         if (k != "format" && k != "provide.transaction.metadata" && k != "skipped.operations" &&
@@ -45,7 +47,8 @@ TableFilter table_filter_from(const Config &config) {
 namespace {
 
 bool slot_exists(PGconn *conn, const std::string &slot) {
-    return !pg_scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot}).empty();
+    return !pg_scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot})
+                .empty();
 }
 
 void require_extension(PGconn *conn) {
@@ -56,7 +59,8 @@ void require_extension(PGconn *conn) {
 }
 
 // Plans inside a transaction that imported the snapshot (see plan_snapshot).
-SnapshotPlan plan_under(const Config &config, const std::string &snapshot_name, std::int64_t chunk_bytes) {
+SnapshotPlan plan_under(const Config &config, const std::string &snapshot_name,
+                        std::int64_t chunk_bytes) {
     PgConnPtr conn = pg_connect(config, false);
     pg_query(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {});
     pg_query(conn.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
@@ -68,7 +72,8 @@ SnapshotPlan plan_under(const Config &config, const std::string &snapshot_name, 
 
 void log_result(const SnapshotResult &r) {
     spdlog::info("snapshot: {} rows, {:.1f} MB of events in {:.1f} s ({:.0f} rows/s)", r.rows,
-                 static_cast<double>(r.bytes) / 1e6, r.seconds, r.seconds > 0 ? r.rows / r.seconds : 0);
+                 static_cast<double>(r.bytes) / 1e6, r.seconds,
+                 r.seconds > 0 ? r.rows / r.seconds : 0);
 }
 
 }  // namespace
@@ -113,7 +118,8 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
 
     if (mode == "initial_only") {
         // Nothing will stream from the slot: keeping it would retain WAL forever.
-        pg_query(conn.get(), "SELECT pg_drop_replication_slot($1)", {slot}, "dropping slot " + slot);
+        pg_query(conn.get(), "SELECT pg_drop_replication_slot($1)", {slot},
+                 "dropping slot " + slot);
         store.forget_run();
         spdlog::info("snapshot.mode=initial_only: snapshot done, slot {} dropped", slot);
         return false;

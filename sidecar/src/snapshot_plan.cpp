@@ -46,17 +46,20 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
         WHERE ($1 = '' OR published ~ $1) AND ($2 = '' OR published !~ $2)
         ORDER BY bytes DESC, relname)SQL";
     PgResultPtr tables = pg_query(
-        conn, kTables, {anchored_list_regex(filter.include_list), anchored_list_regex(filter.exclude_list),
-                  filter.via_partition_root ? "true" : "false"},
+        conn, kTables,
+        {anchored_list_regex(filter.include_list), anchored_list_regex(filter.exclude_list),
+         filter.via_partition_root ? "true" : "false"},
         "listing tables");
 
     SnapshotPlan plan;
     for (int i = 0; i < PQntuples(tables.get()); i++) {
         SnapshotTable t;
-        t.rel = static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 0), nullptr, 10));
+        t.rel =
+            static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 0), nullptr, 10));
         t.relname = PQgetvalue(tables.get(), i, 1);
         t.published = PQgetvalue(tables.get(), i, 2);
-        t.filenode = static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 3), nullptr, 10));
+        t.filenode =
+            static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 3), nullptr, 10));
         t.bytes = std::strtoll(PQgetvalue(tables.get(), i, 4), nullptr, 10);
         t.estimated_rows = std::strtod(PQgetvalue(tables.get(), i, 5), nullptr);
         plan.tables.push_back(t);
@@ -64,7 +67,8 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
         PgResultPtr chunks = pg_query(
             conn,
             "SELECT chunk, block_from, block_to FROM walcast.plan_chunks($1::oid, $2::bigint)",
-            {std::to_string(t.rel), std::to_string(chunk_bytes)}, "planning chunks of " + t.relname);
+            {std::to_string(t.rel), std::to_string(chunk_bytes)},
+            "planning chunks of " + t.relname);
         for (int c = 0; c < PQntuples(chunks.get()); c++) {
             SnapshotChunk chunk;
             chunk.rel = t.rel;

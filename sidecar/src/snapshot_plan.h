@@ -11,10 +11,10 @@
 namespace walcast {
 
 struct SnapshotChunk {
-    std::uint32_t rel = 0;    // table oid
-    std::string relname;      // schema-qualified, quoted for SQL
+    std::uint32_t rel = 0;  // table oid
+    std::string relname;    // schema-qualified, quoted for SQL
     std::uint32_t filenode = 0;
-    int chunk = 0;            // index within the table
+    int chunk = 0;  // index within the table
     std::int64_t block_from = 0;
     std::optional<std::int64_t> block_to;  // none: open ended (relpages can be stale)
     bool finished = false;                 // durably delivered in an earlier run
@@ -22,11 +22,11 @@ struct SnapshotChunk {
 
 struct SnapshotTable {
     std::uint32_t rel = 0;
-    std::string relname;             // schema-qualified, quoted for SQL
-    std::string published;           // schema.table as named in events (root with via-root)
-    std::uint32_t filenode = 0;      // storage at planning time: a rewrite is detected
-    std::int64_t bytes = 0;          // heap + TOAST
-    double estimated_rows = 0;       // reltuples
+    std::string relname;         // schema-qualified, quoted for SQL
+    std::string published;       // schema.table as named in events (root with via-root)
+    std::uint32_t filenode = 0;  // storage at planning time: a rewrite is detected
+    std::int64_t bytes = 0;      // heap + TOAST
+    double estimated_rows = 0;   // reltuples
 };
 
 struct SnapshotPlan {

@@ -39,9 +39,9 @@ SnapshotProgress::SnapshotProgress(const std::vector<SnapshotTable> &tables, int
         p.name = t.published;
         p.estimated_rows = t.estimated_rows;
         if (metrics) {
-            p.rows_metric = &metrics->counter("walcast_snapshot_rows_total",
-                                              "Rows read by the initial snapshot",
-                                              {{"table", t.published}});
+            p.rows_metric =
+                &metrics->counter("walcast_snapshot_rows_total",
+                                  "Rows read by the initial snapshot", {{"table", t.published}});
             p.bytes_metric = &metrics->counter("walcast_snapshot_bytes_total",
                                                "Event bytes produced by the initial snapshot",
                                                {{"table", t.published}});
@@ -84,9 +84,10 @@ std::string SnapshotProgress::line(const TableProgress &t, double seconds) const
                           ? std::min(0.99, static_cast<double>(t.rows) / t.estimated_rows)
                           : 0.0;
     double rate = seconds > 0 ? static_cast<double>(t.rows) / seconds : 0;
-    double eta = t.done ? 0 : (rate > 0 && t.estimated_rows > 0)
-                                  ? std::max(0.0, (t.estimated_rows - t.rows) / rate)
-                                  : -1;
+    double eta = t.done ? 0
+                 : (rate > 0 && t.estimated_rows > 0)
+                     ? std::max(0.0, (t.estimated_rows - t.rows) / rate)
+                     : -1;
     const int width = 20;
     std::string bar(static_cast<std::size_t>(fraction * width), '#');
     bar.resize(width, '.');
@@ -117,8 +118,8 @@ void SnapshotProgress::report(bool final) {
     }
     total.done = all_done;
     std::string pinning = "xmin horizon pinned for " + human_duration(xmin_pinned_seconds_) +
-                          ", slot retains " + human_bytes(static_cast<double>(retained_wal_bytes_)) +
-                          " of WAL";
+                          ", slot retains " +
+                          human_bytes(static_cast<double>(retained_wal_bytes_)) + " of WAL";
     if (tty_) {
         // Redraw in place: move up over the previous block, then rewrite each line.
         std::string out;

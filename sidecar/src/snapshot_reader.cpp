@@ -48,8 +48,9 @@ std::string options_array_sql(const std::vector<std::pair<std::string, std::stri
 SnapshotReader::SnapshotReader(const Config &config, const std::string &snapshot_name)
     : conn_(pg_connect(config, false)) {
     // A snapshot of a billion rows runs for hours: the server's limits must not end it.
-    for (const char *sql : {"SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0",
-                            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"})
+    for (const char *sql :
+         {"SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0",
+          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"})
         pg_query(conn_.get(), sql, {}, "starting a snapshot reader");
     if (!snapshot_name.empty())
         pg_query(conn_.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
@@ -76,11 +77,14 @@ std::uint64_t SnapshotReader::read_chunk(
         CopyBuffer buf;
         int len = PQgetCopyData(conn_.get(), &buf.data, 0);
         if (len == -1) break;  // done: the final result follows
-        if (len == -2) throw PgError(false, "reading " + chunk.relname + ": " + one_line(PQerrorMessage(conn_.get())));
+        if (len == -2)
+            throw PgError(
+                false, "reading " + chunk.relname + ": " + one_line(PQerrorMessage(conn_.get())));
         const char *p = buf.data;
         const char *end = buf.data + len;
         if (!header_seen) {
-            if (len < static_cast<int>(kSignatureLength + 8)) throw PgError(false, "reading " + chunk.relname + ": short COPY header");
+            if (len < static_cast<int>(kSignatureLength + 8))
+                throw PgError(false, "reading " + chunk.relname + ": short COPY header");
             p += kSignatureLength + 4;
             p += 4 + read_u32(p);
             header_seen = true;

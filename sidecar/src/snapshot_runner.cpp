@@ -32,8 +32,8 @@ using Clock = std::chrono::steady_clock;
 struct ChunkState {
     std::uint64_t pending = 0;  // events received and not yet confirmed by the sink
     std::uint64_t rows = 0;
-    bool read = false;       // the reader has read all of it
-    bool recorded = false;   // durably delivered and recorded
+    bool read = false;      // the reader has read all of it
+    bool recorded = false;  // durably delivered and recorded
 };
 
 // One event held back per table, so that the last event of each table (and of the
@@ -220,7 +220,9 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
     SnapshotChannel channel(settings.buffer_bytes);
     Throttle throttle(settings.max_rows_per_second, settings.max_bytes_per_second);
     ReaderPool pool;
-    const int threads = std::max(1, std::min<int>(settings.threads, static_cast<int>(std::max<std::size_t>(work.size(), 1))));
+    const int threads = std::max(
+        1,
+        std::min<int>(settings.threads, static_cast<int>(std::max<std::size_t>(work.size(), 1))));
     std::vector<std::thread> readers;
     for (int i = 0; i < threads; i++)
         readers.emplace_back(reader_main, std::cref(settings), std::cref(snapshot.name()),
@@ -240,7 +242,8 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
     try {
         // The exported snapshot lives only as long as its connection: release it
         // once every reader holds its own copy.
-        while (pool.imported < threads && !pool.stop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        while (pool.imported < threads && !pool.stop)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         if (pool.error) std::rethrow_exception(pool.error);
         snapshot.release();
 

@@ -23,8 +23,8 @@ namespace walcast {
 struct SnapshotSettings {
     const Config *config = nullptr;
     int threads = 2;
-    double max_rows_per_second = 0;   // 0: unlimited
-    double max_bytes_per_second = 0;  // 0: unlimited
+    double max_rows_per_second = 0;        // 0: unlimited
+    double max_bytes_per_second = 0;       // 0: unlimited
     std::size_t buffer_bytes = 32u << 20;  // rows read but not yet handed to the sink
     // snapshot_rows options: the plugin options (topic.prefix, type modes, ...),
     // snapshot.lsn is added.

@@ -23,8 +23,7 @@ struct SnapshotRun {
 
 class SnapshotStore {
 public:
-    SnapshotStore(PGconn *conn, std::string slot_name)
-        : conn_(conn), slot_(std::move(slot_name)) {}
+    SnapshotStore(PGconn *conn, std::string slot_name) : conn_(conn), slot_(std::move(slot_name)) {}
 
     std::optional<SnapshotRun> load_run();
     // Records a new run with its full chunk plan (replacing any earlier one).

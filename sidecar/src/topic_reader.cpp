@@ -90,7 +90,8 @@ void read_kafka_topic(const std::map<std::string, std::string> &kafka_props,
             throw std::runtime_error("kafka offsets of " + topic + ": " + rd_kafka_err2str(e));
         }
         if (high <= low) continue;
-        rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
         remaining++;
     }
     if (remaining == 0) {
@@ -109,9 +110,11 @@ void read_kafka_topic(const std::map<std::string, std::string> &kafka_props,
             remaining--;
             continue;
         }
-        if (m->err) throw std::runtime_error("kafka: reading " + topic + ": " + rd_kafka_message_errstr(m));
+        if (m->err)
+            throw std::runtime_error("kafka: reading " + topic + ": " + rd_kafka_message_errstr(m));
         on_record(std::string_view(static_cast<const char *>(m->key), m->key_len),
-                  std::string_view(static_cast<const char *>(m->payload), m->len), m->payload == nullptr);
+                  std::string_view(static_cast<const char *>(m->payload), m->len),
+                  m->payload == nullptr);
     }
 }
 

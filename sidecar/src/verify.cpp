@@ -45,8 +45,10 @@ std::string describe_difference(const FoldedRow &source, const FoldedRow &topic)
 
 void read_topic(const Config &config, const std::string &topic, const RecordCallback &on_record) {
     if (config.sink == "kafka") return read_kafka_topic(config.kafka_props, topic, on_record);
-    if (config.sink.rfind("file:", 0) == 0) return read_file_topic(config.sink.substr(5), topic, on_record);
-    throw std::runtime_error("walcast verify reads the topics back: set sink to kafka or file:<path>");
+    if (config.sink.rfind("file:", 0) == 0)
+        return read_file_topic(config.sink.substr(5), topic, on_record);
+    throw std::runtime_error(
+        "walcast verify reads the topics back: set sink to kafka or file:<path>");
 }
 
 }  // namespace
@@ -59,9 +61,11 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     // One consistent snapshot of the source for every table.
     SnapshotReader reader(config, "");
     PgConnPtr catalog = pg_connect(config, false);
-    SnapshotPlan plan = plan_snapshot(catalog.get(), filter, std::int64_t(1) << 50);  // one chunk per table
+    SnapshotPlan plan =
+        plan_snapshot(catalog.get(), filter, std::int64_t(1) << 50);  // one chunk per table
     if (plan.tables.empty()) {
-        out << "no table matches " << (filter.include_list.empty() ? "the configuration" : filter.include_list) << "\n";
+        out << "no table matches "
+            << (filter.include_list.empty() ? "the configuration" : filter.include_list) << "\n";
         return 1;
     }
 
@@ -69,7 +73,8 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     std::map<std::string, std::vector<const SnapshotTable *>> by_topic;
     for (const auto &t : plan.tables) {
         auto dot = t.published.find('.');
-        by_topic[data_topic(config.topic_prefix, t.published.substr(0, dot), t.published.substr(dot + 1))]
+        by_topic[data_topic(config.topic_prefix, t.published.substr(0, dot),
+                            t.published.substr(dot + 1))]
             .push_back(&t);
     }
 
@@ -92,13 +97,15 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         TopicFold fold(config.get("unavailable.value.placeholder").empty()
                            ? "__debezium_unavailable_value"
                            : config.get("unavailable.value.placeholder"));
-        read_topic(config, topic, [&](std::string_view key, std::string_view value, bool null_value) {
-            fold.apply(key, value, null_value);
-        });
+        read_topic(config, topic,
+                   [&](std::string_view key, std::string_view value, bool null_value) {
+                       fold.apply(key, value, null_value);
+                   });
         const Rows &folded = fold.rows();
 
         out << tables.front()->published << " -> " << topic << ": source " << source_records
-            << " rows, topic " << fold.records() << " records folding to " << folded.size() << " keys";
+            << " rows, topic " << fold.records() << " records folding to " << folded.size()
+            << " keys";
         if (keyless) {
             // Without a key a topic cannot be folded: only the row counts say anything.
             out << " (no key: compared by count only): "
@@ -111,7 +118,8 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         for (const auto &[key, row] : source) {
             auto it = folded.find(key);
             if (it == folded.end()) {
-                if (n_missing++ < static_cast<std::uint64_t>(options.examples)) missing.push_back(key);
+                if (n_missing++ < static_cast<std::uint64_t>(options.examples))
+                    missing.push_back(key);
             } else if (it->second != row) {
                 if (n_different++ < static_cast<std::uint64_t>(options.examples))
                     different.push_back(key + ":" + describe_difference(row, it->second));
