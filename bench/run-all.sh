@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 scripts=(
     plugin_decode.sh
     sidecar_e2e.sh
+    snapshot.sh
 )
 
 status=0

@@ -1,0 +1,132 @@
+"""Initial snapshot benchmark: walcast (file sink and Kafka sink) at 1, 2 and 4 readers
+against raw parallel `COPY (SELECT * FROM t WHERE ctid range) TO STDOUT` at the same
+parallelism (the physical limit) and `pg_dump -Fd -j N`, alternating in one run; then the
+TPS of a concurrent pgbench during a snapshot at default settings against without.
+Prints rows/s, ratios and the sidecar's peak RSS; never asserts.
+ROWS (default 5,000,000, about 1.2 GB), READERS (default "1 2 4"), PGBENCH_SECONDS.
+"""
+
+import os
+import pathlib
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "test" / "integration"))
+from kafka_fixture import Broker, PgServer, WALCAST_BIN  # noqa: E402
+
+ROWS = int(os.environ.get("ROWS", 5_000_000))
+READERS = [int(n) for n in os.environ.get("READERS", "1 2 4").split()]
+PGBENCH_SECONDS = int(os.environ.get("PGBENCH_SECONDS", 20))
+BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+
+
+def timed(cmds):
+    """Runs the commands in parallel; returns (seconds, peak RSS MB of the largest child)."""
+    start = time.time()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in cmds]
+    for p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"{cmds[0][:3]} failed: {err.decode()[-2000:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return time.time() - start, rss
+
+
+def walcast_cmd(pg, slot, readers, sink):
+    return [str(WALCAST_BIN), "run", "--sink", sink,
+            "--set", "database.hostname=127.0.0.1", "--set", f"database.port={pg.port}",
+            "--set", "database.user=postgres", "--set", "database.dbname=postgres",
+            "--set", f"slot.name={slot}", "--set", f"topic.prefix={slot}",
+            "--set", "snapshot.mode=initial_only", "--set", f"snapshot.max.threads={readers}",
+            "--set", "log.level=warn"]
+
+
+def main():
+    work = pathlib.Path(tempfile.mkdtemp(prefix="walcast-snapbench-"))
+    os.chmod(work, 0o755)
+    pg = PgServer(work / "pg").start()
+    broker = Broker(work / "kafka").start()
+    env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(pg.port), PGUSER="postgres",
+               PGDATABASE="postgres")
+    os.environ.update(env)
+    try:
+        t0 = time.time()
+        pg.execute("CREATE EXTENSION walcast")
+        pg.execute("CREATE TABLE big (id bigint PRIMARY KEY, a int, b text, c numeric(12,2), "
+                   "d timestamptz)")
+        pg.execute("INSERT INTO big SELECT g, g %% 1000, md5(g::text) || repeat('b', 120), "
+                   "g * 1.25, '2024-01-01'::timestamptz + g * interval '1 s' "
+                   "FROM generate_series(1, %s::bigint) g", ROWS)
+        pg.execute("VACUUM ANALYZE big")
+        size = pg.execute("SELECT pg_table_size('big')")[0][0]
+        blocks = pg.execute("SELECT pg_relation_size('big') / current_setting('block_size')::int")[0][0]
+        print(f"table big: {ROWS:,} rows, {size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s")
+
+        results = {}
+        for n in READERS:
+            step = (blocks + n - 1) // n
+            copy = [[f"{BINDIR}/psql", "-Atc",
+                     f"COPY (SELECT * FROM big WHERE ctid >= '({i * step},0)' AND "
+                     f"ctid < '({(i + 1) * step},0)') TO STDOUT"] for i in range(n)]
+            dump_dir = work / f"dump{n}"
+            dump = [[f"{BINDIR}/pg_dump", "-Fd", "-j", str(n), "-t", "big", "-f", str(dump_dir)]]
+            file_sink = work / f"events{n}.jsonl"
+            runs = {
+                "raw COPY": lambda: timed(copy),
+                "pg_dump -Fd": lambda: timed(dump),
+                "walcast file": lambda: timed([walcast_cmd(pg, f"bf{n}", n, f"file:{file_sink}")]),
+                "walcast kafka": lambda: timed([walcast_cmd(pg, f"bk{n}", n, "kafka") + [
+                    "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]]),
+            }
+            for name, run in runs.items():
+                seconds, rss = run()
+                results[(name, n)] = (seconds, rss)
+                print(f"  {n} reader(s) {name:14s} {seconds:7.1f} s {ROWS / seconds:12,.0f} rows/s",
+                      flush=True)
+                shutil.rmtree(dump_dir, ignore_errors=True)
+                if file_sink.exists():
+                    file_sink.unlink()
+
+        print("\n| readers | raw COPY rows/s | pg_dump rows/s | walcast file rows/s (vs COPY) "
+              "| walcast Kafka rows/s (vs COPY) |")
+        print("|---:|---:|---:|---:|---:|")
+        for n in READERS:
+            copy_rate = ROWS / results[("raw COPY", n)][0]
+            dump_rate = ROWS / results[("pg_dump -Fd", n)][0]
+            file_rate = ROWS / results[("walcast file", n)][0]
+            kafka_rate = ROWS / results[("walcast kafka", n)][0]
+            print(f"| {n} | {copy_rate:,.0f} | {dump_rate:,.0f} | {file_rate:,.0f} "
+                  f"({file_rate / copy_rate:.0%}) | {kafka_rate:,.0f} ({kafka_rate / copy_rate:.0%}) |")
+        print("targets: file sink >= 70% of raw COPY, Kafka sink >= 50%")
+        print(f"peak RSS of the largest child process so far: "
+              f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+
+        # Impact on a concurrent OLTP load, at default snapshot settings.
+        subprocess.run([f"{BINDIR}/pgbench", "-i", "-q", "-s", "10"], check=True,
+                       capture_output=True)
+
+        def pgbench_tps():
+            out = subprocess.run([f"{BINDIR}/pgbench", "-n", "-c", "2", "-T", str(PGBENCH_SECONDS)],
+                                 capture_output=True, text=True, check=True).stdout
+            return float([l for l in out.splitlines() if l.startswith("tps")][0].split()[2])
+        alone = pgbench_tps()
+        snap = subprocess.Popen(walcast_cmd(pg, "bp", 2, f"file:{work / 'p.jsonl'}") +
+                                ["--set", "table.include.list=public\\.big"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        during = pgbench_tps()
+        snap.wait()
+        print(f"\npgbench TPS alone {alone:,.0f}, during a default snapshot {during:,.0f} "
+              f"({during / alone:.0%})")
+    finally:
+        pg.stop()
+        broker.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
