@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -40,7 +41,7 @@ struct ChunkState {
 // whole snapshot) can be marked "last_in_data_collection" / "last" as Debezium does.
 struct HeldEvent {
     std::size_t chunk;
-    std::string topic, key, value;
+    std::string frame;  // moved from the reader's item: no copy per row
 };
 
 class Coordinator {
@@ -90,8 +91,7 @@ public:
         progress_.row(rel, frame.value.size());
         total_bytes_ += frame.value.size();
         release_held(rel, false);
-        held_[rel] = HeldEvent{item.chunk, std::string(frame.topic), std::string(frame.key),
-                               std::string(frame.value)};
+        held_[rel] = HeldEvent{item.chunk, std::move(item.frame)};
     }
 
     void on_delivery(DeliveryToken token, bool ok, const std::string &error) {
@@ -122,8 +122,12 @@ private:
         else if (first_of_table)
             marker = "first_in_data_collection";
         released_++;
-        std::string value = with_snapshot_marker(ev.value, marker);
-        Message msg{ev.topic, ev.key, value, false, static_cast<DeliveryToken>(ev.chunk + 1)};
+        Frame frame = parse_frame(ev.frame);
+        // Only the few marked events are rewritten; the rest go out as encoded.
+        std::string marked;
+        if (std::strcmp(marker, "true") != 0) marked = with_snapshot_marker(frame.value, marker);
+        Message msg{frame.topic, frame.key, marked.empty() ? frame.value : marked, false,
+                    static_cast<DeliveryToken>(ev.chunk + 1)};
         while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
     }
 
