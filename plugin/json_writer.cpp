@@ -1,11 +1,5 @@
 #include "json_writer.h"
 
-#include <cmath>
-
-extern "C" {
-#include "common/shortest_dec.h"
-}
-
 namespace {
 
 // Characters that need escaping in a JSON string: control characters, quote and backslash.
@@ -73,29 +67,6 @@ void json_write_uint64(StringInfo out, uint64 value) {
     enlargeStringInfo(out, 21);
     out->len += pg_ulltoa_n(value, out->data + out->len);
     out->data[out->len] = '\0';
-}
-
-void json_write_double(StringInfo out, double value) {
-    if (std::isnan(value)) {
-        JSON_LITERAL(out, "\"NaN\"");
-    } else if (std::isinf(value)) {
-        if (value > 0)
-            JSON_LITERAL(out, "\"Infinity\"");
-        else
-            JSON_LITERAL(out, "\"-Infinity\"");
-    } else {
-        enlargeStringInfo(out, DOUBLE_SHORTEST_DECIMAL_LEN + 2);
-        int n = double_to_shortest_decimal_bufn(value, out->data + out->len);
-        // Jackson (Debezium's JsonConverter) writes whole doubles as "1.0".
-        bool plain_integer = true;
-        for (int i = 0; i < n; i++) {
-            char c = out->data[out->len + i];
-            if (c == '.' || c == 'e' || c == 'E') plain_integer = false;
-        }
-        out->len += n;
-        if (plain_integer) JSON_LITERAL(out, ".0");
-        out->data[out->len] = '\0';
-    }
 }
 
 void json_write_base64(StringInfo out, const unsigned char *data, int len, bool url_safe) {

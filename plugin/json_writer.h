@@ -13,9 +13,6 @@ inline void json_write_cstring(StringInfo out, const char *text) {
 void json_write_int64(StringInfo out, int64 value);
 void json_write_uint64(StringInfo out, uint64 value);
 
-// Shortest round-trip form; NaN and infinities as the strings Debezium writes.
-void json_write_double(StringInfo out, double value);
-
 // A JSON string holding base64 (RFC 4648), optionally the URL-safe alphabet.
 void json_write_base64(StringInfo out, const unsigned char *data, int len, bool url_safe);
 
