@@ -52,7 +52,7 @@ void write_columns(StringInfo out, const WalcastOptions *opts, const ColumnInfo 
     appendStringInfoCharMacro(out, '{');
     for (int c = 0; c < ncols; c++) {
         if (c > 0) appendStringInfoCharMacro(out, ',');
-        appendBinaryStringInfo(out, cols[c].name_json, cols[c].name_json_len);
+        json_append(out, cols[c].name_json, cols[c].name_json_len);
         write_value(out, opts, &cols[c], desc, row, toast_source);
     }
     appendStringInfoCharMacro(out, '}');
@@ -68,8 +68,8 @@ void write_row_or_null(StringInfo out, const WalcastOptions *opts, const Relatio
 
 void write_frame_header(StringInfo out, char op, const char *topic, int topic_len) {
     char head[4] = {'E', '\t', op, '\t'};
-    appendBinaryStringInfo(out, head, 4);
-    appendBinaryStringInfo(out, topic, topic_len);
+    json_append(out, head, 4);
+    json_append(out, topic, topic_len);
     appendStringInfoCharMacro(out, '\t');
 }
 
@@ -77,12 +77,12 @@ void write_frame_header(StringInfo out, char op, const char *topic, int topic_le
 void write_source_and_transaction(StringInfo out, const EventSource *src, const char *source_names,
                                   int source_names_len, XLogRecPtr lsn, const EventOrder *order) {
     XLogRecPtr change_lsn = src->has_change_lsn ? lsn : src->fixed_lsn;
-    appendBinaryStringInfo(out, src->head.data, src->head.len);
+    json_append(out, src->head.data, src->head.len);
     json_write_uint64(out, change_lsn);
-    appendBinaryStringInfo(out, src->tail.data, src->tail.len);
-    appendBinaryStringInfo(out, source_names, source_names_len);
+    json_append(out, src->tail.data, src->tail.len);
+    json_append(out, source_names, source_names_len);
     JSON_LITERAL(out, "\"txId\":");
-    appendBinaryStringInfo(out, src->txid.data, src->txid.len);
+    json_append(out, src->txid.data, src->txid.len);
     JSON_LITERAL(out, ",\"lsn\":");
     json_write_uint64(out, change_lsn);
     JSON_LITERAL(out, ",\"xmin\":null},\"transaction\":");
@@ -113,7 +113,7 @@ void write_envelope_times(StringInfo out) {
 
 void write_op(StringInfo out, char op) {
     char text[9] = {',', '"', 'o', 'p', '"', ':', '"', op, '"'};
-    appendBinaryStringInfo(out, text, 9);
+    json_append(out, text, 9);
 }
 
 void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampTz ts,
@@ -200,6 +200,25 @@ void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSour
                                  order);
     write_op(out, change->op);
     write_envelope_times(out);
+}
+
+void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
+                                   const EventSource *src, const RelationInfo *rel) {
+    JSON_LITERAL(out, "S\t");
+    json_append(out, rel->topic, rel->topic_len);
+    JSON_LITERAL(out, "\t{\"before\":null,\"after\":\t,");
+    write_source_and_transaction(out, src, rel->source_names, rel->source_names_len,
+                                 InvalidXLogRecPtr, nullptr);
+    write_op(out, 'r');
+}
+
+void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
+                              HeapTuple tuple, TupleDesc desc) {
+    Deformed row = deform(tuple, desc);
+    Deformed none = {nullptr, nullptr};
+    if (rel->nkeys > 0) write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
+    appendStringInfoCharMacro(out, '\t');
+    write_columns(out, opts, rel->columns, rel->ncolumns, desc, row, none);
 }
 
 void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,

@@ -45,6 +45,15 @@ struct RowChange {
 void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                      const RelationInfo *rel, const RowChange *change, const EventOrder *order);
 
+// The compact snapshot layout (snapshot.compact, docs/framing.md): one template frame
+// `S\t<topic>\t<value head>\t<value tail>` per call, then `<key>\t<after>` per row. The
+// event is head + after + tail + envelope times, which the reader stamps; the JSON of
+// the envelope's constant parts crosses the wire once instead of once per row.
+void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
+                                   const EventSource *src, const RelationInfo *rel);
+void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
+                              HeapTuple tuple, TupleDesc desc);
+
 void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                           const RelationInfo *rel, XLogRecPtr lsn, const EventOrder *order);
 

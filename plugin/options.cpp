@@ -162,6 +162,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                 DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
         } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
+        } else if (for_snapshot && option_is(elem, "snapshot.compact")) {
+            opts->snapshot_compact = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
             const char *const markers[] = {"true",
                                            "first",
@@ -176,7 +178,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("walcast does not know option \"%s\"", elem->defname),
                  errhint("Known options: %s%s.", kOptionNames,
-                         for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode"
+                         for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
+                                        "snapshot.compact"
                                       : "")));
         }
     }

@@ -40,6 +40,7 @@ struct WalcastOptions {
     XLogRecPtr snapshot_lsn = InvalidXLogRecPtr;
     const char *snapshot_marker = "true";
     Oid snapshot_expect_filenode = InvalidOid;  // the table's file when the snapshot was planned
+    bool snapshot_compact = false;  // one template frame per call, then key and after per row
 };
 
 // Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the

@@ -2,6 +2,8 @@
 // by the plugin's own encoder as op "r" events, for parallel snapshot readers.
 #include "pg.h"
 
+#include <new>
+
 #include "event_encoder.h"
 #include "options.h"
 #include "relation_cache.h"
@@ -41,22 +43,34 @@ ItemPointerData block_start(int64 block) {
     return tid;
 }
 
-#if PG_VERSION_NUM < 150000
-// PG14 has no InitMaterializedSRF: set up the tuplestore the same way by hand.
-void InitMaterializedSRF(FunctionCallInfo fcinfo, int) {
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-    MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-    rsinfo->returnMode = SFRM_Materialize;
-    rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-    rsinfo->setDesc = CreateTupleDescCopy(rsinfo->expectedDesc);
-    MemoryContextSwitchTo(old);
+// The state of one call, kept across the value-per-call SRF's calls: rows are
+// encoded and handed to the executor one at a time, so a chunk of any size streams
+// (a materialised SRF would spill every chunk to a temporary file first).
+struct ChunkScan {
+    WalcastOptions opts;
+    Relation rel;
+    RelationInfo *info;
+    EventSource source;
+    TableScanDesc scan;
+    TupleTableSlot *slot;
+    MemoryContext row_context;  // the returned row: reset at the next call
+    bool empty_range;
+    bool template_pending;  // snapshot.compact: the template frame comes first
+    bool open;
+};
+
+void chunk_scan_close(ChunkScan *cs) {
+    if (!cs->open) return;
+    cs->open = false;
+    ExecDropSingleTupleTableSlot(cs->slot);
+    table_endscan(cs->scan);
+    table_close(cs->rel, AccessShareLock);
 }
-#define MAT_SRF_USE_EXPECTED_DESC 0
-#endif
 
-}  // namespace
+// The executor stops calling early (LIMIT, cursor closed): end the scan then.
+void chunk_scan_shutdown(Datum arg) { chunk_scan_close((ChunkScan *)DatumGetPointer(arg)); }
 
-extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
+ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
     Oid relid = PG_GETARG_OID(0);
     int64 block_from = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
     bool open_ended = PG_ARGISNULL(2);
@@ -67,12 +81,9 @@ extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
                         errmsg("invalid block range [%lld, %lld)", (long long)block_from,
                                (long long)block_to)));
 
-    WalcastOptions opts;
+    ChunkScan *cs = new (palloc0(sizeof(ChunkScan))) ChunkScan();  // option defaults
     if (!PG_ARGISNULL(3))
-        walcast_parse_options(&opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
-
-    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+        walcast_parse_options(&cs->opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
 
     Relation rel = table_open(relid, AccessShareLock);
     if (rel->rd_rel->relkind != RELKIND_RELATION)
@@ -83,53 +94,93 @@ extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
     // A rewrite (VACUUM FULL, TRUNCATE, ALTER ... TYPE) after the snapshot was planned
     // leaves a file this snapshot cannot read correctly: fail instead of returning
     // wrong data. Checked after the lock is taken, so no rewrite can slip in between.
-    if (OidIsValid(opts.snapshot_expect_filenode) &&
-        WALCAST_REL_FILENUMBER(rel) != opts.snapshot_expect_filenode)
+    if (OidIsValid(cs->opts.snapshot_expect_filenode) &&
+        WALCAST_REL_FILENUMBER(rel) != cs->opts.snapshot_expect_filenode)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("table \"%s\" was rewritten during the snapshot",
                                RelationGetRelationName(rel)),
                         errdetail("Its storage changed from file %u to %u, by VACUUM FULL, "
                                   "TRUNCATE, CLUSTER or a column type change.",
-                                  opts.snapshot_expect_filenode, WALCAST_REL_FILENUMBER(rel)),
+                                  cs->opts.snapshot_expect_filenode, WALCAST_REL_FILENUMBER(rel)),
                         errhint("Restart the snapshot of this table.")));
 
-    MemoryContext row_context =
-        AllocSetContextCreate(CurrentMemoryContext, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
-    RelationInfo *info = relation_info_build(rel, &opts, CurrentMemoryContext);
-    EventSource source;
-    event_source_init_snapshot(&source, &opts, opts.snapshot_lsn, opts.snapshot_marker,
-                               GetCurrentTimestamp());
+    cs->rel = rel;
+    cs->row_context = AllocSetContextCreate(context, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
+    cs->info = relation_info_build(rel, &cs->opts, context);
+    event_source_init_snapshot(&cs->source, &cs->opts, cs->opts.snapshot_lsn,
+                               cs->opts.snapshot_marker, GetCurrentTimestamp());
 
     ItemPointerData min_tid = block_start(block_from);
     ItemPointerData max_tid;
     if (open_ended || block_to > MaxBlockNumber)
         ItemPointerSet(&max_tid, MaxBlockNumber, MaxOffsetNumber);
+    else if (block_to == block_from)
+        max_tid = min_tid;  // block_to - 1 would underflow; empty_range skips the scan
     else
         ItemPointerSet(&max_tid, (BlockNumber)(block_to - 1), MaxOffsetNumber);
+    cs->empty_range = !open_ended && block_to == block_from;
 
-    Snapshot snapshot = GetActiveSnapshot();
-    TableScanDesc scan = table_beginscan_tidrange(rel, snapshot, &min_tid, &max_tid);
-    TupleTableSlot *slot = table_slot_create(rel, nullptr);
+    cs->scan = table_beginscan_tidrange(rel, GetActiveSnapshot(), &min_tid, &max_tid);
+    cs->slot = table_slot_create(rel, nullptr);
+    cs->template_pending = cs->opts.snapshot_compact;
+    cs->open = true;
+    return cs;
+}
+
+// The next row as a text datum built in place (varlena header reserved up front, no
+// copy), or nullptr at the end of the range.
+text *chunk_scan_next(ChunkScan *cs) {
+    MemoryContextReset(cs->row_context);
+    HeapTuple tuple = nullptr;
+    if (cs->template_pending) {
+        cs->template_pending = false;
+    } else if (cs->empty_range ||
+               !table_scan_getnextslot_tidrange(cs->scan, ForwardScanDirection, cs->slot)) {
+        return nullptr;
+    } else {
+        bool should_free;
+        tuple = ExecFetchSlotHeapTuple(cs->slot, false, &should_free);
+    }
+    MemoryContext old = MemoryContextSwitchTo(cs->row_context);
     StringInfoData buf;
     initStringInfo(&buf);
-    TupleDesc desc = RelationGetDescr(rel);
-    bool empty_range = !open_ended && block_to == block_from;  // max_tid would underflow
-    while (!empty_range && table_scan_getnextslot_tidrange(scan, ForwardScanDirection, slot)) {
-        CHECK_FOR_INTERRUPTS();
-        MemoryContext old = MemoryContextSwitchTo(row_context);
-        bool should_free;
-        HeapTuple tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+    buf.len = VARHDRSZ;
+    TupleDesc desc = RelationGetDescr(cs->rel);
+    if (tuple == nullptr) {
+        event_write_snapshot_template(&buf, &cs->opts, &cs->source, cs->info);
+    } else if (cs->opts.snapshot_compact) {
+        event_write_snapshot_row(&buf, &cs->opts, cs->info, tuple, desc);
+    } else {
         RowChange change = {'r', nullptr, tuple, nullptr, desc, InvalidXLogRecPtr};
-        resetStringInfo(&buf);
-        event_write_row(&buf, &opts, &source, info, &change, nullptr);
-        Datum value = PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
-        bool isnull = false;
-        MemoryContextSwitchTo(old);
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-        MemoryContextReset(row_context);
+        event_write_row(&buf, &cs->opts, &cs->source, cs->info, &change, nullptr);
     }
-    ExecDropSingleTupleTableSlot(slot);
-    table_endscan(scan);
-    table_close(rel, AccessShareLock);
-    return (Datum)0;
+    SET_VARSIZE(buf.data, buf.len);
+    MemoryContextSwitchTo(old);
+    return (text *)buf.data;
+}
+
+}  // namespace
+
+// Value per call: `SELECT walcast.snapshot_rows(...)` (in the target list, as the
+// sidecar's COPY does) streams; `FROM walcast.snapshot_rows(...)` is materialised by
+// the executor's function scan, fine for small ranges.
+extern "C" Datum walcast_snapshot_rows(PG_FUNCTION_ARGS) {
+    FuncCallContext *funcctx;
+    if (SRF_IS_FIRSTCALL()) {
+        funcctx = SRF_FIRSTCALL_INIT();
+        MemoryContext old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+        ChunkScan *cs = chunk_scan_begin(fcinfo, funcctx->multi_call_memory_ctx);
+        MemoryContextSwitchTo(old);
+        funcctx->user_fctx = cs;
+        RegisterExprContextCallback(((ReturnSetInfo *)fcinfo->resultinfo)->econtext,
+                                    chunk_scan_shutdown, PointerGetDatum(cs));
+    }
+    funcctx = SRF_PERCALL_SETUP();
+    ChunkScan *cs = (ChunkScan *)funcctx->user_fctx;
+    CHECK_FOR_INTERRUPTS();
+    if (text *row = chunk_scan_next(cs)) SRF_RETURN_NEXT(funcctx, PointerGetDatum(row));
+    UnregisterExprContextCallback(((ReturnSetInfo *)fcinfo->resultinfo)->econtext,
+                                  chunk_scan_shutdown, PointerGetDatum(cs));
+    chunk_scan_close(cs);
+    SRF_RETURN_DONE(funcctx);
 }

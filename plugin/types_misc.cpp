@@ -28,7 +28,7 @@ void write_uuid(StringInfo out, Datum value) {
         buf[p++] = hex[u->data[i] & 15];
     }
     buf[p++] = '"';
-    appendBinaryStringInfo(out, buf, p);
+    json_append(out, buf, p);
 }
 
 // jsonb: io.debezium.data.Json, the text jsonb_out prints ({"a": 1}), as a string.

@@ -36,8 +36,16 @@ int split_shortest(const char *s, int n, char *digits, int *exp10, bool *negativ
         }
         digits[nd++] = s[i];
     }
+    // The exponent, read within n: the shortest-decimal buffers are not NUL-terminated.
     int e = 0;
-    if (i < n) e = atoi(s + i + 1);
+    bool e_negative = false;
+    for (i++; i < n; i++) {
+        if (s[i] == '-')
+            e_negative = true;
+        else if (s[i] >= '0' && s[i] <= '9')
+            e = e * 10 + (s[i] - '0');
+    }
+    if (e_negative) e = -e;
     while (nd > 0 && digits[nd - 1] == '0') nd--;
     if (dot < 0) dot = mantissa_digits;
     // value = 0.<all mantissa digits> x 10^dot; dropping leading zeros shifts the point.
@@ -60,19 +68,19 @@ void append_java_number(StringInfo out, const char *shortest, int len) {
             for (int i = 0; i <= x; i++) appendStringInfoCharMacro(out, i < nd ? digits[i] : '0');
             appendStringInfoCharMacro(out, '.');
             if (nd > x + 1)
-                appendBinaryStringInfo(out, digits + x + 1, nd - x - 1);
+                json_append(out, digits + x + 1, nd - x - 1);
             else
                 appendStringInfoCharMacro(out, '0');
         } else {
             JSON_LITERAL(out, "0.");
             for (int i = 0; i < -x - 1; i++) appendStringInfoCharMacro(out, '0');
-            appendBinaryStringInfo(out, digits, nd);
+            json_append(out, digits, nd);
         }
     } else {
         appendStringInfoCharMacro(out, digits[0]);
         appendStringInfoCharMacro(out, '.');
         if (nd > 1)
-            appendBinaryStringInfo(out, digits + 1, nd - 1);
+            json_append(out, digits + 1, nd - 1);
         else
             appendStringInfoCharMacro(out, '0');
         appendStringInfo(out, "E%d", x);
@@ -222,7 +230,7 @@ void twos_complement_bytes(const char *digits, int ndigits, bool negative, Strin
                                   (b[start] == 0xFF && (b[start + 1] & 0x80))))
         start++;
     resetStringInfo(bytes);
-    appendBinaryStringInfo(bytes, (const char *)b + start, nbytes - start);
+    json_append(bytes, (const char *)b + start, nbytes - start);
     pfree(limbs);
     pfree(b);
 }
@@ -236,22 +244,22 @@ void append_java_bigdecimal(StringInfo out, bool negative, const char *digits, i
     if (negative && !zero) appendStringInfoCharMacro(out, '-');
     long adjusted = -(long)scale + (ndigits - 1);
     if (scale == 0) {
-        appendBinaryStringInfo(out, digits, ndigits);
+        json_append(out, digits, ndigits);
     } else if (scale > 0 && adjusted >= -6) {
         if (ndigits > scale) {
-            appendBinaryStringInfo(out, digits, ndigits - scale);
+            json_append(out, digits, ndigits - scale);
             appendStringInfoCharMacro(out, '.');
-            appendBinaryStringInfo(out, digits + ndigits - scale, scale);
+            json_append(out, digits + ndigits - scale, scale);
         } else {
             JSON_LITERAL(out, "0.");
             for (int i = 0; i < scale - ndigits; i++) appendStringInfoCharMacro(out, '0');
-            appendBinaryStringInfo(out, digits, ndigits);
+            json_append(out, digits, ndigits);
         }
     } else {
         appendStringInfoCharMacro(out, digits[0]);
         if (ndigits > 1) {
             appendStringInfoCharMacro(out, '.');
-            appendBinaryStringInfo(out, digits + 1, ndigits - 1);
+            json_append(out, digits + 1, ndigits - 1);
         }
         appendStringInfo(out, "E%s%ld", adjusted > 0 ? "+" : "", adjusted);
     }
@@ -262,7 +270,7 @@ void write_decimal_double(StringInfo out, bool negative, const char *digits, int
     StringInfoData buf;
     initStringInfo(&buf);
     if (negative) appendStringInfoCharMacro(&buf, '-');
-    appendBinaryStringInfo(&buf, digits, ndigits);
+    json_append(&buf, digits, ndigits);
     appendStringInfo(&buf, "e%d", -scale);
     json_write_java_double(out, strtod(buf.data, nullptr));  // strtod rounds correctly
     pfree(buf.data);

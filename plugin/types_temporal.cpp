@@ -238,7 +238,7 @@ void write_interval(StringInfo out, Datum value, const WalcastOptions *opts) {
             int n = 6;
             while (digits[n - 1] == '0') n--;
             appendStringInfoCharMacro(&s, '.');
-            appendBinaryStringInfo(&s, digits, n);
+            json_append(&s, digits, n);
         }
         appendStringInfoCharMacro(&s, 'S');
         json_write_string(out, s.data, s.len);

@@ -25,6 +25,30 @@ SELECT split_part(r, E'\t', 1) AS kind, split_part(r, E'\t', 2) AS op,
        split_part(r, E'\t', 3) AS topic, split_part(r, E'\t', 4) AS key
 FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['format', 'frames']) AS r LIMIT 2;
 
+-- snapshot.compact: a template frame, then key and after per row. Template head + after +
+-- template tail is the full event (envelope times aside, which the reader stamps).
+WITH compact AS (
+    SELECT r, row_number() OVER () AS n
+    FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['snapshot.compact', 'true']) AS r),
+tmpl AS (SELECT string_to_array(r, E'\t') AS t FROM compact WHERE n = 1),
+assembled AS (
+    SELECT split_part(c.r, E'\t', 1) AS key, t[3] || split_part(c.r, E'\t', 2) || t[4] AS value
+    FROM compact c, tmpl WHERE c.n > 1),
+full_events AS (
+    SELECT split_part(r, E'\t', 4) AS key,
+           regexp_replace(split_part(r, E'\t', 5), ',"ts_ms":\d+,"ts_us":\d+,"ts_ns":\d+\}$', '') AS value
+    FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['format', 'frames']) AS r)
+SELECT (SELECT t[1] || ' ' || t[2] FROM tmpl) AS template, (SELECT count(*) FROM assembled) AS rows,
+       (SELECT count(*) FROM full_events) AS full_rows,
+       (SELECT count(*) FROM (
+           SELECT key, regexp_replace(value, '"ts_(ms|us|ns)":\d+', '', 'g') FROM assembled
+           EXCEPT
+           SELECT key, regexp_replace(value, '"ts_(ms|us|ns)":\d+', '', 'g') FROM full_events) d) AS differ;
+SELECT count(*) AS compact_empty_range
+FROM walcast.snapshot_rows('sn_t', 3, 3, ARRAY['snapshot.compact', 'true']);
+-- Value per call: a reader that stops early ends the scan cleanly (no leak warnings).
+SELECT left(walcast.snapshot_rows('sn_t'), 1) AS first LIMIT 1;
+
 -- Chunks tile the table: every row is read exactly once.
 SELECT count(*) > 1 AS several_chunks, bool_and(block_to IS NULL) FILTER (WHERE chunk = max_chunk) AS last_open
 FROM (SELECT *, max(chunk) OVER () AS max_chunk FROM walcast.plan_chunks('sn_t', 16384)) c;
