@@ -188,6 +188,61 @@ int numeric_unscaled_digits(const NumericValue &nv, int scale, StringInfo digits
     return digits->len;
 }
 
+// |value| x 10^scale truncated to an integer, when it fits in 18 digits (almost every
+// real column): skips the decimal-digit and limb arithmetic of the general path.
+bool unscaled_small(const NumericValue &nv, int scale, uint64 *result) {
+    if (scale < 0 || Max(4 * (nv.weight + 1), 0) + scale > 18) return false;
+    static const uint64 pow10[] = {1,
+                                   10,
+                                   100,
+                                   1000,
+                                   10000,
+                                   100000,
+                                   1000000,
+                                   10000000,
+                                   100000000,
+                                   1000000000,
+                                   UINT64CONST(10000000000),
+                                   UINT64CONST(100000000000),
+                                   UINT64CONST(1000000000000),
+                                   UINT64CONST(10000000000000),
+                                   UINT64CONST(100000000000000)};
+    uint64 u = 0;
+    for (int i = 0; i < nv.ndigits; i++) {
+        int16 group;
+        memcpy(&group, nv.digits + i * sizeof(int16), sizeof(group));
+        // The power of ten of the group's last digit in the unscaled value (<= 14 here).
+        int e = 4 * (nv.weight - i) + scale;
+        if (e >= 0)
+            u += (uint64)group * pow10[e];
+        else if (e > -4)
+            u += (uint64)group / pow10[-e];  // digits beyond the scale are dropped
+    }
+    *result = u;
+    return true;
+}
+
+// Decimal / VariableScaleDecimal of a value whose unscaled form fits in an int64.
+void write_precise_small(StringInfo out, bool negative, uint64 unscaled, int scale,
+                         bool constrained) {
+    if (!constrained) {
+        while (scale > 0 && unscaled % 10 == 0) {
+            unscaled /= 10;
+            scale--;
+        }
+        appendStringInfo(out, "{\"scale\":%d,\"value\":", scale);
+    }
+    uint64 v = negative ? (uint64)(-(int64)unscaled) : unscaled;
+    unsigned char b[8];
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> (56 - 8 * k));
+    int start = 0;
+    while (start < 7 && ((b[start] == 0x00 && !(b[start + 1] & 0x80)) ||
+                         (b[start] == 0xFF && (b[start + 1] & 0x80))))
+        start++;
+    json_write_base64(out, b + start, 8 - start, false);
+    if (!constrained) appendStringInfoCharMacro(out, '}');
+}
+
 // Big-endian two's-complement bytes of the integer with the given decimal digits, minimal
 // length as Java's BigInteger.toByteArray() (what Kafka Connect's Decimal stores).
 void twos_complement_bytes(const char *digits, int ndigits, bool negative, StringInfo bytes) {
@@ -345,6 +400,11 @@ void write_numeric(StringInfo out, const TypeEncoder *enc, Datum value,
 
     bool constrained = enc->typmod >= (int32)VARHDRSZ;
     int scale = constrained ? numeric_typmod_scale(enc->typmod) : nv.dscale;
+    uint64 small;
+    if (opts->decimal_mode == DecimalMode::Precise && unscaled_small(nv, scale, &small)) {
+        write_precise_small(out, nv.negative && small != 0, small, scale, constrained);
+        return;
+    }
     StringInfoData digits;
     initStringInfo(&digits);
     int nd = numeric_unscaled_digits(nv, scale, &digits);

@@ -48,32 +48,37 @@ void civil_from_days(int64 z, int64 *year, int *month, int *day) {
     *year = y + (*month <= 2);
 }
 
-void append_2(StringInfo out, int v) {
-    appendStringInfoCharMacro(out, (char)('0' + v / 10));
-    appendStringInfoCharMacro(out, (char)('0' + v % 10));
+char *put_2(char *p, int v) {
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
 }
 
 // java.time ISO_LOCAL_DATE year: at least 4 digits, '+' above 9999, '-' below 0.
 void append_year(StringInfo out, int64 year) {
-    if (year > 9999)
+    if (year >= 0 && year <= 9999) {
+        char digits[4];
+        put_2(put_2(digits, (int)(year / 100)), (int)(year % 100));
+        json_append(out, digits, 4);
+    } else if (year > 9999) {
         appendStringInfo(out, "+" INT64_FORMAT, year);
-    else if (year < 0)
+    } else {
         appendStringInfo(out, "-%04lld", (long long)-year);
-    else
-        appendStringInfo(out, "%04d", (int)year);
+    }
 }
 
 // HH:MM:SS plus the fraction: exactly `width` digits when width > 0, else the minimal
 // number of digits (none for a whole second), as DateTimeFormatter's appendFraction does.
-void append_time_of_day(StringInfo out, int64 us_of_day, int width) {
+// Writes at most 18 characters at p.
+char *put_time_of_day(char *p, int64 us_of_day, int width) {
     int64 secs = us_of_day / kUsPerSec;
     int frac = (int)(us_of_day % kUsPerSec);
-    append_2(out, (int)(secs / 3600));
-    appendStringInfoCharMacro(out, ':');
-    append_2(out, (int)(secs / 60 % 60));
-    appendStringInfoCharMacro(out, ':');
-    append_2(out, (int)(secs % 60));
-    char digits[7];
+    p = put_2(p, (int)(secs / 3600));
+    *p++ = ':';
+    p = put_2(p, (int)(secs / 60 % 60));
+    *p++ = ':';
+    p = put_2(p, (int)(secs % 60));
+    char digits[6];
     for (int i = 5; i >= 0; i--, frac /= 10) digits[i] = (char)('0' + frac % 10);
     int n;
     if (width > 0) {
@@ -82,9 +87,16 @@ void append_time_of_day(StringInfo out, int64 us_of_day, int width) {
         n = 6;
         while (n > 0 && digits[n - 1] == '0') n--;
     }
-    if (n == 0) return;
-    appendStringInfoCharMacro(out, '.');
-    for (int i = 0; i < n; i++) appendStringInfoCharMacro(out, i < 6 ? digits[i] : '0');
+    if (n == 0) return p;
+    *p++ = '.';
+    for (int i = 0; i < n; i++) *p++ = i < 6 ? digits[i] : '0';
+    return p;
+}
+
+void append_time_of_day(StringInfo out, int64 us_of_day, int width) {
+    char text[24];
+    char *end = put_time_of_day(text, us_of_day, width);
+    json_append(out, text, (int)(end - text));
 }
 
 // Fractional-second digits of a time/timestamp column: its typmod, 6 when unspecified
@@ -182,13 +194,18 @@ void write_timestamptz(StringInfo out, const TypeEncoder *enc, Datum value) {
     civil_from_days(days, &year, &month, &day);
     appendStringInfoCharMacro(out, '"');
     append_year(out, year);
-    appendStringInfoCharMacro(out, '-');
-    append_2(out, month);
-    appendStringInfoCharMacro(out, '-');
-    append_2(out, day);
-    appendStringInfoCharMacro(out, 'T');
-    append_time_of_day(out, us_of_day, column_precision(enc));
-    JSON_LITERAL(out, "Z\"");
+    // The rest in one piece: "-MM-DDT" (7) + time of day (<= 18) + "Z\"" (2).
+    char text[32];
+    char *p = text;
+    *p++ = '-';
+    p = put_2(p, month);
+    *p++ = '-';
+    p = put_2(p, day);
+    *p++ = 'T';
+    p = put_time_of_day(p, us_of_day, column_precision(enc));
+    *p++ = 'Z';
+    *p++ = '"';
+    json_append(out, text, (int)(p - text));
 }
 
 // interval. numeric (default): io.debezium.time.MicroDuration, computed as Debezium does

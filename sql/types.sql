@@ -51,6 +51,24 @@ INSERT INTO ty_dec VALUES
     (9, 0.5, 123456789012345678901234567890.123456789, 0, 0);
 SELECT * FROM ty_raw_after('ty');
 
+-- Precise decimals on both sides of the 18-digit int64 fast path, and at the sign-byte
+-- edges: the base64 two's-complement bytes decode back to the unscaled value.
+CREATE TABLE ty_dec_edge (id int PRIMARY KEY, v numeric(20,2), u numeric);
+INSERT INTO ty_dec_edge VALUES
+    (1, 9999999999999999.99, 999999999999999999), (2, -9999999999999999.99, -0.000000000000000001),
+    (3, 10000000000000000.00, 1000000000000000000), (4, -1.28, -128), (5, 1.27, 127),
+    (6, -1.29, -129), (7, 2.55, 255.000), (8, 99999999999999999.99, -99999999999999999999.5);
+CREATE FUNCTION ty_unbytes(b bytea) RETURNS numeric LANGUAGE sql AS $$
+    SELECT sum(get_byte(b, i)::numeric * 256::numeric ^ (length(b) - 1 - i))
+           - CASE WHEN get_byte(b, 0) >= 128 THEN 256::numeric ^ length(b) ELSE 0 END
+    FROM generate_series(0, length(b) - 1) i
+$$;
+SELECT (a->>'id')::int AS id, e.v, ty_unbytes(decode(a->>'v', 'base64')) / 100 = e.v AS v_roundtrip,
+       a->'u'->'scale' AS u_scale,
+       ty_unbytes(decode(a->'u'->>'value', 'base64')) / 10::numeric ^ (a->'u'->>'scale')::int = e.u
+           AS u_roundtrip
+FROM ty_after('ty') AS a JOIN ty_dec_edge e ON e.id = (a->>'id')::int ORDER BY 1;
+
 -- Dates, times, timestamps, intervals: adaptive precision, ±infinity, BC, year > 9999.
 CREATE TABLE ty_time (id int PRIMARY KEY, d date, t time, t3 time(3), tz timetz,
                       ts timestamp, ts3 timestamp(3), tstz timestamptz, tstz3 timestamptz(3),

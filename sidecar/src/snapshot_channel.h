@@ -12,37 +12,32 @@
 #include <string>
 #include <thread>
 
-namespace walcast {
+#include "snapshot_batch.h"
 
-struct SnapshotItem {
-    std::size_t chunk = 0;
-    std::string frame;  // empty with end_of_chunk
-    bool end_of_chunk = false;
-    std::uint64_t rows = 0;  // with end_of_chunk
-};
+namespace walcast {
 
 class SnapshotChannel {
 public:
     explicit SnapshotChannel(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
     // Blocks while the queue is full. Returns false once closed.
-    bool push(SnapshotItem item) {
+    bool push(RowBatch item) {
         std::unique_lock<std::mutex> lock(mu_);
         not_full_.wait(lock, [&] { return closed_ || bytes_ < max_bytes_; });
         if (closed_) return false;
-        bytes_ += item.frame.size();
+        bytes_ += item.data.size();
         items_.push_back(std::move(item));
         not_empty_.notify_one();
         return true;
     }
 
-    std::optional<SnapshotItem> pop(std::chrono::milliseconds timeout) {
+    std::optional<RowBatch> pop(std::chrono::milliseconds timeout) {
         std::unique_lock<std::mutex> lock(mu_);
         if (!not_empty_.wait_for(lock, timeout, [&] { return !items_.empty(); }))
             return std::nullopt;
-        SnapshotItem item = std::move(items_.front());
+        RowBatch item = std::move(items_.front());
         items_.pop_front();
-        bytes_ -= item.frame.size();
+        bytes_ -= item.data.size();
         not_full_.notify_all();
         return item;
     }
@@ -57,7 +52,7 @@ public:
 private:
     std::mutex mu_;
     std::condition_variable not_full_, not_empty_;
-    std::deque<SnapshotItem> items_;
+    std::deque<RowBatch> items_;
     std::size_t bytes_ = 0;
     const std::size_t max_bytes_;
     bool closed_ = false;
@@ -69,12 +64,12 @@ public:
     Throttle(double rows_per_second, double bytes_per_second)
         : rows_rate_(rows_per_second), bytes_rate_(bytes_per_second), start_(Clock::now()) {}
 
-    void acquire(std::size_t bytes) {
+    void acquire(std::size_t rows, std::size_t bytes) {
         if (rows_rate_ <= 0 && bytes_rate_ <= 0) return;
         std::chrono::duration<double> wait{0};
         {
             std::lock_guard<std::mutex> lock(mu_);
-            rows_ += 1;
+            rows_ += static_cast<double>(rows);
             bytes_ += static_cast<double>(bytes);
             // When the work done so far is allowed to be finished at these rates.
             double due = std::max(rows_rate_ > 0 ? rows_ / rows_rate_ : 0.0,

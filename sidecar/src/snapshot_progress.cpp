@@ -57,12 +57,12 @@ SnapshotProgress::SnapshotProgress(const std::vector<SnapshotTable> &tables, int
     }
 }
 
-void SnapshotProgress::row(std::uint32_t rel, std::size_t bytes) {
+void SnapshotProgress::rows(std::uint32_t rel, std::uint64_t rows, std::size_t bytes) {
     auto it = tables_.find(rel);
     if (it == tables_.end()) return;
-    it->second.rows++;
+    it->second.rows += rows;
     it->second.bytes += bytes;
-    if (it->second.rows_metric) it->second.rows_metric->inc();
+    if (it->second.rows_metric) it->second.rows_metric->inc(static_cast<double>(rows));
     if (it->second.bytes_metric) it->second.bytes_metric->inc(static_cast<double>(bytes));
 }
 

@@ -18,7 +18,7 @@ public:
     SnapshotProgress(const std::vector<SnapshotTable> &tables, int log_interval_ms,
                      Registry *metrics);
 
-    void row(std::uint32_t rel, std::size_t bytes);
+    void rows(std::uint32_t rel, std::uint64_t rows, std::size_t bytes);
     void table_done(std::uint32_t rel);
     // How long the snapshot has pinned the xmin horizon and what the slot retains.
     void set_pinning(double xmin_pinned_seconds, std::int64_t retained_wal_bytes);

@@ -59,9 +59,9 @@ SnapshotReader::SnapshotReader(const Config &config, const std::string &snapshot
 
 std::uint64_t SnapshotReader::read_chunk(
     const SnapshotChunk &chunk, const std::vector<std::pair<std::string, std::string>> &options,
-    const std::function<void(std::string_view frame)> &on_frame) {
+    const std::function<void(RowBatch &&batch)> &on_batch, std::size_t batch_bytes) {
     auto all_options = options;
-    all_options.emplace_back("format", "frames");
+    all_options.emplace_back("snapshot.compact", "true");
     all_options.emplace_back("snapshot.expect.filenode", std::to_string(chunk.filenode));
     std::string sql = "COPY (SELECT walcast.snapshot_rows(" + std::to_string(chunk.rel) +
                       "::oid::regclass, " + std::to_string(chunk.block_from) + ", " +
@@ -71,6 +71,9 @@ std::uint64_t SnapshotReader::read_chunk(
     if (PQresultStatus(start.get()) != PGRES_COPY_OUT)
         throw pg_result_error(start.get(), conn_.get(), "reading " + chunk.relname);
 
+    // The first value is the chunk's template frame, every further one a row.
+    std::shared_ptr<const ChunkTemplate> event_template;
+    RowBatch batch;
     std::uint64_t rows = 0;
     bool header_seen = false;
     for (;;) {
@@ -97,9 +100,20 @@ std::uint64_t SnapshotReader::read_chunk(
                 std::int32_t field_len = static_cast<std::int32_t>(read_u32(p));
                 p += 4;
                 if (field_len < 0) continue;
-                on_frame(std::string_view(p, static_cast<std::size_t>(field_len)));
+                std::string_view value(p, static_cast<std::size_t>(field_len));
                 p += field_len;
+                if (!event_template) {
+                    event_template = std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
+                    batch.event_template = event_template;
+                    continue;
+                }
+                batch.add(value);
                 rows++;
+                if (batch.data.size() >= batch_bytes) {
+                    on_batch(std::move(batch));
+                    batch = RowBatch{};
+                    batch.event_template = event_template;
+                }
             }
         }
     }
@@ -108,6 +122,10 @@ std::uint64_t SnapshotReader::read_chunk(
         throw pg_result_error(done.get(), conn_.get(), "reading " + chunk.relname);
     while (PgResultPtr extra{PQgetResult(conn_.get())}) {
     }
+    if (!event_template) throw PgError(false, "reading " + chunk.relname + ": no template frame");
+    batch.end_of_chunk = true;
+    batch.chunk_rows = rows;
+    on_batch(std::move(batch));
     return rows;
 }
 

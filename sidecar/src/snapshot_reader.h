@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pg_conn.h"
+#include "snapshot_batch.h"
 #include "snapshot_plan.h"
 
 namespace walcast {
@@ -21,12 +22,14 @@ public:
     // session only. Throws PgError.
     SnapshotReader(const Config &config, const std::string &snapshot_name);
 
-    // Streams the frames of one chunk to on_frame (the view is valid during the call).
-    // options: name/value pairs for snapshot_rows (format=frames is added).
-    // Returns the number of rows. Throws PgError (e.g. a table rewritten under the snapshot).
+    // Streams the rows of one chunk to on_batch in batches of about batch_bytes; the
+    // last batch has end_of_chunk set (and may be empty). options: name/value pairs for
+    // snapshot_rows (the compact layout is asked for here). Returns the number of rows.
+    // Throws PgError (e.g. a table rewritten under the snapshot) or FrameError.
     std::uint64_t read_chunk(const SnapshotChunk &chunk,
                              const std::vector<std::pair<std::string, std::string>> &options,
-                             const std::function<void(std::string_view frame)> &on_frame);
+                             const std::function<void(RowBatch &&batch)> &on_batch,
+                             std::size_t batch_bytes = 256 * 1024);
 
 private:
     PgConnPtr conn_;

@@ -4,27 +4,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <exception>
-#include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
-#include "frame.h"
 #include "snapshot_channel.h"
 #include "snapshot_progress.h"
 #include "snapshot_reader.h"
 
 namespace walcast {
-
-std::string with_snapshot_marker(std::string_view value, std::string_view marker) {
-    static constexpr std::string_view kDefault = "\"snapshot\":\"true\"";
-    std::string out(value);
-    auto pos = out.find(kDefault);
-    if (pos != std::string::npos)
-        out.replace(pos, kDefault.size(), "\"snapshot\":\"" + std::string(marker) + "\"");
-    return out;
-}
 
 namespace {
 
@@ -35,13 +24,6 @@ struct ChunkState {
     std::uint64_t rows = 0;
     bool read = false;      // the reader has read all of it
     bool recorded = false;  // durably delivered and recorded
-};
-
-// One event held back per table, so that the last event of each table (and of the
-// whole snapshot) can be marked "last_in_data_collection" / "last" as Debezium does.
-struct HeldEvent {
-    std::size_t chunk;
-    std::string frame;  // moved from the reader's item: no copy per row
 };
 
 class Coordinator {
@@ -59,11 +41,11 @@ public:
                 continue;
             }
             unfinished_++;
-            chunks_left_by_table_[chunks[i].rel]++;
+            tables_[chunks[i].rel].chunks_left++;
         }
-        tables_left_ = chunks_left_by_table_.size();
+        tables_left_ = tables_.size();
         for (const auto &t : tables)
-            if (!chunks_left_by_table_.count(t.rel)) progress_.table_done(t.rel);
+            if (!tables_.count(t.rel)) progress_.table_done(t.rel);
     }
 
     std::size_t unfinished() const { return unfinished_; }
@@ -71,27 +53,38 @@ public:
 
     void attach(Sink *sink) { sink_ = sink; }
 
-    void on_item(SnapshotItem &item) {
-        if (item.end_of_chunk) {
-            ChunkState &st = states_[item.chunk];
-            st.read = true;
-            st.rows = item.rows;
-            std::uint32_t rel = chunks_[item.chunk].rel;
-            if (--chunks_left_by_table_[rel] == 0) {
-                tables_left_--;
-                progress_.table_done(rel);
-                release_held(rel, true);
+    void on_batch(RowBatch &batch) {
+        std::uint32_t rel = chunks_[batch.chunk].rel;
+        TableState &table = tables_[rel];
+        const std::string times = envelope_times(unix_micros_now());
+        const std::size_t n = batch.rows();
+        states_[batch.chunk].pending += n;
+        progress_.rows(rel, n, batch.data.size());
+        total_bytes_ += batch.data.size();
+        for (std::size_t i = 0; i < n; i++) {
+            SnapshotRow row = batch.row(i);
+            release_held(table, false, times);
+            if (i + 1 < n) {
+                emit(table, batch.chunk, *batch.event_template, row, false, times);
+            } else {
+                // Held back (copied once per batch): it may be the table's last event.
+                table.held = true;
+                table.held_chunk = batch.chunk;
+                table.held_template = batch.event_template;
+                table.held_key.assign(row.key);
+                table.held_after.assign(row.after);
             }
-            maybe_record(item.chunk);
-            return;
         }
-        Frame frame = parse_frame(item.frame);
-        std::uint32_t rel = chunks_[item.chunk].rel;
-        states_[item.chunk].pending++;
-        progress_.row(rel, frame.value.size());
-        total_bytes_ += frame.value.size();
-        release_held(rel, false);
-        held_[rel] = HeldEvent{item.chunk, std::move(item.frame)};
+        if (!batch.end_of_chunk) return;
+        ChunkState &st = states_[batch.chunk];
+        st.read = true;
+        st.rows = batch.chunk_rows;
+        if (--table.chunks_left == 0) {
+            tables_left_--;
+            progress_.table_done(rel);
+            release_held(table, true, times);
+        }
+        maybe_record(batch.chunk);
     }
 
     void on_delivery(DeliveryToken token, bool ok, const std::string &error) {
@@ -106,13 +99,35 @@ public:
     std::uint64_t total_bytes() const { return total_bytes_; }
 
 private:
-    void release_held(std::uint32_t rel, bool table_finished) {
-        auto it = held_.find(rel);
-        if (it == held_.end()) return;
-        HeldEvent ev = std::move(it->second);
-        held_.erase(it);
-        bool first_of_table = released_by_table_[rel]++ == 0;
-        const char *marker = "true";
+    struct ChunkState {
+        std::uint64_t pending = 0;  // events received and not yet confirmed by the sink
+        std::uint64_t rows = 0;
+        bool read = false;      // the reader has read all of it
+        bool recorded = false;  // durably delivered and recorded
+    };
+
+    // One event is held back per table, so that the last event of each table (and of
+    // the whole snapshot) can be marked "last_in_data_collection" / "last" as Debezium does.
+    struct TableState {
+        std::size_t chunks_left = 0;
+        std::uint64_t released = 0;
+        bool held = false;
+        std::size_t held_chunk = 0;
+        std::shared_ptr<const ChunkTemplate> held_template;
+        std::string held_key, held_after;
+    };
+
+    void release_held(TableState &table, bool table_finished, std::string_view times) {
+        if (!table.held) return;
+        table.held = false;
+        emit(table, table.held_chunk, *table.held_template,
+             SnapshotRow{table.held_key, table.held_after}, table_finished, times);
+    }
+
+    void emit(TableState &table, std::size_t chunk, const ChunkTemplate &event_template,
+              const SnapshotRow &row, bool table_finished, std::string_view times) {
+        bool first_of_table = table.released++ == 0;
+        std::string_view marker = "true";
         if (table_finished && tables_left_ == 0)
             marker = "last";
         else if (released_ == 0)
@@ -122,12 +137,9 @@ private:
         else if (first_of_table)
             marker = "first_in_data_collection";
         released_++;
-        Frame frame = parse_frame(ev.frame);
-        // Only the few marked events are rewritten; the rest go out as encoded.
-        std::string marked;
-        if (std::strcmp(marker, "true") != 0) marked = with_snapshot_marker(frame.value, marker);
-        Message msg{frame.topic, frame.key, marked.empty() ? frame.value : marked, false,
-                    static_cast<DeliveryToken>(ev.chunk + 1)};
+        assemble_snapshot_value(value_, event_template, row.after, marker, times);
+        Message msg{event_template.topic, row.key, value_, false,
+                    static_cast<DeliveryToken>(chunk + 1)};
         while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
     }
 
@@ -145,9 +157,8 @@ private:
     std::vector<ChunkState> states_;
     SnapshotProgress progress_;
     Sink *sink_ = nullptr;
-    std::map<std::uint32_t, std::size_t> chunks_left_by_table_;
-    std::map<std::uint32_t, std::uint64_t> released_by_table_;
-    std::map<std::uint32_t, HeldEvent> held_;
+    std::unordered_map<std::uint32_t, TableState> tables_;
+    std::string value_;  // the event being produced; the sink copies it
     std::size_t tables_left_ = 0;
     std::size_t unfinished_ = 0;
     std::size_t recorded_ = 0;
@@ -185,12 +196,11 @@ void reader_main(const SnapshotSettings &settings, const std::string &snapshot_n
                 if (pool.stop || pool.next >= work.size()) break;
                 index = work[pool.next++];
             }
-            std::uint64_t rows = reader.read_chunk(chunks[index], options, [&](std::string_view f) {
-                throttle.acquire(f.size());
-                if (!channel.push(SnapshotItem{index, std::string(f), false, 0}))
-                    throw std::runtime_error("snapshot stopped");
+            reader.read_chunk(chunks[index], options, [&](RowBatch &&batch) {
+                throttle.acquire(batch.rows(), batch.data.size());
+                batch.chunk = index;
+                if (!channel.push(std::move(batch))) throw std::runtime_error("snapshot stopped");
             });
-            if (!channel.push(SnapshotItem{index, {}, true, rows})) break;
         }
     } catch (...) {
         pool.fail(std::current_exception());
@@ -254,7 +264,7 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
         auto last_pinning = Clock::time_point{};
         while (!coordinator.all_recorded()) {
             if (pool.error) std::rethrow_exception(pool.error);
-            if (auto item = channel.pop(std::chrono::milliseconds(50))) coordinator.on_item(*item);
+            if (auto batch = channel.pop(std::chrono::milliseconds(50))) coordinator.on_batch(*batch);
             sink->poll(0);
             if (sink->fatal()) throw std::runtime_error("the sink failed: " + sink->describe());
             if (Clock::now() - last_pinning > std::chrono::seconds(5)) {
@@ -266,8 +276,8 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
             coordinator.progress().report();
             if (pool.finished == threads && !pool.error) {
                 // Readers are done: only deliveries are left to wait for.
-                if (auto item = channel.pop(std::chrono::milliseconds(0))) {
-                    coordinator.on_item(*item);
+                if (auto batch = channel.pop(std::chrono::milliseconds(0))) {
+                    coordinator.on_batch(*batch);
                     continue;
                 }
                 sink->poll(50);

@@ -47,7 +47,4 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
                             const std::vector<SnapshotTable> &tables, SnapshotStore &store,
                             const SinkFactory &make_sink, Registry *metrics);
 
-// Replaces the "snapshot":"true" marker of a snapshot event value.
-std::string with_snapshot_marker(std::string_view value, std::string_view marker);
-
 }  // namespace walcast

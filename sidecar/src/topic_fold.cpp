@@ -49,12 +49,12 @@ std::string TopicFold::canonical(std::string_view json) {
     return simdjson::minify(parse(parser, json));
 }
 
-FoldedRow TopicFold::after_of(std::string_view envelope_json) {
+FoldedRow TopicFold::fields_of(std::string_view object_json) {
     simdjson::dom::parser parser;
     FoldedRow row;
-    simdjson::dom::object after;
-    if (parse(parser, envelope_json)["after"].get_object().get(after)) return row;
-    for (auto field : after) row[std::string(field.key)] = simdjson::minify(field.value);
+    simdjson::dom::object object;
+    if (parse(parser, object_json).get_object().get(object)) return row;
+    for (auto field : object) row[std::string(field.key)] = simdjson::minify(field.value);
     return row;
 }
 

@@ -19,8 +19,8 @@ public:
 
     // One Kafka record: key JSON (empty for null) and value JSON (tombstone: is_null).
     void apply(std::string_view key, std::string_view value, bool is_null);
-    // The "after" row of an event value, in the same canonical form.
-    static FoldedRow after_of(std::string_view envelope_json);
+    // A row given as a JSON object (a snapshot row's "after"), in the same canonical form.
+    static FoldedRow fields_of(std::string_view object_json);
     // Canonical JSON of a key.
     static std::string canonical(std::string_view json);
 

@@ -4,7 +4,6 @@
 #include <map>
 #include <vector>
 
-#include "frame.h"
 #include "pg_query.h"
 #include "snapshot_mode.h"
 #include "snapshot_reader.h"
@@ -87,11 +86,13 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
             SnapshotChunk whole;
             whole.rel = t->rel;
             whole.relname = t->relname;
-            reader.read_chunk(whole, encoder_options, [&](std::string_view f) {
-                Frame frame = parse_frame(f);
-                source_records++;
-                if (frame.key.empty()) keyless = true;
-                source[TopicFold::canonical(frame.key)] = TopicFold::after_of(frame.value);
+            reader.read_chunk(whole, encoder_options, [&](RowBatch &&batch) {
+                for (std::size_t i = 0; i < batch.rows(); i++) {
+                    SnapshotRow row = batch.row(i);
+                    source_records++;
+                    if (row.key.empty()) keyless = true;
+                    source[TopicFold::canonical(row.key)] = TopicFold::fields_of(row.after);
+                }
             });
         }
         TopicFold fold(config.get("unavailable.value.placeholder").empty()

@@ -1,0 +1,71 @@
+#include "snapshot_batch.h"
+
+#include <chrono>
+
+#include "frame.h"
+
+namespace walcast {
+
+ChunkTemplate ChunkTemplate::parse(std::string_view frame) {
+    // Topics and JSON never hold a raw tab, so the three tabs delimit the fields.
+    auto fail = [&] {
+        return FrameError("malformed snapshot template frame: '" +
+                          std::string(frame.substr(0, 60)) + "'");
+    };
+    if (frame.size() < 2 || frame.substr(0, 2) != "S\t") throw fail();
+    std::string_view rest = frame.substr(2);
+    auto t1 = rest.find('\t');
+    auto t2 = t1 == std::string_view::npos ? t1 : rest.find('\t', t1 + 1);
+    if (t2 == std::string_view::npos || rest.find('\t', t2 + 1) != std::string_view::npos)
+        throw fail();
+    ChunkTemplate t;
+    t.topic = rest.substr(0, t1);
+    t.head = rest.substr(t1 + 1, t2 - t1 - 1);
+    t.tail = rest.substr(t2 + 1);
+    return t;
+}
+
+SnapshotRow RowBatch::row(std::size_t i) const {
+    std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    std::string_view r(data.data() + begin, ends[i] - begin);
+    auto tab = r.find('\t');
+    if (tab == std::string_view::npos)
+        throw FrameError("malformed snapshot row: '" + std::string(r.substr(0, 60)) + "'");
+    return SnapshotRow{r.substr(0, tab), r.substr(tab + 1)};
+}
+
+std::string envelope_times(std::int64_t micros) {
+    return ",\"ts_ms\":" + std::to_string(micros / 1000) + ",\"ts_us\":" + std::to_string(micros) +
+           ",\"ts_ns\":" + std::to_string(micros * 1000) + "}";
+}
+
+std::int64_t unix_micros_now() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string with_snapshot_marker(std::string_view value, std::string_view marker) {
+    static constexpr std::string_view kDefault = "\"snapshot\":\"true\"";
+    std::string out(value);
+    auto pos = out.find(kDefault);
+    if (pos != std::string::npos)
+        out.replace(pos, kDefault.size(), "\"snapshot\":\"" + std::string(marker) + "\"");
+    return out;
+}
+
+void assemble_snapshot_value(std::string &out, const ChunkTemplate &t, std::string_view after,
+                             std::string_view marker, std::string_view times) {
+    out.clear();
+    out.reserve(t.head.size() + after.size() + t.tail.size() + times.size() + 32);
+    out += t.head;
+    out += after;
+    // Only the few first/last events carry another marker.
+    if (marker == "true")
+        out += t.tail;
+    else
+        out += with_snapshot_marker(t.tail, marker);
+    out += times;
+}
+
+}  // namespace walcast
