@@ -25,15 +25,18 @@ SELECT split_part(r, E'\t', 1) AS kind, split_part(r, E'\t', 2) AS op,
        split_part(r, E'\t', 3) AS topic, split_part(r, E'\t', 4) AS key
 FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['format', 'frames']) AS r LIMIT 2;
 
--- snapshot.compact: a template frame, then key and after per row. Template head + after +
--- template tail is the full event (envelope times aside, which the reader stamps).
+-- snapshot.compact: a template frame, then `key<TAB>after` rows, newline-separated and many
+-- to a value. Template head + after + template tail is the full event (envelope times
+-- aside, which the reader stamps).
 WITH compact AS (
     SELECT r, row_number() OVER () AS n
     FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['snapshot.compact', 'true']) AS r),
 tmpl AS (SELECT string_to_array(r, E'\t') AS t FROM compact WHERE n = 1),
+lines AS (
+    SELECT line FROM compact, regexp_split_to_table(rtrim(r, E'\n'), E'\n') AS line WHERE n > 1),
 assembled AS (
-    SELECT split_part(c.r, E'\t', 1) AS key, t[3] || split_part(c.r, E'\t', 2) || t[4] AS value
-    FROM compact c, tmpl WHERE c.n > 1),
+    SELECT split_part(line, E'\t', 1) AS key, t[3] || split_part(line, E'\t', 2) || t[4] AS value
+    FROM lines, tmpl),
 full_events AS (
     SELECT split_part(r, E'\t', 4) AS key,
            regexp_replace(split_part(r, E'\t', 5), ',"ts_ms":\d+,"ts_us":\d+,"ts_ns":\d+\}$', '') AS value
@@ -44,6 +47,9 @@ SELECT (SELECT t[1] || ' ' || t[2] FROM tmpl) AS template, (SELECT count(*) FROM
            SELECT key, regexp_replace(value, '"ts_(ms|us|ns)":\d+', '', 'g') FROM assembled
            EXCEPT
            SELECT key, regexp_replace(value, '"ts_(ms|us|ns)":\d+', '', 'g') FROM full_events) d) AS differ;
+SELECT count(*) - 1 AS row_values, sum(array_length(string_to_array(rtrim(r, E'\n'), E'\n'), 1))
+           FILTER (WHERE r NOT LIKE E'S\t%') AS rows
+FROM walcast.snapshot_rows('sn_t', 0, NULL, ARRAY['snapshot.compact', 'true']) AS r;
 SELECT count(*) AS compact_empty_range
 FROM walcast.snapshot_rows('sn_t', 3, 3, ARRAY['snapshot.compact', 'true']);
 -- Value per call: a reader that stops early ends the scan cleanly (no leak warnings).

@@ -71,7 +71,7 @@ const std::vector<KeySpec> &specs() {
          {"trace", "debug", "info", "warn", "error", "critical", "off"},
          false},
         {"snapshot.mode",
-         "no_data",
+         "initial",
          Kind::kEnum,
          {"no_data", "never", "initial", "initial_only", "when_needed"},
          false},

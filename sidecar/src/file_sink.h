@@ -7,13 +7,18 @@
 // A tombstone has "value":null, a keyless event "key":null.
 //
 // Deliveries are reported only after the bytes are written and fsync'ed
-// (stdout: written and flushed), so the acknowledged LSN never passes data
-// that a crash could lose. Syncs are batched by time and size.
+// (stdout: written), so the acknowledged LSN never passes data that a crash could
+// lose. A writer thread does the writing and syncing, so the disk works while the
+// caller formats the next batch; syncs are batched by time and size (group commit).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sink.h"
@@ -21,9 +26,10 @@
 namespace walcast {
 
 struct FileSinkOptions {
-    int sync_interval_ms = 100;        // fsync at most this long after a message
-    std::size_t sync_bytes = 4 << 20;  // ... or once this much is unsynced
-    std::size_t max_pending = 100000;  // messages waiting for a sync (backpressure)
+    int sync_interval_ms = 100;          // fsync at most this long after a message
+    std::size_t sync_bytes = 16 << 20;   // ... or once this much waits; also the most
+                                         // that waits while a sync runs (backpressure)
+    std::size_t max_pending = 1000000;   // messages waiting for a sync (backpressure)
 };
 
 class FileSink : public Sink {
@@ -37,28 +43,42 @@ public:
     bool produce(const Message &msg) override;
     void poll(int timeout_ms) override;
     bool flush(int timeout_ms) override;
-    std::size_t outstanding() const override { return pending_.size(); }
+    std::size_t outstanding() const override;
     bool fatal() const override { return fatal_; }
     std::string describe() const override;
 
 private:
     using Clock = std::chrono::steady_clock;
-    // Writes the buffer, fsyncs, reports every pending message.
-    void sync();
-    bool write_buffer();
+    struct Report {
+        DeliveryToken token;
+        bool ok;
+    };
+
+    void writer_main();
+    // Writes and syncs one batch; returns an error message, empty on success.
+    std::string write_and_sync(const std::string &batch);
 
     std::string path_;
     int fd_ = -1;
     bool is_stdout_;
     DeliveryCallback on_delivery_;
     FileSinkOptions opts_;
-    std::string buffer_;                  // formatted, not yet written
-    std::vector<DeliveryToken> pending_;  // written or buffered, not yet synced
-    std::size_t unsynced_bytes_ = 0;
-    Clock::time_point first_pending_;
-    bool fatal_ = false;
+    std::string topic_;         // the last topic and its line prefix: most messages
+    std::string topic_prefix_;  // go to the same topic as the one before (caller's thread)
+
+    mutable std::mutex mu_;
+    std::condition_variable wake_writer_, batch_done_;
+    std::string buffer_;                  // formatted, waiting for the writer
+    std::vector<DeliveryToken> waiting_;  // the messages in buffer_
+    Clock::time_point first_waiting_;
+    std::size_t syncing_ = 0;             // messages the writer is writing now
+    std::vector<Report> done_;            // synced (or failed), not yet reported
+    bool flush_requested_ = false;
+    bool stop_ = false;
     std::string error_;
     std::uint64_t delivered_ = 0;
+    std::atomic<bool> fatal_{false};
+    std::thread writer_;  // last: starts once everything above exists
 };
 
 // Appends s as a JSON string literal (quotes included).

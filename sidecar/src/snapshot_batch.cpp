@@ -1,6 +1,8 @@
 #include "snapshot_batch.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "frame.h"
 
@@ -25,8 +27,23 @@ ChunkTemplate ChunkTemplate::parse(std::string_view frame) {
     return t;
 }
 
+void RowBatch::add_rows(std::string_view rows) {
+    if (rows.empty()) return;
+    if (rows.back() != '\n')
+        throw FrameError("malformed snapshot rows: no final newline after '" +
+                         std::string(rows.substr(rows.size() - std::min<std::size_t>(60, rows.size()))) +
+                         "'");
+    const std::size_t base = data.size();
+    data.append(rows);
+    for (const char *p = rows.data(), *end = rows.data() + rows.size(); p < end;) {
+        const char *nl = static_cast<const char *>(std::memchr(p, '\n', end - p));
+        ends.push_back(static_cast<std::uint32_t>(base + (nl - rows.data())));
+        p = nl + 1;
+    }
+}
+
 SnapshotRow RowBatch::row(std::size_t i) const {
-    std::size_t begin = i == 0 ? 0 : ends[i - 1];
+    std::size_t begin = i == 0 ? 0 : ends[i - 1] + 1;
     std::string_view r(data.data() + begin, ends[i] - begin);
     auto tab = r.find('\t');
     if (tab == std::string_view::npos)

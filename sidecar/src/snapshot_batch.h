@@ -29,16 +29,15 @@ struct SnapshotRow {
 struct RowBatch {
     std::size_t chunk = 0;
     std::shared_ptr<const ChunkTemplate> event_template;
-    std::string data;                 // `<key>\t<after>` rows, back to back
-    std::vector<std::uint32_t> ends;  // where each row ends in data
+    std::string data;                 // `<key>\t<after>\n` rows, back to back
+    std::vector<std::uint32_t> ends;  // where each row's newline is in data
     bool end_of_chunk = false;        // the chunk's last batch (it may hold no rows)
     std::uint64_t chunk_rows = 0;     // with end_of_chunk: rows of the whole chunk
 
     std::size_t rows() const { return ends.size(); }
-    void add(std::string_view row) {
-        data.append(row);
-        ends.push_back(static_cast<std::uint32_t>(data.size()));
-    }
+    // Appends newline-terminated rows, as snapshot_rows sends them many to a value.
+    // Throws FrameError when the last one is not terminated.
+    void add_rows(std::string_view rows);
     // Throws FrameError when the row has no key/after separator.
     SnapshotRow row(std::size_t i) const;
 };

@@ -51,21 +51,28 @@ bool slot_exists(PGconn *conn, const std::string &slot) {
                 .empty();
 }
 
+bool has_extension(PGconn *conn) {
+    return !pg_scalar(conn, "SELECT 1 FROM pg_extension WHERE extname = 'walcast'").empty();
+}
+
 void require_extension(PGconn *conn) {
-    if (pg_scalar(conn, "SELECT 1 FROM pg_extension WHERE extname = 'walcast'").empty())
+    if (!has_extension(conn))
         throw PgError(true,
-                      "snapshot.mode needs the walcast extension in the source database: run "
-                      "CREATE EXTENSION walcast (or set snapshot.mode=no_data)");
+                      "the initial snapshot (snapshot.mode=initial, the default) needs the walcast "
+                      "extension in the source database: run CREATE EXTENSION walcast, or set "
+                      "snapshot.mode=no_data to stream changes only");
 }
 
 // Plans inside a transaction that imported the snapshot (see plan_snapshot).
 SnapshotPlan plan_under(const Config &config, const std::string &snapshot_name,
-                        std::int64_t chunk_bytes) {
+                        std::int64_t chunk_bytes, int readers) {
     PgConnPtr conn = pg_connect(config, false);
     pg_query(conn.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {});
     pg_query(conn.get(), "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), {},
              "importing snapshot " + snapshot_name);
-    SnapshotPlan plan = plan_snapshot(conn.get(), table_filter_from(config), chunk_bytes);
+    // Four chunks per reader at least: the last chunks of a table finish close together.
+    SnapshotPlan plan =
+        plan_snapshot(conn.get(), table_filter_from(config), chunk_bytes, 4 * readers);
     pg_query(conn.get(), "COMMIT", {});
     return plan;
 }
@@ -84,12 +91,19 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     if (mode == "no_data" || mode == "never") return true;
 
     PgConnPtr conn = pg_connect(config, false);
+    const bool have_slot = slot_exists(conn.get(), slot);
+    if (have_slot && !has_extension(conn.get())) {
+        // A slot made by hand (or by an older setup): without the extension no snapshot
+        // was ever recorded, so there is nothing to resume; the slot's stream goes on.
+        spdlog::info("slot {} exists: no snapshot needed", slot);
+        return mode != "initial_only";
+    }
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
     const std::int64_t chunk_bytes = int_setting(config, "snapshot.chunk.bytes", 64LL << 20);
     SnapshotSettings settings = snapshot_settings_from(config);
 
-    if (slot_exists(conn.get(), slot)) {
+    if (have_slot) {
         auto run = store.load_run();
         if (!run || run->completed) {
             spdlog::info("slot {} exists{}: no snapshot needed", slot,
@@ -102,14 +116,14 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
                      format_lsn(run->consistent_point));
         ExportedSnapshot snapshot = ExportedSnapshot::fresh(config);
         std::vector<SnapshotChunk> chunks = store.load_chunks();
-        std::vector<SnapshotTable> tables = plan_under(config, snapshot.name(), chunk_bytes).tables;
+        std::vector<SnapshotTable> tables = plan_under(config, snapshot.name(), chunk_bytes, settings.threads).tables;
         log_result(run_snapshot(settings, snapshot, run->consistent_point, chunks, tables, store,
                                 make_sink, metrics));
         store.complete_run();
     } else {
         ExportedSnapshot snapshot = ExportedSnapshot::create_slot(
             config, slot, int_setting(config, "slot.create.timeout.ms", 300000));
-        SnapshotPlan plan = plan_under(config, snapshot.name(), chunk_bytes);
+        SnapshotPlan plan = plan_under(config, snapshot.name(), chunk_bytes, settings.threads);
         store.start_run(snapshot.consistent_point(), plan);
         log_result(run_snapshot(settings, snapshot, snapshot.consistent_point(), plan.chunks,
                                 plan.tables, store, make_sink, metrics));

@@ -22,7 +22,18 @@ std::string anchored_list_regex(const std::string &list) {
     return alternatives.empty() ? std::string() : "^(?:" + alternatives + ")$";
 }
 
-SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes) {
+namespace {
+
+constexpr std::int64_t kSmallestChunk = 1 << 20;
+
+std::int64_t table_chunk_bytes(std::int64_t table_bytes, std::int64_t chunk_bytes, int min_chunks) {
+    return std::min(chunk_bytes, std::max(kSmallestChunk, table_bytes / std::max(min_chunks, 1)));
+}
+
+}  // namespace
+
+SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
+                           int min_chunks) {
     // Run inside a transaction that imported the snapshot: pg_class is then read as
     // of the snapshot, so relfilenode is the storage the snapshot sees, and a rewrite
     // at any moment after the snapshot is detected by the readers.
@@ -67,7 +78,7 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
         PgResultPtr chunks = pg_query(
             conn,
             "SELECT chunk, block_from, block_to FROM walcast.plan_chunks($1::oid, $2::bigint)",
-            {std::to_string(t.rel), std::to_string(chunk_bytes)},
+            {std::to_string(t.rel), std::to_string(table_chunk_bytes(t.bytes, chunk_bytes, min_chunks))},
             "planning chunks of " + t.relname);
         for (int c = 0; c < PQntuples(chunks.get()); c++) {
             SnapshotChunk chunk;

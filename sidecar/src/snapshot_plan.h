@@ -43,7 +43,10 @@ struct TableFilter {
 // One anchored regular expression for a comma-separated list, as the plugin builds it.
 std::string anchored_list_regex(const std::string &list);
 
-// Reads the catalog inside the caller's (snapshot) transaction.
-SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes);
+// Reads the catalog inside the caller's (snapshot) transaction. Chunks are about
+// chunk_bytes, smaller where a table would otherwise make fewer than min_chunks, so
+// that parallel readers of one big table finish together.
+SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
+                           int min_chunks = 1);
 
 }  // namespace walcast

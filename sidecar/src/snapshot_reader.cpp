@@ -107,9 +107,9 @@ std::uint64_t SnapshotReader::read_chunk(
                     batch.event_template = event_template;
                     continue;
                 }
-                batch.add(value);
-                rows++;
+                batch.add_rows(value);
                 if (batch.data.size() >= batch_bytes) {
+                    rows += batch.rows();
                     on_batch(std::move(batch));
                     batch = RowBatch{};
                     batch.event_template = event_template;
@@ -123,6 +123,7 @@ std::uint64_t SnapshotReader::read_chunk(
     while (PgResultPtr extra{PQgetResult(conn_.get())}) {
     }
     if (!event_template) throw PgError(false, "reading " + chunk.relname + ": no template frame");
+    rows += batch.rows();
     batch.end_of_chunk = true;
     batch.chunk_rows = rows;
     on_batch(std::move(batch));

@@ -40,7 +40,7 @@ TEST(Config, Defaults) {
     EXPECT_EQ(c.heartbeat_interval_ms, 0);
     EXPECT_EQ(c.sink, "stdout");
     EXPECT_EQ(c.status_update_interval_ms, 10000);
-    EXPECT_EQ(c.snapshot_mode, "no_data");
+    EXPECT_EQ(c.snapshot_mode, "initial");  // Debezium's default
     EXPECT_EQ(c.log_level, "info");
     EXPECT_TRUE(c.conn_params.empty()) << "libpq defaults apply";
     ASSERT_EQ(c.plugin_options.size(), 2u);

@@ -2,9 +2,12 @@
 // backpressure, failure reporting.
 #include "file_sink.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -80,7 +83,7 @@ TEST(FileSink, NoReportBeforeSyncWindow) {
     EXPECT_TRUE(r.all.empty()) << "batched: not synced yet";
     EXPECT_EQ(sink.outstanding(), 1u);
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    sink.poll(0);
+    sink.poll(5000);
     ASSERT_EQ(r.all.size(), 1u);
     EXPECT_EQ(sink.outstanding(), 0u);
     EXPECT_EQ(read_file(path), "{\"topic\":\"t\",\"key\":null,\"value\":{}}\n");
@@ -96,33 +99,57 @@ TEST(FileSink, PollWithTimeoutWaitsForTheWindow) {
     EXPECT_EQ(r.all.size(), 1u);
 }
 
-TEST(FileSink, BackpressureWhenManyPending) {
+TEST(FileSink, FullBatchIsSyncedWithoutWaitingForTheWindow) {
     Reports r;
     FileSinkOptions o;
     o.max_pending = 3;
     o.sync_interval_ms = 100000;
-    FileSink sink(temp_path("fs_bp.jsonl"), r.callback(), o);
-    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
-    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
-    EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
-    EXPECT_FALSE(sink.produce(msg("t", "", "{}", 1))) << "full";
-    sink.poll(0);  // full: syncs at once, no waiting for the window
-    EXPECT_EQ(r.all.size(), 3u);
+    FileSink sink(temp_path("fs_full.jsonl"), r.callback(), o);
+    for (int i = 0; i < 3; i++) EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
+    auto start = std::chrono::steady_clock::now();
+    while (r.all.size() < 3 && std::chrono::steady_clock::now() - start < std::chrono::seconds(10))
+        sink.poll(100);
+    EXPECT_EQ(r.all.size(), 3u) << "a full batch does not wait for the 100 s window";
     EXPECT_TRUE(sink.produce(msg("t", "", "{}", 1)));
 }
 
-TEST(FileSink, BackpressureOnBytes) {
+// A reader that never reads blocks the writer: the sink must refuse messages instead
+// of buffering without bound, and deliver everything once the reader drains the pipe.
+TEST(FileSink, BackpressureWhileTheWriterIsBlocked) {
+    std::string fifo = temp_path("fs_fifo");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(reader, 0);
     Reports r;
     FileSinkOptions o;
-    o.sync_bytes = 100;
-    o.sync_interval_ms = 100000;
-    FileSink sink(temp_path("fs_bytes.jsonl"), r.callback(), o);
-    std::string big(200, 'x');
-    std::string value = "\"" + big + "\"";
-    EXPECT_TRUE(sink.produce(msg("t", "", value, 1)));
-    EXPECT_FALSE(sink.produce(msg("t", "", value, 2)));
-    sink.poll(0);
-    EXPECT_EQ(r.all.size(), 1u);
+    o.sync_bytes = 4096;
+    o.sync_interval_ms = 1;
+    int produced = 0;
+    {
+        FileSink sink(fifo, r.callback(), o);
+        std::string value = "\"" + std::string(300, 'x') + "\"";
+        while (produced < 100000 && sink.produce(msg("t", "", value, 1))) {
+            produced++;
+            sink.poll(0);
+        }
+        EXPECT_LT(produced, 100000) << "never full: memory is not bounded";
+        EXPECT_GT(produced, 10);
+        // Drain the pipe: the writer finishes, and everything is reported.
+        std::atomic<bool> done{false};
+        std::thread drain([&] {
+            char buf[65536];
+            while (!done) {
+                if (::read(reader, buf, sizeof buf) <= 0)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        });
+        EXPECT_TRUE(sink.flush(10000));
+        done = true;
+        drain.join();
+    }
+    ::close(reader);
+    EXPECT_EQ(r.all.size(), static_cast<std::size_t>(produced));
+    for (const auto &report : r.all) EXPECT_TRUE(report.second);
 }
 
 TEST(FileSink, TopicIsJsonEscaped) {

@@ -145,6 +145,8 @@ class Sidecar:
             "sink": f"file:{self.out}",
             "status.update.interval.ms": "500",
             "log.level": "debug",
+            # Streaming tests; snapshots are tested in test_snapshot.py.
+            "snapshot.mode": "no_data",
         }
         self.props.update({k: str(v) for k, v in props.items()})
         self.config = self.workdir / f"{slot}.properties"

@@ -363,6 +363,8 @@ class Walcast:
             # Short enough to keep test runs brisk, long enough for a 20 s outage.
             "kafka.message.timeout.ms": "120000",
             "log.level": "info",
+            # Streaming tests; snapshots are tested in test_snapshot.py.
+            "snapshot.mode": "no_data",
         }
         self.props.update(extra or {})
         self.config = self.workdir / f"{self.slot}.properties"

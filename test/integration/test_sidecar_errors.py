@@ -17,6 +17,7 @@ def base_props(pg, **extra):
         "database.dbname": "postgres",
         "slot.name": unique("err"),
         "sink": "stdout",
+        "snapshot.mode": "no_data",
     }
     props.update(extra)
     return props
@@ -164,3 +165,26 @@ def test_status_of_unreachable_database(walcast_cli):
                       "--set", f"database.port={free_port()}")
     assert res.returncode == 1
     assert "cannot connect to Postgres" in res.stderr
+
+
+def test_default_initial_snapshot_without_the_extension_says_what_to_do(pg, walcast_cli):
+    # This server has no walcast extension (test_snapshot.py uses a server of its own).
+    props = base_props(pg)
+    del props["snapshot.mode"]  # the default: initial
+    res = walcast_cli("run", props=props)
+    assert res.returncode != 0
+    line = error_line(res)
+    assert "CREATE EXTENSION walcast" in line and "snapshot.mode=no_data" in line, line
+    assert pg.slot(props["slot.name"]) is None, "no slot is left behind"
+
+
+def test_default_mode_streams_a_slot_made_by_hand_without_the_extension(pg, sidecar):
+    table = unique("hand")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    slot = unique("hand")
+    pg.execute("SELECT pg_create_logical_replication_slot(%s, 'walcast')", slot)
+    s = sidecar(slot=slot, snapshot__mode="initial",
+                table__include__list=f"public\\.{table}").start()
+    pg.execute(f"INSERT INTO {table} VALUES (1)")
+    s.wait_records(lambda recs: len(recs) >= 1)
+    assert s.records()[0]["value"]["op"] == "c"
