@@ -55,6 +55,7 @@ def start_walcast(work, pg, bootstrap, prefix):
         "database.user": "postgres", "database.dbname": "postgres",
         "slot.name": prefix, "topic.prefix": prefix, "sink": "kafka",
         "kafka.bootstrap.servers": bootstrap, "status.update.interval.ms": "1000",
+        "snapshot.mode": "no_data",  # streaming only: the snapshot has its own benchmark
     }
     config = work / f"{prefix}.properties"
     config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))

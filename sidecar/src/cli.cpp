@@ -86,14 +86,16 @@ int cmd_run(const Config &config) {
         }
         spdlog::info("metrics on http://{}/metrics", config.metrics_address);
     }
+    // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
+    // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
+    Pipeline pipeline(config, g_stop, metrics.get());
+    pipeline.open_sink();
     // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
     // which then starts at the slot's consistent point.
     bool stream = run_initial_snapshot(
         config, [&](DeliveryCallback cb) { return make_sink(config, std::move(cb)); },
         registry.get());
     if (!stream || g_stop) return 0;
-    Pipeline pipeline(config, g_stop, metrics.get());
-    pipeline.open_sink();  // ConfigError -> exit 2; an unwritable file -> exit 1
     spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
                  WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
                  config.conninfo_redacted());

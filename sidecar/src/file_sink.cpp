@@ -81,7 +81,10 @@ bool FileSink::produce(const Message &msg) {
     buffer_ += topic_prefix_;
     buffer_.append(msg.key.empty() ? std::string_view("null") : msg.key);
     buffer_ += ",\"value\":";
-    buffer_.append(msg.tombstone || msg.value.empty() ? std::string_view("null") : msg.value);
+    if (msg.tombstone || msg.value_size() == 0)
+        buffer_ += "null";
+    else
+        msg.append_value(buffer_);
     buffer_ += "}\n";
     if (first) first_waiting_ = Clock::now();
     waiting_.push_back(msg.token);

@@ -4,8 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -252,17 +255,34 @@ bool KafkaSink::produce(const Message &msg) {
     Impl &s = *impl_;
     rd_kafka_topic_t *rkt = s.topic(msg.topic);
     void *payload = msg.tombstone ? nullptr : const_cast<char *>(msg.value.data());
-    const size_t len = msg.tombstone ? 0 : msg.value.size();
+    const size_t len = msg.tombstone ? 0 : msg.value_size();
+    int flags = RD_KAFKA_MSG_F_COPY;
+    if (!msg.tombstone && len != msg.value.size()) {
+        // A value in pieces: put it together once, in a buffer librdkafka takes over
+        // (and frees) instead of copying it again.
+        char *whole = static_cast<char *>(std::malloc(len));
+        if (!whole) throw std::bad_alloc();
+        char *p = whole;
+        for (std::string_view piece : {msg.value, msg.value_more[0], msg.value_more[1],
+                                       msg.value_more[2]}) {
+            if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
+            p += piece.size();
+        }
+        payload = whole;
+        flags = RD_KAFKA_MSG_F_FREE;
+    }
     const void *key = msg.key.empty() ? nullptr : msg.key.data();
     void *opaque = reinterpret_cast<void *>(static_cast<std::uintptr_t>(msg.token));
 
     // Count first: the delivery report can only arrive from a later poll(), but
     // keep outstanding() >= reports in flight at all times.
     s.outstanding.fetch_add(1, std::memory_order_relaxed);
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload, len, key,
-                         msg.key.size(), opaque) == 0) {
+    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, flags, payload, len, key, msg.key.size(),
+                         opaque) == 0) {
         return true;
     }
+    // Not taken: the buffer is still ours.
+    if (flags == RD_KAFKA_MSG_F_FREE) std::free(payload);
     const rd_kafka_resp_err_t e = rd_kafka_last_error();
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         s.outstanding.fetch_sub(1, std::memory_order_relaxed);

@@ -18,6 +18,18 @@ struct Message {
     std::string_view value;  // ignored when tombstone is true
     bool tombstone = false;  // null Kafka value
     DeliveryToken token = 0;
+    // Further pieces of the value, in order: snapshot events are put together from a
+    // chunk's template and a row, and the sink's own copy is the only one made.
+    std::string_view value_more[3] = {};
+
+    std::size_t value_size() const {
+        return value.size() + value_more[0].size() + value_more[1].size() + value_more[2].size();
+    }
+    template <typename Out>
+    void append_value(Out &out) const {
+        out.append(value);
+        for (std::string_view piece : value_more) out.append(piece);
+    }
 };
 
 // Called once per produced message, from Sink::poll() or Sink::flush(), on the

@@ -71,18 +71,17 @@ std::string with_snapshot_marker(std::string_view value, std::string_view marker
     return out;
 }
 
-void assemble_snapshot_value(std::string &out, const ChunkTemplate &t, std::string_view after,
-                             std::string_view marker, std::string_view times) {
-    out.clear();
-    out.reserve(t.head.size() + after.size() + t.tail.size() + times.size() + 32);
-    out += t.head;
-    out += after;
-    // Only the few first/last events carry another marker.
-    if (marker == "true")
-        out += t.tail;
-    else
-        out += with_snapshot_marker(t.tail, marker);
-    out += times;
+Message snapshot_message(const ChunkTemplate &t, const SnapshotRow &row, std::string_view tail,
+                         std::string_view times, DeliveryToken token) {
+    Message msg;
+    msg.topic = t.topic;
+    msg.key = row.key;
+    msg.value = t.head;
+    msg.value_more[0] = row.after;
+    msg.value_more[1] = tail;
+    msg.value_more[2] = times;
+    msg.token = token;
+    return msg;
 }
 
 }  // namespace walcast

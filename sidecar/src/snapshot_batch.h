@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sink.h"
+
 namespace walcast {
 
 // The constant parts of a chunk's events, from its template frame
@@ -47,10 +49,11 @@ struct RowBatch {
 std::string envelope_times(std::int64_t unix_micros);
 std::int64_t unix_micros_now();
 
-// The full event value of a row: head + after + tail (its snapshot marker replaced
-// unless it is "true") + times. Reuses out's storage.
-void assemble_snapshot_value(std::string &out, const ChunkTemplate &t, std::string_view after,
-                             std::string_view marker, std::string_view times);
+// The event of a row, its value in pieces (head + after + tail + times) for the sink
+// to put together. `tail` is the template's, or a marked copy of it (see below); the
+// views must outlive the sink's produce() call.
+Message snapshot_message(const ChunkTemplate &t, const SnapshotRow &row, std::string_view tail,
+                         std::string_view times, DeliveryToken token);
 
 // Replaces the "snapshot":"true" marker in (part of) an event value.
 std::string with_snapshot_marker(std::string_view value, std::string_view marker);

@@ -71,7 +71,7 @@ std::uint64_t SnapshotReader::read_chunk(
     if (PQresultStatus(start.get()) != PGRES_COPY_OUT)
         throw pg_result_error(start.get(), conn_.get(), "reading " + chunk.relname);
 
-    // The first value is the chunk's template frame, every further one a row.
+    // The first value is the chunk's template frame, every further one holds rows.
     std::shared_ptr<const ChunkTemplate> event_template;
     RowBatch batch;
     std::uint64_t rows = 0;

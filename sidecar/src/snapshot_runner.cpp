@@ -19,13 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct ChunkState {
-    std::uint64_t pending = 0;  // events received and not yet confirmed by the sink
-    std::uint64_t rows = 0;
-    bool read = false;      // the reader has read all of it
-    bool recorded = false;  // durably delivered and recorded
-};
-
+// Receives the readers' batches on one thread: puts events together, marks the first
+// and last ones, feeds the sink, and records chunks once the sink holds all their events.
 class Coordinator {
 public:
     Coordinator(const SnapshotSettings &settings, const std::vector<SnapshotChunk> &chunks,
@@ -137,9 +132,12 @@ private:
         else if (first_of_table)
             marker = "first_in_data_collection";
         released_++;
-        assemble_snapshot_value(value_, event_template, row.after, marker, times);
-        Message msg{event_template.topic, row.key, value_, false,
-                    static_cast<DeliveryToken>(chunk + 1)};
+        // Only the few first/last events carry another marker than the template's.
+        std::string marked_tail;
+        if (marker != "true") marked_tail = with_snapshot_marker(event_template.tail, marker);
+        Message msg = snapshot_message(event_template, row,
+                                       marked_tail.empty() ? event_template.tail : marked_tail,
+                                       times, static_cast<DeliveryToken>(chunk + 1));
         while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
     }
 
@@ -158,7 +156,6 @@ private:
     SnapshotProgress progress_;
     Sink *sink_ = nullptr;
     std::unordered_map<std::uint32_t, TableState> tables_;
-    std::string value_;  // the event being produced; the sink copies it
     std::size_t tables_left_ = 0;
     std::size_t unfinished_ = 0;
     std::size_t recorded_ = 0;

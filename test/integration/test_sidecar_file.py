@@ -204,7 +204,8 @@ def test_stdout_sink(pg, walcast_cli, tmp_path):
     proc = subprocess.Popen(
         [str(WALCAST_BIN), "run", "--sink", "stdout", "--set", "database.hostname=127.0.0.1",
          "--set", f"database.port={pg.port}", "--set", "database.user=postgres",
-         "--set", f"slot.name={slot}", "--set", f"topic.prefix={slot}"],
+         "--set", f"slot.name={slot}", "--set", f"topic.prefix={slot}",
+         "--set", "snapshot.mode=no_data"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         pg.wait_slot_active(slot)
