@@ -8,7 +8,6 @@ ROWS (default 5,000,000, about 1.2 GB), READERS (default "1 2 4"), PGBENCH_SECON
 
 import os
 import pathlib
-import resource
 import shutil
 import subprocess
 import sys
@@ -25,20 +24,35 @@ PGBENCH_SECONDS = int(os.environ.get("PGBENCH_SECONDS", 20))
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
+def vm_hwm_kb(pid):
+    """The process's own peak RSS so far (VmHWM), or 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+
+
 def timed(cmds):
-    """Runs the commands in parallel; returns (seconds, peak RSS MB of the largest child)."""
+    """Runs the commands in parallel; returns (seconds, peak RSS MB of the largest of them,
+    sampled every 50 ms from /proc: rusage would count the forking Python's pages too)."""
     start = time.time()
-    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in cmds]
-    for p in procs:
-        _, err = p.communicate()
+    errs = [tempfile.TemporaryFile() for _ in cmds]
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
+    peak_kb = 0
+    while any(p.poll() is None for p in procs):
+        peak_kb = max([peak_kb] + [vm_hwm_kb(p.pid) for p in procs if p.returncode is None])
+        time.sleep(0.05)
+    elapsed = time.time() - start
+    for p, err in zip(procs, errs):
         if p.returncode != 0:
-            raise RuntimeError(f"{cmds[0][:3]} failed: {err.decode()[-2000:]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return time.time() - start, rss
+            err.seek(0)
+            raise RuntimeError(f"{p.args[:3]} failed: {err.read().decode()[-2000:]}")
+    return elapsed, peak_kb / 1024
 
 
-def walcast_cmd(pg, slot, readers, sink):
-    return [str(WALCAST_BIN), "run", "--sink", sink,
+def walcast_cmd(pg, slot, readers, sink, tables="public\\.big"):
+    return [str(WALCAST_BIN), "run", "--sink", sink, "--set", f"table.include.list={tables}",
             "--set", "database.hostname=127.0.0.1", "--set", f"database.port={pg.port}",
             "--set", "database.user=postgres", "--set", "database.dbname=postgres",
             "--set", f"slot.name={slot}", "--set", f"topic.prefix={slot}",
@@ -67,6 +81,11 @@ def main():
         blocks = pg.execute("SELECT pg_relation_size('big') / current_setting('block_size')::int")[0][0]
         print(f"table big: {ROWS:,} rows, {size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s")
 
+        # Warm the broker up (JIT, log segments, producer id) outside the measured runs.
+        pg.execute("CREATE TABLE warm AS SELECT * FROM big LIMIT 300000")
+        timed([walcast_cmd(pg, "bwarm", 1, "kafka", "public\\.warm") + [
+            "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]])
+
         results = {}
         for n in READERS:
             step = (blocks + n - 1) // n
@@ -86,8 +105,8 @@ def main():
             for name, run in runs.items():
                 seconds, rss = run()
                 results[(name, n)] = (seconds, rss)
-                print(f"  {n} reader(s) {name:14s} {seconds:7.1f} s {ROWS / seconds:12,.0f} rows/s",
-                      flush=True)
+                print(f"  {n} reader(s) {name:14s} {seconds:7.1f} s {ROWS / seconds:12,.0f} rows/s"
+                      f"  peak RSS {rss:5.0f} MB", flush=True)
                 shutil.rmtree(dump_dir, ignore_errors=True)
                 if file_sink.exists():
                     file_sink.unlink()
@@ -103,8 +122,9 @@ def main():
             print(f"| {n} | {copy_rate:,.0f} | {dump_rate:,.0f} | {file_rate:,.0f} "
                   f"({file_rate / copy_rate:.0%}) | {kafka_rate:,.0f} ({kafka_rate / copy_rate:.0%}) |")
         print("targets: file sink >= 70% of raw COPY, Kafka sink >= 50%")
-        print(f"peak RSS of the largest child process so far: "
-              f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+        print("walcast peak RSS: " + ", ".join(
+            f"{name.split()[1]} {n} reader(s) {results[(name, n)][1]:.0f} MB"
+            for n in READERS for name in ("walcast file", "walcast kafka")))
 
         # Impact on a concurrent OLTP load, at default snapshot settings.
         subprocess.run([f"{BINDIR}/pgbench", "-i", "-q", "-s", "10"], check=True,
@@ -115,8 +135,7 @@ def main():
                                  capture_output=True, text=True, check=True).stdout
             return float([l for l in out.splitlines() if l.startswith("tps")][0].split()[2])
         alone = pgbench_tps()
-        snap = subprocess.Popen(walcast_cmd(pg, "bp", 2, f"file:{work / 'p.jsonl'}") +
-                                ["--set", "table.include.list=public\\.big"],
+        snap = subprocess.Popen(walcast_cmd(pg, "bp", 2, f"file:{work / 'p.jsonl'}"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         during = pgbench_tps()
         snap.wait()

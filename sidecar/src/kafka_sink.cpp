@@ -106,9 +106,17 @@ struct KafkaSink::Impl {
         last_error = std::move(e);
     }
 
+    // Most messages go to the topic of the one before: skip the map lookup then.
+    std::string last_topic;
+    rd_kafka_topic_t *last_rkt = nullptr;
+
     rd_kafka_topic_t *topic(std::string_view name) {
+        if (last_rkt && name == last_topic) return last_rkt;
         auto it = topics.find(name);
-        if (it != topics.end()) return it->second.get();
+        if (it != topics.end()) {
+            last_topic.assign(name);
+            return last_rkt = it->second.get();
+        }
         // nullptr conf: the topic inherits the topic-level defaults set on the global conf.
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk.get(), std::string(name).c_str(), nullptr);
         if (!rkt) {
