@@ -173,14 +173,14 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                                            "incremental"};
             opts->snapshot_marker = markers[parse_choice(elem, markers, lengthof(markers))];
         } else {
-            ereport(
-                ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("walcast does not know option \"%s\"", elem->defname),
-                 errhint("Known options: %s%s.", kOptionNames,
-                         for_snapshot ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
-                                        "snapshot.compact"
-                                      : "")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("walcast does not know option \"%s\"", elem->defname),
+                     errhint("Known options: %s%s.", kOptionNames,
+                             for_snapshot
+                                 ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
+                                   "snapshot.compact"
+                                 : "")));
         }
     }
 }

@@ -43,7 +43,7 @@ ItemPointerData block_start(int64 block) {
     return tid;
 }
 
-// The state of one call, kept across the value-per-call SRF's calls: rows are
+// The state of one call, kept across the value-per-call SRF's calls: values are
 // encoded and handed to the executor one at a time, so a chunk of any size streams
 // (a materialised SRF would spill every chunk to a temporary file first).
 struct ChunkScan {
@@ -55,8 +55,8 @@ struct ChunkScan {
     TupleTableSlot *slot;
     MemoryContext row_context;    // the returned value: reset at the next call
     MemoryContext tuple_context;  // one row's encoding scratch (compact layout)
-    bool scan_ended;        // also set up front for an empty range
-    bool template_pending;  // snapshot.compact: the template frame comes first
+    bool scan_ended;              // also set up front for an empty range
+    bool template_pending;        // snapshot.compact: the template frame comes first
     bool open;
 };
 
@@ -106,7 +106,8 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
                         errhint("Restart the snapshot of this table.")));
 
     cs->rel = rel;
-    cs->row_context = AllocSetContextCreate(context, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
+    cs->row_context =
+        AllocSetContextCreate(context, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
     cs->tuple_context =
         AllocSetContextCreate(context, "walcast snapshot tuple", ALLOCSET_DEFAULT_SIZES);
     cs->info = relation_info_build(rel, &cs->opts, context);
@@ -178,8 +179,8 @@ text *chunk_scan_next(ChunkScan *cs) {
     } else if (cs->opts.snapshot_compact) {
         write_compact_rows(cs, &buf, tuple);
     } else {
-        RowChange change = {'r', nullptr, tuple, nullptr, RelationGetDescr(cs->rel),
-                            InvalidXLogRecPtr};
+        RowChange change = {
+            'r', nullptr, tuple, nullptr, RelationGetDescr(cs->rel), InvalidXLogRecPtr};
         event_write_row(&buf, &cs->opts, &cs->source, cs->info, &change, nullptr);
     }
     SET_VARSIZE(buf.data, buf.len);

@@ -124,8 +124,8 @@ void FileSink::writer_main() {
             return stop_ || flush_requested_ || fatal_ || buffer_.size() >= opts_.sync_bytes ||
                    waiting_.size() >= opts_.max_pending;
         };
-        wake_writer_.wait_until(lock, first_waiting_ + std::chrono::milliseconds(opts_.sync_interval_ms),
-                                full);
+        wake_writer_.wait_until(
+            lock, first_waiting_ + std::chrono::milliseconds(opts_.sync_interval_ms), full);
         // Group commit: everything formatted so far goes in this write and sync.
         batch.swap(buffer_);
         buffer_.swap(spare);

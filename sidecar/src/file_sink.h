@@ -26,10 +26,10 @@
 namespace walcast {
 
 struct FileSinkOptions {
-    int sync_interval_ms = 100;          // fsync at most this long after a message
-    std::size_t sync_bytes = 16 << 20;   // ... or once this much waits; also the most
-                                         // that waits while a sync runs (backpressure)
-    std::size_t max_pending = 1000000;   // messages waiting for a sync (backpressure)
+    int sync_interval_ms = 100;         // fsync at most this long after a message
+    std::size_t sync_bytes = 16 << 20;  // ... or once this much waits; also the most
+                                        // that waits while a sync runs (backpressure)
+    std::size_t max_pending = 1000000;  // messages waiting for a sync (backpressure)
 };
 
 class FileSink : public Sink {
@@ -71,8 +71,8 @@ private:
     std::string buffer_;                  // formatted, waiting for the writer
     std::vector<DeliveryToken> waiting_;  // the messages in buffer_
     Clock::time_point first_waiting_;
-    std::size_t syncing_ = 0;             // messages the writer is writing now
-    std::vector<Report> done_;            // synced (or failed), not yet reported
+    std::size_t syncing_ = 0;   // messages the writer is writing now
+    std::vector<Report> done_;  // synced (or failed), not yet reported
     bool flush_requested_ = false;
     bool stop_ = false;
     std::string error_;

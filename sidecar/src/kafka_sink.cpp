@@ -271,8 +271,8 @@ bool KafkaSink::produce(const Message &msg) {
         char *whole = static_cast<char *>(std::malloc(len));
         if (!whole) throw std::bad_alloc();
         char *p = whole;
-        for (std::string_view piece : {msg.value, msg.value_more[0], msg.value_more[1],
-                                       msg.value_more[2]}) {
+        for (std::string_view piece :
+             {msg.value, msg.value_more[0], msg.value_more[1], msg.value_more[2]}) {
             if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
             p += piece.size();
         }

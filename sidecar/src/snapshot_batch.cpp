@@ -30,9 +30,9 @@ ChunkTemplate ChunkTemplate::parse(std::string_view frame) {
 void RowBatch::add_rows(std::string_view rows) {
     if (rows.empty()) return;
     if (rows.back() != '\n')
-        throw FrameError("malformed snapshot rows: no final newline after '" +
-                         std::string(rows.substr(rows.size() - std::min<std::size_t>(60, rows.size()))) +
-                         "'");
+        throw FrameError(
+            "malformed snapshot rows: no final newline after '" +
+            std::string(rows.substr(rows.size() - std::min<std::size_t>(60, rows.size()))) + "'");
     const std::size_t base = data.size();
     data.append(rows);
     for (const char *p = rows.data(), *end = rows.data() + rows.size(); p < end;) {

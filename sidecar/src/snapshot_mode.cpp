@@ -116,7 +116,8 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
                      format_lsn(run->consistent_point));
         ExportedSnapshot snapshot = ExportedSnapshot::fresh(config);
         std::vector<SnapshotChunk> chunks = store.load_chunks();
-        std::vector<SnapshotTable> tables = plan_under(config, snapshot.name(), chunk_bytes, settings.threads).tables;
+        std::vector<SnapshotTable> tables =
+            plan_under(config, snapshot.name(), chunk_bytes, settings.threads).tables;
         log_result(run_snapshot(settings, snapshot, run->consistent_point, chunks, tables, store,
                                 make_sink, metrics));
         store.complete_run();

@@ -78,7 +78,8 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
         PgResultPtr chunks = pg_query(
             conn,
             "SELECT chunk, block_from, block_to FROM walcast.plan_chunks($1::oid, $2::bigint)",
-            {std::to_string(t.rel), std::to_string(table_chunk_bytes(t.bytes, chunk_bytes, min_chunks))},
+            {std::to_string(t.rel),
+             std::to_string(table_chunk_bytes(t.bytes, chunk_bytes, min_chunks))},
             "planning chunks of " + t.relname);
         for (int c = 0; c < PQntuples(chunks.get()); c++) {
             SnapshotChunk chunk;

@@ -103,7 +103,8 @@ std::uint64_t SnapshotReader::read_chunk(
                 std::string_view value(p, static_cast<std::size_t>(field_len));
                 p += field_len;
                 if (!event_template) {
-                    event_template = std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
+                    event_template =
+                        std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
                     batch.event_template = event_template;
                     continue;
                 }

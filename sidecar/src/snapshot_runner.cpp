@@ -8,8 +8,10 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "snapshot_channel.h"
+#include "snapshot_markers.h"
 #include "snapshot_progress.h"
 #include "snapshot_reader.h"
 
@@ -23,61 +25,48 @@ using Clock = std::chrono::steady_clock;
 // and last ones, feeds the sink, and records chunks once the sink holds all their events.
 class Coordinator {
 public:
-    Coordinator(const SnapshotSettings &settings, const std::vector<SnapshotChunk> &chunks,
-                const std::vector<SnapshotTable> &tables, SnapshotStore &store, Registry *metrics)
-        : settings_(settings),
-          chunks_(chunks),
+    Coordinator(const std::vector<SnapshotChunk> &chunks, const std::vector<SnapshotTable> &tables,
+                SnapshotStore &store, int progress_interval_ms, Registry *metrics)
+        : chunks_(chunks),
           store_(store),
           states_(chunks.size()),
-          progress_(tables, settings.progress_interval_ms, metrics) {
+          progress_(tables, progress_interval_ms, metrics),
+          markers_(tables_to_read(chunks), markers_emit()) {
         for (std::size_t i = 0; i < chunks.size(); i++) {
             if (chunks[i].finished) {
                 states_[i].recorded = states_[i].read = true;
                 continue;
             }
             unfinished_++;
-            tables_[chunks[i].rel].chunks_left++;
+            chunks_left_[chunks[i].rel]++;
         }
-        tables_left_ = tables_.size();
         for (const auto &t : tables)
-            if (!tables_.count(t.rel)) progress_.table_done(t.rel);
+            if (!chunks_left_.count(t.rel)) progress_.table_done(t.rel);
     }
 
-    std::size_t unfinished() const { return unfinished_; }
     bool all_recorded() const { return recorded_ == unfinished_; }
 
     void attach(Sink *sink) { sink_ = sink; }
 
     void on_batch(RowBatch &batch) {
-        std::uint32_t rel = chunks_[batch.chunk].rel;
-        TableState &table = tables_[rel];
-        const std::string times = envelope_times(unix_micros_now());
+        const std::uint32_t rel = chunks_[batch.chunk].rel;
+        times_ = envelope_times(unix_micros_now());
         const std::size_t n = batch.rows();
+        const ChunkTemplate &t = *batch.event_template;
+        // Bytes of the event values, as the sink stores them.
+        std::size_t event_bytes = n * (t.head.size() + t.tail.size() + times_.size());
+        for (std::size_t i = 0; i < n; i++) event_bytes += batch.row(i).after.size();
         states_[batch.chunk].pending += n;
-        progress_.rows(rel, n, batch.data.size());
-        total_bytes_ += batch.data.size();
-        for (std::size_t i = 0; i < n; i++) {
-            SnapshotRow row = batch.row(i);
-            release_held(table, false, times);
-            if (i + 1 < n) {
-                emit(table, batch.chunk, *batch.event_template, row, false, times);
-            } else {
-                // Held back (copied once per batch): it may be the table's last event.
-                table.held = true;
-                table.held_chunk = batch.chunk;
-                table.held_template = batch.event_template;
-                table.held_key.assign(row.key);
-                table.held_after.assign(row.after);
-            }
-        }
+        markers_.batch(rel, batch);
+        progress_.rows(rel, n, event_bytes);
+        total_bytes_ += event_bytes;
         if (!batch.end_of_chunk) return;
         ChunkState &st = states_[batch.chunk];
         st.read = true;
         st.rows = batch.chunk_rows;
-        if (--table.chunks_left == 0) {
-            tables_left_--;
+        if (--chunks_left_[rel] == 0) {
             progress_.table_done(rel);
-            release_held(table, true, times);
+            markers_.table_finished(rel);
         }
         maybe_record(batch.chunk);
     }
@@ -90,7 +79,7 @@ public:
     }
 
     SnapshotProgress &progress() { return progress_; }
-    std::uint64_t total_rows() const { return released_; }
+    std::uint64_t total_rows() const { return markers_.released(); }
     std::uint64_t total_bytes() const { return total_bytes_; }
 
 private:
@@ -101,43 +90,27 @@ private:
         bool recorded = false;  // durably delivered and recorded
     };
 
-    // One event is held back per table, so that the last event of each table (and of
-    // the whole snapshot) can be marked "last_in_data_collection" / "last" as Debezium does.
-    struct TableState {
-        std::size_t chunks_left = 0;
-        std::uint64_t released = 0;
-        bool held = false;
-        std::size_t held_chunk = 0;
-        std::shared_ptr<const ChunkTemplate> held_template;
-        std::string held_key, held_after;
-    };
-
-    void release_held(TableState &table, bool table_finished, std::string_view times) {
-        if (!table.held) return;
-        table.held = false;
-        emit(table, table.held_chunk, *table.held_template,
-             SnapshotRow{table.held_key, table.held_after}, table_finished, times);
+    static std::size_t tables_to_read(const std::vector<SnapshotChunk> &chunks) {
+        std::unordered_set<std::uint32_t> rels;
+        for (const auto &c : chunks)
+            if (!c.finished) rels.insert(c.rel);
+        return rels.size();
     }
 
-    void emit(TableState &table, std::size_t chunk, const ChunkTemplate &event_template,
-              const SnapshotRow &row, bool table_finished, std::string_view times) {
-        bool first_of_table = table.released++ == 0;
-        std::string_view marker = "true";
-        if (table_finished && tables_left_ == 0)
-            marker = "last";
-        else if (released_ == 0)
-            marker = "first";
-        else if (table_finished)
-            marker = "last_in_data_collection";
-        else if (first_of_table)
-            marker = "first_in_data_collection";
-        released_++;
+    SnapshotMarkers::Emit markers_emit() {
+        return
+            [this](std::uint32_t, std::size_t chunk, const ChunkTemplate &t, const SnapshotRow &row,
+                   std::string_view marker) { emit(chunk, t, row, marker); };
+    }
+
+    void emit(std::size_t chunk, const ChunkTemplate &event_template, const SnapshotRow &row,
+              std::string_view marker) {
         // Only the few first/last events carry another marker than the template's.
         std::string marked_tail;
         if (marker != "true") marked_tail = with_snapshot_marker(event_template.tail, marker);
         Message msg = snapshot_message(event_template, row,
                                        marked_tail.empty() ? event_template.tail : marked_tail,
-                                       times, static_cast<DeliveryToken>(chunk + 1));
+                                       times_, static_cast<DeliveryToken>(chunk + 1));
         while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
     }
 
@@ -149,17 +122,16 @@ private:
         recorded_++;
     }
 
-    const SnapshotSettings &settings_;
     const std::vector<SnapshotChunk> &chunks_;
     SnapshotStore &store_;
     std::vector<ChunkState> states_;
     SnapshotProgress progress_;
+    SnapshotMarkers markers_;
     Sink *sink_ = nullptr;
-    std::unordered_map<std::uint32_t, TableState> tables_;
-    std::size_t tables_left_ = 0;
+    std::unordered_map<std::uint32_t, std::size_t> chunks_left_;
+    std::string times_;  // the envelope times of the batch being forwarded
     std::size_t unfinished_ = 0;
     std::size_t recorded_ = 0;
-    std::uint64_t released_ = 0;
     std::uint64_t total_bytes_ = 0;
 };
 
@@ -213,7 +185,7 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
                             const std::vector<SnapshotTable> &tables, SnapshotStore &store,
                             const SinkFactory &make_sink, Registry *metrics) {
     const auto started = Clock::now();
-    Coordinator coordinator(settings, chunks, tables, store, metrics);
+    Coordinator coordinator(chunks, tables, store, settings.progress_interval_ms, metrics);
     std::vector<std::size_t> work;
     for (std::size_t i = 0; i < chunks.size(); i++)
         if (!chunks[i].finished) work.push_back(i);
@@ -261,7 +233,8 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
         auto last_pinning = Clock::time_point{};
         while (!coordinator.all_recorded()) {
             if (pool.error) std::rethrow_exception(pool.error);
-            if (auto batch = channel.pop(std::chrono::milliseconds(50))) coordinator.on_batch(*batch);
+            if (auto batch = channel.pop(std::chrono::milliseconds(50)))
+                coordinator.on_batch(*batch);
             sink->poll(0);
             if (sink->fatal()) throw std::runtime_error("the sink failed: " + sink->describe());
             if (Clock::now() - last_pinning > std::chrono::seconds(5)) {

@@ -17,7 +17,8 @@ TEST(SnapshotBatch, TemplateSplitsIntoTopicHeadAndTail) {
     ChunkTemplate t = ChunkTemplate::parse(kTemplate);
     EXPECT_EQ(t.topic, "walcast.public.t");
     EXPECT_EQ(t.head, "{\"before\":null,\"after\":");
-    EXPECT_EQ(t.tail, ",\"source\":{\"snapshot\":\"true\",\"lsn\":42},\"transaction\":null,\"op\":\"r\"");
+    EXPECT_EQ(t.tail,
+              ",\"source\":{\"snapshot\":\"true\",\"lsn\":42},\"transaction\":null,\"op\":\"r\"");
 }
 
 TEST(SnapshotBatch, MalformedTemplatesAreRejected) {
@@ -59,15 +60,18 @@ TEST(SnapshotBatch, MessageValueIsTheFullEnvelope) {
     EXPECT_EQ(m.key, "{\"id\":1}");
     EXPECT_EQ(m.token, 7u);
     EXPECT_EQ(m.value_size(), value.size());
-    EXPECT_EQ(value, "{\"before\":null,\"after\":{\"id\":1},\"source\":{\"snapshot\":\"true\","
-                     "\"lsn\":42},\"transaction\":null,\"op\":\"r\"" + times);
+    EXPECT_EQ(value,
+              "{\"before\":null,\"after\":{\"id\":1},\"source\":{\"snapshot\":\"true\","
+              "\"lsn\":42},\"transaction\":null,\"op\":\"r\"" +
+                  times);
 }
 
 TEST(SnapshotBatch, MarkerReplacesOnlyTheSnapshotField) {
     ChunkTemplate t = ChunkTemplate::parse(kTemplate);
     std::string marked = with_snapshot_marker(t.tail, "last_in_data_collection");
-    EXPECT_EQ(marked, ",\"source\":{\"snapshot\":\"last_in_data_collection\",\"lsn\":42},"
-                      "\"transaction\":null,\"op\":\"r\"");
+    EXPECT_EQ(marked,
+              ",\"source\":{\"snapshot\":\"last_in_data_collection\",\"lsn\":42},"
+              "\"transaction\":null,\"op\":\"r\"");
 }
 
 }  // namespace

@@ -13,9 +13,7 @@ import random
 from collections import defaultdict
 import os
 import pathlib
-import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,6 +31,8 @@ except ImportError as e:  # a missing test dependency is a failure, not a skip
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "test" / "kafka" / "kafka.sh"
+
+from pg_server import WALCAST_BIN, PgServer, throwaway_server  # noqa: E402,F401 (re-exported)
 
 
 @dataclass
@@ -261,83 +261,11 @@ assert murmur2('{"id":1000000}'.encode()) == -14095689
 # Postgres and the walcast daemon, for the end-to-end Kafka tests.
 # (A private server per test: several tests restart or overload it.)
 
-PG_TMP = ROOT / "test" / "pg_tmp.sh"
-WALCAST_BIN = pathlib.Path(os.environ.get("WALCAST_BIN", ROOT / "sidecar" / "build" / "walcast"))
-
-
-class PgServer:
-    def __init__(self, datadir: pathlib.Path):
-        self.datadir = pathlib.Path(datadir)
-        self.port: Optional[int] = None
-
-    def _sh(self, *args, timeout=120):
-        proc = subprocess.run([str(PG_TMP), *args], capture_output=True, text=True,
-                              timeout=timeout)
-        if proc.returncode != 0:
-            pytest.fail(f"pg_tmp.sh {' '.join(args)} failed:\n{proc.stderr[-3000:]}",
-                        pytrace=False)
-        return proc.stdout
-
-    def start(self):
-        self.port = int(self._sh("start", str(self.datadir)).strip().splitlines()[-1])
-        return self
-
-    def restart(self):
-        self._sh("restart", str(self.datadir))
-
-    def stop(self):
-        subprocess.run([str(PG_TMP), "stop", str(self.datadir)], capture_output=True,
-                       timeout=120)
-
-    @property
-    def dsn(self) -> str:
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
-
-    def connect(self, autocommit=True):
-        import psycopg  # imported late: only the end-to-end tests need it
-        return psycopg.connect(self.dsn, autocommit=autocommit)
-
-    def execute(self, sql: str, *params):
-        with self.connect() as conn:
-            cur = conn.execute(sql, params or None)
-            return cur.fetchall() if cur.description else None
-
-    def slot(self, name: str) -> Optional[dict]:
-        rows = self.execute(
-            "SELECT active, active_pid, confirmed_flush_lsn::text, "
-            "(confirmed_flush_lsn - '0/0')::numeric, "
-            "(pg_current_wal_lsn() - '0/0')::numeric "
-            "FROM pg_replication_slots WHERE slot_name = %s", name)
-        if not rows:
-            return None
-        active, pid, lsn_text, lsn, current = rows[0]
-        return {"active": active, "active_pid": pid, "confirmed_flush_lsn": lsn_text,
-                "confirmed_flush": int(lsn or 0), "current_wal": int(current)}
-
-    def wait_slot(self, name: str, active: bool, timeout: float = 60) -> dict:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            s = self.slot(name)
-            if s is not None and s["active"] == active:
-                return s
-            time.sleep(0.2)
-        pytest.fail(f"slot {name} not {'active' if active else 'inactive'} "
-                    f"after {timeout}s: {self.slot(name)}", pytrace=False)
-
-
 @pytest.fixture
 def kafka_pg():
     """A private Postgres server (wal_level=logical, walcast plugin allowed)."""
-    if not PG_TMP.exists():
-        pytest.fail(f"{PG_TMP} is missing", pytrace=False)
-    # Not under pytest's tmp dir: that is private to root (0700) and the server
-    # runs as an unprivileged user (pg_tmp.sh).
-    datadir = pathlib.Path(tempfile.mkdtemp(prefix="walcast-pg-"))
-    datadir.chmod(0o755)
-    pg = PgServer(datadir).start()
-    yield pg
-    pg.stop()
-    shutil.rmtree(datadir, ignore_errors=True)
+    with throwaway_server() as pg:
+        yield pg
 
 
 class Walcast:

@@ -131,7 +131,7 @@ def test_kill9_and_restart_nothing_missing(pg, sidecar):
         for _ in range(3):
             time.sleep(random.uniform(0.5, 2.0))
             s.kill9()
-            pg.wait_slot_active(s.slot, active=False)
+            pg.wait_slot(s.slot, active=False)
             s.start()
     finally:
         load.stop()
@@ -208,7 +208,7 @@ def test_stdout_sink(pg, walcast_cli, tmp_path):
          "--set", "snapshot.mode=no_data"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        pg.wait_slot_active(slot)
+        pg.wait_slot(slot)
         pg.execute(f"INSERT INTO {table} VALUES (7)")
         line = json.loads(proc.stdout.readline())
         assert line["topic"] == f"{slot}.public.{table}" and line["key"] == {"id": 7}
