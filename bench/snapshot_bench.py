@@ -1,14 +1,16 @@
 """Initial snapshot benchmark: walcast (file sink and Kafka sink) at 1, 2 and 4 readers
 against raw parallel `COPY (SELECT * FROM t WHERE ctid range) TO STDOUT` at the same
-parallelism (the physical limit) and `pg_dump -Fd -j N`, alternating in one run; then the
+parallelism (the physical limit) and `pg_dump -Fd -j N`, alternating over ROUNDS rounds
+(medians: single runs vary by 2x on a shared machine); then the
 TPS of a concurrent pgbench during a snapshot at default settings against without.
 Prints rows/s, ratios and the sidecar's peak RSS; never asserts.
-ROWS (default 5,000,000, about 1.2 GB), READERS (default "1 2 4"), PGBENCH_SECONDS.
+ROWS (default 5,000,000, about 1.1 GB), READERS (default "1 2 4"), ROUNDS (3), PGBENCH_SECONDS.
 """
 
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from kafka_fixture import Broker, PgServer, WALCAST_BIN  # noqa: E402
 
 ROWS = int(os.environ.get("ROWS", 5_000_000))
 READERS = [int(n) for n in os.environ.get("READERS", "1 2 4").split()]
+ROUNDS = int(os.environ.get("ROUNDS", 3))
 PGBENCH_SECONDS = int(os.environ.get("PGBENCH_SECONDS", 20))
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
@@ -81,49 +84,58 @@ def main():
         blocks = pg.execute("SELECT pg_relation_size('big') / current_setting('block_size')::int")[0][0]
         print(f"table big: {ROWS:,} rows, {size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s")
 
-        # Warm the broker up (JIT, log segments, producer id) outside the measured runs.
+        # Warm the broker up (JIT, log segments) and create the topics outside the measured
+        # runs: a topic auto-created by the first produce costs over a second of waiting.
+        for n in READERS:
+            broker.create_topic(f"bk{n}.public.big", 1)
         pg.execute("CREATE TABLE warm AS SELECT * FROM big LIMIT 300000")
         timed([walcast_cmd(pg, "bwarm", 1, "kafka", "public\\.warm") + [
             "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]])
 
-        results = {}
-        for n in READERS:
-            step = (blocks + n - 1) // n
-            copy = [[f"{BINDIR}/psql", "-Atc",
-                     f"COPY (SELECT * FROM big WHERE ctid >= '({i * step},0)' AND "
-                     f"ctid < '({(i + 1) * step},0)') TO STDOUT"] for i in range(n)]
-            dump_dir = work / f"dump{n}"
-            dump = [[f"{BINDIR}/pg_dump", "-Fd", "-j", str(n), "-t", "big", "-f", str(dump_dir)]]
-            file_sink = work / f"events{n}.jsonl"
-            runs = {
-                "raw COPY": lambda: timed(copy),
-                "pg_dump -Fd": lambda: timed(dump),
-                "walcast file": lambda: timed([walcast_cmd(pg, f"bf{n}", n, f"file:{file_sink}")]),
-                "walcast kafka": lambda: timed([walcast_cmd(pg, f"bk{n}", n, "kafka") + [
-                    "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]]),
-            }
-            for name, run in runs.items():
-                seconds, rss = run()
-                results[(name, n)] = (seconds, rss)
-                print(f"  {n} reader(s) {name:14s} {seconds:7.1f} s {ROWS / seconds:12,.0f} rows/s"
-                      f"  peak RSS {rss:5.0f} MB", flush=True)
-                shutil.rmtree(dump_dir, ignore_errors=True)
-                if file_sink.exists():
-                    file_sink.unlink()
+        results = {}  # (name, readers) -> [(seconds, peak RSS MB)] over the rounds
+        for round_ in range(1, ROUNDS + 1):
+            for n in READERS:
+                step = (blocks + n - 1) // n
+                copy = [[f"{BINDIR}/psql", "-Atc",
+                         f"COPY (SELECT * FROM big WHERE ctid >= '({i * step},0)' AND "
+                         f"ctid < '({(i + 1) * step},0)') TO STDOUT"] for i in range(n)]
+                dump_dir = work / f"dump{n}"
+                dump = [[f"{BINDIR}/pg_dump", "-Fd", "-j", str(n), "-t", "big", "-f",
+                         str(dump_dir)]]
+                file_sink = work / f"events{n}.jsonl"
+                runs = {
+                    "raw COPY": lambda: timed(copy),
+                    "pg_dump -Fd": lambda: timed(dump),
+                    "walcast file": lambda: timed(
+                        [walcast_cmd(pg, f"bf{n}", n, f"file:{file_sink}")]),
+                    "walcast kafka": lambda: timed([walcast_cmd(pg, f"bk{n}", n, "kafka") + [
+                        "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]]),
+                }
+                for name, run in runs.items():
+                    seconds, rss = run()
+                    results.setdefault((name, n), []).append((seconds, rss))
+                    print(f"  round {round_}, {n} reader(s) {name:14s} {seconds:7.1f} s "
+                          f"{ROWS / seconds:12,.0f} rows/s  peak RSS {rss:5.0f} MB", flush=True)
+                    shutil.rmtree(dump_dir, ignore_errors=True)
+                    if file_sink.exists():
+                        file_sink.unlink()
 
-        print("\n| readers | raw COPY rows/s | pg_dump rows/s | walcast file rows/s (vs COPY) "
+        def rate(name, n):
+            """Rows/s of the median run."""
+            return ROWS / statistics.median(sec for sec, _ in results[(name, n)])
+
+        print(f"\nmedians of {ROUNDS} round(s):")
+        print("| readers | raw COPY rows/s | pg_dump rows/s | walcast file rows/s (vs COPY) "
               "| walcast Kafka rows/s (vs COPY) |")
         print("|---:|---:|---:|---:|---:|")
         for n in READERS:
-            copy_rate = ROWS / results[("raw COPY", n)][0]
-            dump_rate = ROWS / results[("pg_dump -Fd", n)][0]
-            file_rate = ROWS / results[("walcast file", n)][0]
-            kafka_rate = ROWS / results[("walcast kafka", n)][0]
+            copy_rate, dump_rate = rate("raw COPY", n), rate("pg_dump -Fd", n)
+            file_rate, kafka_rate = rate("walcast file", n), rate("walcast kafka", n)
             print(f"| {n} | {copy_rate:,.0f} | {dump_rate:,.0f} | {file_rate:,.0f} "
                   f"({file_rate / copy_rate:.0%}) | {kafka_rate:,.0f} ({kafka_rate / copy_rate:.0%}) |")
         print("targets: file sink >= 70% of raw COPY, Kafka sink >= 50%")
         print("walcast peak RSS: " + ", ".join(
-            f"{name.split()[1]} {n} reader(s) {results[(name, n)][1]:.0f} MB"
+            f"{name.split()[1]} {n} reader(s) {max(r for _, r in results[(name, n)]):.0f} MB"
             for n in READERS for name in ("walcast file", "walcast kafka")))
 
         # Impact on a concurrent OLTP load, at default snapshot settings.
