@@ -10,10 +10,13 @@ namespace {
 struct Deformed {
     Datum *values;
     bool *nulls;
+    // Read from the table under a snapshot (op "r"), not decoded from WAL: a value
+    // stored out of line is fetched from TOAST, never "unchanged".
+    bool stored;
 };
 
-Deformed deform(HeapTuple tuple, TupleDesc desc) {
-    Deformed d = {nullptr, nullptr};
+Deformed deform(HeapTuple tuple, TupleDesc desc, bool stored = false) {
+    Deformed d = {nullptr, nullptr, stored};
     if (tuple == nullptr) return d;
     d.values = (Datum *)palloc(sizeof(Datum) * desc->natts);
     d.nulls = (bool *)palloc(sizeof(bool) * desc->natts);
@@ -34,7 +37,9 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
         return;
     }
     Datum value = row.values[i];
-    if (is_unchanged_toast(desc, col->attnum, value)) {
+    if (row.stored && is_unchanged_toast(desc, col->attnum, value)) {
+        value = PointerGetDatum(detoast_external_attr((struct varlena *)DatumGetPointer(value)));
+    } else if (is_unchanged_toast(desc, col->attnum, value)) {
         // Not in WAL; REPLICA IDENTITY FULL logs the whole old row, flattened.
         if (toast_source.values && !toast_source.nulls[i] &&
             !is_unchanged_toast(desc, col->attnum, toast_source.values[i])) {
@@ -173,16 +178,16 @@ void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationI
                      HeapTuple tuple, TupleDesc desc) {
     if (rel->nkeys == 0 || tuple == nullptr) return;
     Deformed row = deform(tuple, desc);
-    Deformed none = {nullptr, nullptr};
+    Deformed none = {nullptr, nullptr, false};
     write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
 }
 
 void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                      const RelationInfo *rel, const RowChange *change, const EventOrder *order) {
     Deformed before = deform(change->before, change->desc);
-    Deformed after = deform(change->after, change->desc);
+    Deformed after = deform(change->after, change->desc, change->op == 'r');
     Deformed toast_source = deform(change->toast_source, change->desc);
-    Deformed none = {nullptr, nullptr};
+    Deformed none = {nullptr, nullptr, false};
 
     if (opts->format == OutputFormat::Frames) {
         write_frame_header(out, change->op, rel->topic, rel->topic_len);
@@ -214,8 +219,8 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
 
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                               HeapTuple tuple, TupleDesc desc) {
-    Deformed row = deform(tuple, desc);
-    Deformed none = {nullptr, nullptr};
+    Deformed row = deform(tuple, desc, true);
+    Deformed none = {nullptr, nullptr, false};
     if (rel->nkeys > 0) write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
     appendStringInfoCharMacro(out, '\t');
     write_columns(out, opts, rel->columns, rel->ncolumns, desc, row, none);

@@ -71,9 +71,12 @@ void TopicFold::apply(std::string_view key, std::string_view value, bool is_null
     if (envelope["op"].get_string().get(op)) return;  // not a change event
     if (op == "d") {
         rows_.erase(k);
+        net_rows_--;
     } else if (op == "t") {
         rows_.clear();
+        net_rows_ = 0;
     } else if (op == "c" || op == "u" || op == "r") {
+        if (op != "u") net_rows_++;
         simdjson::dom::object after;
         if (envelope["after"].get_object().get(after)) return;
         FoldedRow &row = rows_[k];

@@ -26,6 +26,9 @@ public:
 
     const std::map<std::string, FoldedRow> &rows() const { return rows_; }
     std::uint64_t records() const { return records_; }
+    // Rows the topic's events add up to (creates and reads minus deletes, since the last
+    // truncate): all that can be said of a table without a key.
+    std::int64_t net_rows() const { return net_rows_; }
 
 private:
     bool is_placeholder(const std::string &canonical_value) const;
@@ -33,6 +36,7 @@ private:
     std::map<std::string, FoldedRow> rows_;
     std::string placeholder_string_, placeholder_array_, placeholder_bytes_;
     std::uint64_t records_ = 0;
+    std::int64_t net_rows_ = 0;
 };
 
 }  // namespace walcast
