@@ -15,10 +15,6 @@ constexpr EscapeTable kEscape;
 
 const char kHexDigits[] = "0123456789abcdef";
 
-}  // namespace
-
-namespace {
-
 // True when any of the 8 bytes is a control character, '"' or '\\' (bit tricks on
 // a whole word: most text has nothing to escape and is skipped 8 bytes at a time).
 inline bool word_needs_escape(uint64 w) {
