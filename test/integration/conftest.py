@@ -11,7 +11,6 @@
 import json
 import os
 import pathlib
-import signal
 import subprocess
 import uuid
 from typing import Callable, List, Optional
@@ -19,6 +18,7 @@ from typing import Callable, List, Optional
 import pytest
 
 from pg_server import WALCAST_BIN, PgServer, throwaway_server, wait_until  # noqa: F401
+from walcast_process import WalcastProcess
 
 
 def unique(base: str) -> str:
@@ -38,44 +38,21 @@ def private_pg():
         yield server
 
 
-class Sidecar:
+class Sidecar(WalcastProcess):
     """`walcast run --config <file>` writing to a file sink, as a child process."""
 
     def __init__(self, workdir: pathlib.Path, pg: PgServer, slot: str, props: dict):
-        if not WALCAST_BIN.exists():
-            pytest.fail(f"{WALCAST_BIN} not built (make)", pytrace=False)
-        self.workdir = pathlib.Path(workdir)
-        self.pg = pg
-        self.slot = slot
-        self.out = self.workdir / f"{slot}.jsonl"
-        self.props = {
-            "database.hostname": "127.0.0.1",
-            "database.port": str(pg.port),
-            "database.user": "postgres",
-            "database.dbname": "postgres",
-            "slot.name": slot,
+        self.out = pathlib.Path(workdir) / f"{slot}.jsonl"
+        super().__init__(workdir, pg, slot, {
             "topic.prefix": slot,
             "sink": f"file:{self.out}",
             "status.update.interval.ms": "500",
             "log.level": "debug",
-            # Streaming tests; snapshots are tested in test_snapshot.py.
-            "snapshot.mode": "no_data",
-        }
-        self.props.update({k: str(v) for k, v in props.items()})
-        self.config = self.workdir / f"{slot}.properties"
-        self.config.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
-        self.proc: Optional[subprocess.Popen] = None
-        self.starts = 0
-
-    @property
-    def log_path(self) -> pathlib.Path:
-        return self.workdir / f"{self.slot}.{self.starts}.log"
+            **props,
+        })
 
     def start(self, wait_active=True):
-        self.starts += 1
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(WALCAST_BIN), "run", "--config", str(self.config)],
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        super().start()
         if wait_active:
             wait_until(lambda: self._active_or_dead(), 30, f"walcast to stream slot {self.slot}")
             self.assert_alive()
@@ -86,39 +63,6 @@ class Sidecar:
             return True
         s = self.pg.slot(self.slot)
         return s is not None and s["active"] and s["active_pid"] is not None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def assert_alive(self):
-        if not self.alive():
-            pytest.fail(f"walcast exited with {self.proc.returncode}:\n{self.log()}",
-                        pytrace=False)
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self._log.close()
-
-    def terminate(self, timeout=60) -> int:
-        if not self.alive():
-            return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            pytest.fail(f"walcast did not exit {timeout}s after SIGTERM:\n{self.log()}",
-                        pytrace=False)
-        self._log.close()
-        return rc
-
-    def log(self, tail=60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-tail:])
-        except FileNotFoundError:
-            return "(no log)"
 
     def records(self) -> List[dict]:
         """Complete lines of the file sink, parsed."""
@@ -135,7 +79,7 @@ class Sidecar:
         def check():
             self.assert_alive()
             return predicate(self.records())
-        return wait_until(check, timeout, f"{what}; log:\n{self.log()}")
+        return wait_until(check, timeout, f"{what}; log:\n{self.log_tail()}")
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "test" / "kafka" / "kafka.sh"
 
 from pg_server import WALCAST_BIN, PgServer, throwaway_server  # noqa: E402,F401 (re-exported)
+from walcast_process import WalcastProcess  # noqa: E402
 
 
 @dataclass
@@ -268,22 +269,13 @@ def kafka_pg():
         yield pg
 
 
-class Walcast:
+class Walcast(WalcastProcess):
     """`walcast run --config <file>` with sink=kafka, as a child process."""
 
     def __init__(self, workdir: pathlib.Path, pg: PgServer, broker: Broker, prefix: str,
                  tables: str, extra: Optional[dict] = None):
-        if not WALCAST_BIN.exists():
-            pytest.fail(f"{WALCAST_BIN} not built (make)", pytrace=False)
-        self.workdir = pathlib.Path(workdir)
         self.prefix = prefix
-        self.slot = prefix.replace(".", "_").replace("-", "_").lower()
-        self.props = {
-            "database.hostname": "127.0.0.1",
-            "database.port": str(pg.port),
-            "database.user": "postgres",
-            "database.dbname": "postgres",
-            "slot.name": self.slot,
+        super().__init__(workdir, pg, prefix.replace(".", "_").replace("-", "_").lower(), {
             "topic.prefix": prefix,
             "table.include.list": tables,
             "sink": "kafka",
@@ -291,38 +283,9 @@ class Walcast:
             # Short enough to keep test runs brisk, long enough for a 20 s outage.
             "kafka.message.timeout.ms": "120000",
             "log.level": "info",
-            # Streaming tests; snapshots are tested in test_snapshot.py.
-            "snapshot.mode": "no_data",
-        }
-        self.props.update(extra or {})
-        self.config = self.workdir / f"{self.slot}.properties"
-        self.config.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
-        self.proc: Optional[subprocess.Popen] = None
-        self.starts = 0
+            **(extra or {}),
+        })
         self.peak_rss_kb = 0
-
-    @property
-    def log_path(self) -> pathlib.Path:
-        return self.workdir / f"{self.slot}.{self.starts}.log"
-
-    def start(self):
-        self.starts += 1
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([str(WALCAST_BIN), "run", "--config", str(self.config)],
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def assert_alive(self):
-        if not self.alive():
-            pytest.fail(f"walcast exited with {self.proc.returncode}:\n{self.log_tail()}",
-                        pytrace=False)
 
     def vm_hwm_kb(self) -> int:
         """Peak resident set size of the running process, from /proc (VmHWM)."""
@@ -335,38 +298,6 @@ class Walcast:
         except FileNotFoundError:
             pass
         return self.peak_rss_kb
-
-    def kill9(self):
-        self.proc.kill()
-        self.proc.wait(timeout=30)
-        self._log.close()
-
-    def terminate(self, timeout=60) -> int:
-        """SIGTERM: drain, final ack, exit. Returns the exit code."""
-        if not self.alive():
-            return self.proc.returncode
-        self.proc.terminate()
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            pytest.fail(f"walcast did not exit {timeout}s after SIGTERM:\n{self.log_tail()}",
-                        pytrace=False)
-        self._log.close()
-        return rc
-
-    def log_tail(self, n=40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def all_logs(self) -> str:
-        return "\n".join(
-            (self.workdir / f"{self.slot}.{i}.log").read_text(errors="replace")
-            for i in range(1, self.starts + 1)
-            if (self.workdir / f"{self.slot}.{i}.log").exists())
 
 
 # --------------------------------------------------------------------------
@@ -505,6 +436,19 @@ def change_of(rec: Record):
         return None
     after = rec.value["after"]
     return (after["seq"], after["v"])
+
+
+def start_load_stream(pg: PgServer, broker: Broker, workdir: pathlib.Path, name: str,
+                      partitions: int):
+    """The fault tests' setup: table `load` streamed by a running walcast to its topic of
+    `partitions` partitions, and a LoadGenerator writing into it. -> (walcast, load, topic)"""
+    prefix = unique_name(name)
+    topic = f"{prefix}.public.load"
+    broker.create_topic(topic, partitions)
+    pg.execute(LOAD_TABLE_DDL.format(table="load"))
+    walcast = Walcast(workdir, pg, broker, prefix, "public.load").start()
+    pg.wait_slot(walcast.slot, active=True)
+    return walcast, LoadGenerator(pg, "load").start(), topic
 
 
 def read_until_complete(broker: Broker, topic: str, want: set, timeout: float = 180):

@@ -4,21 +4,13 @@ no restart by the test)."""
 
 import time
 
-from kafka_fixture import (LOAD_TABLE_DDL, LoadGenerator, Walcast, assert_nothing_missing,
-                           duplicates, kafka_pg, kafka_private_broker,  # noqa: F401
-                           read_until_complete, unique_name)
+from kafka_fixture import (assert_nothing_missing, duplicates, kafka_pg,  # noqa: F401
+                           kafka_private_broker, read_until_complete, start_load_stream)
 
 
 def test_broker_down_20s_under_load(kafka_private_broker, kafka_pg, tmp_path):
     pg, broker = kafka_pg, kafka_private_broker
-    prefix = unique_name("outage")
-    topic = f"{prefix}.public.load"
-    broker.create_topic(topic, 3)
-    pg.execute(LOAD_TABLE_DDL.format(table="load"))
-
-    walcast = Walcast(tmp_path, pg, broker, prefix, "public.load").start()
-    pg.wait_slot(walcast.slot, active=True)
-    load = LoadGenerator(pg, "load").start()
+    walcast, load, topic = start_load_stream(pg, broker, tmp_path, "outage", partitions=3)
     time.sleep(4)
 
     broker.kill()

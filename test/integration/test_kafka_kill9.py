@@ -5,23 +5,16 @@ window that was not yet acknowledged to Postgres when the process died."""
 import random
 import time
 
-from kafka_fixture import (LOAD_TABLE_DDL, LoadGenerator, Walcast, assert_nothing_missing,
-                           commit_lsn, duplicates, end_offsets, kafka_broker,  # noqa: F401
-                           kafka_pg, read_until_complete, unique_name)
+from kafka_fixture import (assert_nothing_missing, commit_lsn, duplicates,  # noqa: F401
+                           end_offsets, kafka_broker, kafka_pg, read_until_complete,
+                           start_load_stream)
 
 
 def test_kill9_three_times_under_load(kafka_broker, kafka_pg, tmp_path):
     pg, broker = kafka_pg, kafka_broker
-    prefix = unique_name("kill9")
-    topic = f"{prefix}.public.load"
     # One partition: offsets then order all records, so we know which copy of a
     # duplicate was written before which kill.
-    broker.create_topic(topic, 1)
-    pg.execute(LOAD_TABLE_DDL.format(table="load"))
-
-    walcast = Walcast(tmp_path, pg, broker, prefix, "public.load").start()
-    pg.wait_slot(walcast.slot, active=True)
-    load = LoadGenerator(pg, "load").start()
+    walcast, load, topic = start_load_stream(pg, broker, tmp_path, "kill9", partitions=1)
 
     rng = random.Random()
     kills = []  # (high watermark after the kill, confirmed_flush_lsn at restart)

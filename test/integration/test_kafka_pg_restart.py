@@ -3,21 +3,13 @@ committed is missing."""
 
 import time
 
-from kafka_fixture import (LOAD_TABLE_DDL, LoadGenerator, Walcast, assert_nothing_missing,
-                           duplicates, kafka_broker, kafka_pg,  # noqa: F401
-                           read_until_complete, unique_name)
+from kafka_fixture import (assert_nothing_missing, duplicates, kafka_broker,  # noqa: F401
+                           kafka_pg, read_until_complete, start_load_stream)
 
 
 def test_postgres_restart_under_load(kafka_broker, kafka_pg, tmp_path):
     pg, broker = kafka_pg, kafka_broker
-    prefix = unique_name("pgrestart")
-    topic = f"{prefix}.public.load"
-    broker.create_topic(topic, 3)
-    pg.execute(LOAD_TABLE_DDL.format(table="load"))
-
-    walcast = Walcast(tmp_path, pg, broker, prefix, "public.load").start()
-    pg.wait_slot(walcast.slot, active=True)
-    load = LoadGenerator(pg, "load").start()
+    walcast, load, topic = start_load_stream(pg, broker, tmp_path, "pgrestart", partitions=3)
 
     for i in range(2):
         time.sleep(4)

@@ -78,7 +78,7 @@ def test_sigterm_drains_acknowledges_and_exits_0(pg, sidecar):
     commit_end = pg.current_lsn()
     s.wait_records(lambda recs: len(recs) >= 1000, what="1000 records")
     assert s.terminate(timeout=30) == 0
-    assert "stopped; acknowledged" in s.log()
+    assert "stopped; acknowledged" in s.log_tail()
     slot = pg.slot(s.slot)
     assert not slot["active"]
     assert slot["confirmed_flush"] >= commit_end
@@ -254,7 +254,7 @@ def test_postgres_restart_under_load(private_pg, sidecar):
         time.sleep(1.5)
         pg._sh("restart", str(pg.datadir))
         wait_until(lambda: (sl := pg.slot(s.slot)) and sl["active"], 60,
-                   f"walcast to reconnect; log:\n{s.log()}")
+                   f"walcast to reconnect; log:\n{s.log_tail()}")
         time.sleep(1.5)
     finally:
         load.stop()
@@ -265,7 +265,7 @@ def test_postgres_restart_under_load(private_pg, sidecar):
         return committed <= {r["key"]["id"] for r in records if r["value"] is not None}
 
     s.wait_records(complete, timeout=60, what=f"all {len(committed)} committed ids")
-    assert "reconnecting in" in s.log(tail=10000)
+    assert "reconnecting in" in s.log_tail(10000)
     assert s.terminate() == 0
 
 

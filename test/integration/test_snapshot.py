@@ -191,7 +191,7 @@ def test_resume_after_kill9_mid_snapshot(kafka_broker, kafka_pg, tmp_path):
     assert not snapshot_done(pg, walcast.slot)
 
     walcast.props["snapshot.throttle.rows.per.second"] = "0"
-    walcast.config.write_text("".join(f"{k}={v}\n" for k, v in walcast.props.items()))
+    walcast.write_config()
     walcast.start()
     wait_for(lambda: snapshot_done(pg, walcast.slot), 300, "the resumed snapshot to complete")
     assert "resuming the snapshot" in walcast.log_tail(200)
