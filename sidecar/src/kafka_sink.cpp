@@ -268,14 +268,17 @@ bool KafkaSink::produce(const Message &msg) {
     if (!msg.tombstone && len != msg.value.size()) {
         // A value in pieces: put it together once, in a buffer librdkafka takes over
         // (and frees) instead of copying it again.
+        struct Writer {
+            char *p;
+            void append(std::string_view piece) {
+                if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
+                p += piece.size();
+            }
+        };
         char *whole = static_cast<char *>(std::malloc(len));
         if (!whole) throw std::bad_alloc();
-        char *p = whole;
-        for (std::string_view piece :
-             {msg.value, msg.value_more[0], msg.value_more[1], msg.value_more[2]}) {
-            if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
-            p += piece.size();
-        }
+        Writer writer{whole};
+        msg.append_value(writer);
         payload = whole;
         flags = RD_KAFKA_MSG_F_FREE;
     }
