@@ -10,6 +10,14 @@
 // (stdout: written), so the acknowledged LSN never passes data that a crash could
 // lose. A writer thread does the writing and syncing, so the disk works while the
 // caller formats the next batch; syncs are batched by time and size (group commit).
+//
+// A file is never left with a torn line in the middle: an incomplete last line (a crash
+// or a full disk cut a write short) is removed when the sink opens the file, and a failed
+// write or sync is truncated back to where its batch began before the sink reports the
+// error. Before confirming a batch the writer checks that the path still names the file
+// it wrote to; a file deleted or renamed away (log rotation) is reopened at the path and
+// the batch written again there, so every acknowledged event is in the file at the path
+// or in the file it was rotated to.
 #pragma once
 
 #include <atomic>
@@ -18,6 +26,7 @@
 #include <cstddef>
 #include <mutex>
 #include <string>
+#include <sys/types.h>
 #include <thread>
 #include <vector>
 
@@ -57,10 +66,20 @@ private:
     void writer_main();
     // Writes and syncs one batch; returns an error message, empty on success.
     std::string write_and_sync(const std::string &batch);
+    // Writes and syncs batch to fd_; on failure removes what it wrote (regular files).
+    std::string append_batch(const std::string &batch);
+    // Opens path_ (created if missing), removes a torn tail, remembers which file it is.
+    // Returns an error message, empty on success.
+    std::string open_file();
+    // True when path_ no longer names the open file (deleted, renamed away, replaced).
+    bool file_replaced() const;
 
     std::string path_;
     int fd_ = -1;
     bool is_stdout_;
+    bool regular_ = false;  // a regular file: tails repaired, identity checked
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
     DeliveryCallback on_delivery_;
     FileSinkOptions opts_;
     std::string topic_;         // the last topic and its line prefix: most messages
@@ -80,6 +99,11 @@ private:
     std::atomic<bool> fatal_{false};
     std::thread writer_;  // last: starts once everything above exists
 };
+
+// Removes an incomplete last line (bytes after the last '\n') of a regular file open
+// for reading and writing. Returns the number of bytes removed; throws
+// std::runtime_error when the file cannot be read or truncated.
+std::uint64_t remove_torn_tail(int fd, const std::string &path);
 
 // Appends s as a JSON string literal (quotes included).
 void append_json_string(std::string &out, std::string_view s);

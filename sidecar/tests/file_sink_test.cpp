@@ -4,9 +4,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -175,6 +178,123 @@ TEST(FileSink, WriteFailureReportsAndIsFatal) {
     EXPECT_NE(r.last_error.find("No space left"), std::string::npos) << r.last_error;
     EXPECT_FALSE(sink.produce(msg("t", "", "{}", 6)));
     EXPECT_NE(sink.describe().find("FAILED"), std::string::npos);
+}
+
+void write_file(const std::string &path, const std::string &content) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << content;
+}
+
+const std::string kLine = "{\"topic\":\"t\",\"key\":null,\"value\":{}}\n";
+
+// A crash or a full disk can cut the last line short; the next run must not append after
+// it (that glues two records into one invalid line in the middle of the file).
+TEST(FileSink, TornTailIsRemovedOnOpen) {
+    std::string path = temp_path("fs_torn.jsonl");
+    write_file(path, kLine + "{\"topic\":\"t\",\"key\":nu");
+    Reports r;
+    {
+        FileSink sink(path, r.callback());
+        sink.produce(msg("t", "", "{}", 1));
+        EXPECT_TRUE(sink.flush(1000));
+    }
+    EXPECT_EQ(read_file(path), kLine + kLine);
+}
+
+TEST(FileSink, TornTailWithoutAnyNewlineEmptiesTheFile) {
+    std::string path = temp_path("fs_torn_all.jsonl");
+    write_file(path, std::string(100000, 'x'));  // longer than one read-back chunk
+    Reports r;
+    { FileSink sink(path, r.callback()); }
+    EXPECT_EQ(read_file(path), "");
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    EXPECT_EQ(remove_torn_tail(fd, path), 0u) << "nothing left to remove";
+    ::close(fd);
+}
+
+TEST(FileSink, CompleteFileIsLeftAlone) {
+    std::string path = temp_path("fs_whole.jsonl");
+    write_file(path, kLine + kLine);
+    Reports r;
+    { FileSink sink(path, r.callback()); }
+    EXPECT_EQ(read_file(path), kLine + kLine);
+}
+
+// Deleted while the sink runs: later events must land in a file at the path before they
+// are confirmed, not in the unlinked inode.
+TEST(FileSink, DeletedFileIsReopenedBeforeConfirming) {
+    std::string path = temp_path("fs_deleted.jsonl");
+    Reports r;
+    FileSink sink(path, r.callback());
+    sink.produce(msg("t", "", "{}", 1));
+    ASSERT_TRUE(sink.flush(1000));
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    sink.produce(msg("t", "", "{\"n\":2}", 2));
+    ASSERT_TRUE(sink.flush(1000));
+    EXPECT_EQ(read_file(path), "{\"topic\":\"t\",\"key\":null,\"value\":{\"n\":2}}\n");
+    ASSERT_EQ(r.all.size(), 2u);
+    EXPECT_TRUE(r.all[1].second);
+}
+
+// Rotation by rename: the old events stay in the rotated file, new ones go to a new file.
+TEST(FileSink, RenamedFileIsReopenedAtThePath) {
+    std::string path = temp_path("fs_rotated.jsonl");
+    std::string rotated = path + ".1";
+    ::unlink(rotated.c_str());
+    Reports r;
+    FileSink sink(path, r.callback());
+    sink.produce(msg("t", "", "{}", 1));
+    ASSERT_TRUE(sink.flush(1000));
+    ASSERT_EQ(::rename(path.c_str(), rotated.c_str()), 0);
+    sink.produce(msg("t", "", "{\"n\":2}", 2));
+    ASSERT_TRUE(sink.flush(1000));
+    EXPECT_EQ(read_file(rotated), kLine);
+    EXPECT_EQ(read_file(path), "{\"topic\":\"t\",\"key\":null,\"value\":{\"n\":2}}\n");
+}
+
+// A file that cannot be reopened (its directory is gone): the events are not confirmed.
+TEST(FileSink, FileThatCannotBeReopenedFailsTheBatch) {
+    std::string dir = temp_path("fs_gone_dir");
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    std::string path = dir + "/out.jsonl";
+    Reports r;
+    FileSink sink(path, r.callback());
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    ASSERT_EQ(::rmdir(dir.c_str()), 0);
+    sink.produce(msg("t", "", "{}", 3));
+    EXPECT_FALSE(sink.flush(1000));
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_FALSE(r.all[0].second) << "written only to a deleted file: must not be confirmed";
+    EXPECT_TRUE(sink.fatal());
+}
+
+// A write cut short (here by the file size limit: EFBIG, as ENOSPC or EDQUOT would) must
+// not leave part of the batch in the file.
+TEST(FileSink, FailedWriteLeavesNoPartialLine) {
+    std::string path = temp_path("fs_efbig.jsonl");
+    write_file(path, kLine);
+    Reports r;
+    struct rlimit old_limit;
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    {
+        FileSink sink(path, r.callback());
+        struct rlimit small = old_limit;
+        small.rlim_cur = kLine.size() + 100;
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+        sink.produce(msg("t", "", "{\"n\":1}", 1));
+        sink.produce(msg("t", "", "\"" + std::string(500, 'x') + "\"", 2));
+        EXPECT_FALSE(sink.flush(1000));
+        ::setrlimit(RLIMIT_FSIZE, &old_limit);
+        EXPECT_TRUE(sink.fatal());
+        EXPECT_NE(r.last_error.find("File too large"), std::string::npos) << r.last_error;
+        EXPECT_NE(r.last_error.find("removed the 100 bytes"), std::string::npos) << r.last_error;
+    }
+    std::signal(SIGXFSZ, old_handler);
+    ASSERT_EQ(r.all.size(), 2u);
+    EXPECT_FALSE(r.all[0].second);
+    EXPECT_FALSE(r.all[1].second);
+    EXPECT_EQ(read_file(path), kLine) << "the failed batch is cut back to where it began";
 }
 
 TEST(FileSink, AppendsAcrossInstances) {
