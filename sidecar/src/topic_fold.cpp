@@ -58,17 +58,27 @@ FoldedRow TopicFold::fields_of(std::string_view object_json) {
     return row;
 }
 
-void TopicFold::apply(std::string_view key, std::string_view value, bool is_null) {
+bool TopicFold::apply(std::string_view key, std::string_view value, bool is_null,
+                      std::string *why) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element key_element, envelope;
+    auto reject = [&](const char *what) {
+        damaged_++;
+        if (why) *why = what;
+        return false;
+    };
+    if (!key.empty() && parser.parse(key.data(), key.size()).get(key_element))
+        return reject("key is not valid JSON");
+    const std::string k = key.empty() ? std::string("null") : simdjson::minify(key_element);
+    if (!is_null && parser.parse(value.data(), value.size()).get(envelope))
+        return reject("value is not valid JSON");
     records_++;
-    std::string k = canonical(key);
     if (is_null) {
         rows_.erase(k);
-        return;
+        return true;
     }
-    simdjson::dom::parser parser;
-    simdjson::dom::element envelope = parse(parser, value);
     std::string_view op;
-    if (envelope["op"].get_string().get(op)) return;  // not a change event
+    if (envelope["op"].get_string().get(op)) return true;  // not a change event
     if (op == "d") {
         rows_.erase(k);
         net_rows_--;
@@ -78,7 +88,7 @@ void TopicFold::apply(std::string_view key, std::string_view value, bool is_null
     } else if (op == "c" || op == "u" || op == "r") {
         if (op != "u") net_rows_++;
         simdjson::dom::object after;
-        if (envelope["after"].get_object().get(after)) return;
+        if (envelope["after"].get_object().get(after)) return true;
         FoldedRow &row = rows_[k];
         for (auto field : after) {
             std::string v = simdjson::minify(field.value);
@@ -86,6 +96,7 @@ void TopicFold::apply(std::string_view key, std::string_view value, bool is_null
             row[std::string(field.key)] = std::move(v);
         }
     }
+    return true;
 }
 
 }  // namespace walcast

@@ -18,7 +18,10 @@ public:
     explicit TopicFold(const std::string &placeholder);
 
     // One Kafka record: key JSON (empty for null) and value JSON (tombstone: is_null).
-    void apply(std::string_view key, std::string_view value, bool is_null);
+    // Returns false, changing nothing, when the key or value is not valid JSON (why says
+    // which); such a record is counted in damaged(), not in records().
+    bool apply(std::string_view key, std::string_view value, bool is_null,
+               std::string *why = nullptr);
     // A row given as a JSON object (a snapshot row's "after"), in the same canonical form.
     static FoldedRow fields_of(std::string_view object_json);
     // Canonical JSON of a key.
@@ -26,6 +29,7 @@ public:
 
     const std::map<std::string, FoldedRow> &rows() const { return rows_; }
     std::uint64_t records() const { return records_; }
+    std::uint64_t damaged() const { return damaged_; }
     // Rows the topic's events add up to (creates and reads minus deletes, since the last
     // truncate): all that can be said of a table without a key.
     std::int64_t net_rows() const { return net_rows_; }
@@ -36,6 +40,7 @@ private:
     std::map<std::string, FoldedRow> rows_;
     std::string placeholder_string_, placeholder_array_, placeholder_bytes_;
     std::uint64_t records_ = 0;
+    std::uint64_t damaged_ = 0;
     std::int64_t net_rows_ = 0;
 };
 

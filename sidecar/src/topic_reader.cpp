@@ -112,31 +112,79 @@ void read_kafka_topic(const std::map<std::string, std::string> &kafka_props,
         }
         if (m->err)
             throw std::runtime_error("kafka: reading " + topic + ": " + rd_kafka_message_errstr(m));
+        RecordPosition position;
+        position.source = topic;
+        position.partition = m->partition;
+        position.offset = static_cast<std::uint64_t>(m->offset);
         on_record(std::string_view(static_cast<const char *>(m->key), m->key_len),
                   std::string_view(static_cast<const char *>(m->payload), m->len),
-                  m->payload == nullptr);
+                  m->payload == nullptr, position);
     }
 }
 
+std::string RecordPosition::describe() const {
+    if (partition >= 0)
+        return "topic " + source + " partition " + std::to_string(partition) + " offset " +
+               std::to_string(offset);
+    return source + " line " + std::to_string(line) + " (byte " + std::to_string(offset) + ")";
+}
+
+std::string printable_excerpt(std::string_view raw, std::size_t max) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < raw.size() && i < max; i++) {
+        unsigned char c = static_cast<unsigned char>(raw[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xf];
+        }
+    }
+    if (raw.size() > max) out += "...";
+    return out;
+}
+
 void read_file_topic(const std::string &path, const std::string &topic,
-                     const RecordCallback &on_record) {
-    std::ifstream in(path);
+                     const RecordCallback &on_record, const DamageCallback &on_damaged) {
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path);
     simdjson::dom::parser parser;
     std::string line;
-    std::size_t number = 0;
+    RecordPosition position;
+    position.source = path;
+    std::uint64_t next_offset = 0;
+    auto damaged = [&](std::string reason) {
+        on_damaged(DamagedRecord{position, std::move(reason), printable_excerpt(line)});
+    };
     while (std::getline(in, line)) {
-        number++;
+        position.line++;
+        position.offset = next_offset;
+        next_offset += line.size() + 1;
         if (line.empty()) continue;
+        if (in.eof()) {
+            // No newline after it: a write still under way, or one a crash cut short (the
+            // sink removes it when it next opens the file; its events were not acknowledged).
+            damaged("incomplete last line (no newline at the end of the file)");
+            break;
+        }
         simdjson::dom::element record;
-        if (parser.parse(line).get(record))
-            throw std::runtime_error(path + ":" + std::to_string(number) + ": not valid JSON");
+        if (parser.parse(line).get(record)) {
+            damaged("not valid JSON");
+            continue;
+        }
         std::string_view t;
-        if (record["topic"].get_string().get(t) || t != topic) continue;
-        simdjson::dom::element key = record["key"], value = record["value"];
+        simdjson::dom::element key, value;
+        if (record["topic"].get_string().get(t) || record["key"].get(key) ||
+            record["value"].get(value)) {
+            damaged("not a sink record (needs \"topic\", \"key\" and \"value\")");
+            continue;
+        }
+        if (t != topic) continue;
         std::string key_json = key.is_null() ? std::string() : simdjson::minify(key);
         std::string value_json = value.is_null() ? std::string() : simdjson::minify(value);
-        on_record(key_json, value_json, value.is_null());
+        on_record(key_json, value_json, value.is_null(), position);
     }
 }
 

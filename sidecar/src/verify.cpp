@@ -1,7 +1,9 @@
 #include "verify.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "pg_query.h"
@@ -42,10 +44,11 @@ std::string describe_difference(const FoldedRow &source, const FoldedRow &topic)
     return out;
 }
 
-void read_topic(const Config &config, const std::string &topic, const RecordCallback &on_record) {
+void read_topic(const Config &config, const std::string &topic, const RecordCallback &on_record,
+                const DamageCallback &on_damaged) {
     if (config.sink == "kafka") return read_kafka_topic(config.kafka_props, topic, on_record);
     if (config.sink.rfind("file:", 0) == 0)
-        return read_file_topic(config.sink.substr(5), topic, on_record);
+        return read_file_topic(config.sink.substr(5), topic, on_record, on_damaged);
     throw std::runtime_error(
         "walcast verify reads the topics back: set sink to kafka or file:<path>");
 }
@@ -78,6 +81,13 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     }
 
     int failures = 0;
+    // Records that cannot be read are findings, not the end of the check. The file is
+    // read once per topic: a damaged line is listed once.
+    std::vector<DamagedRecord> damaged;
+    std::set<std::string> damaged_seen;
+    auto on_damaged = [&](const DamagedRecord &d) {
+        if (damaged_seen.insert(d.position.describe()).second) damaged.push_back(d);
+    };
     for (const auto &[topic, tables] : by_topic) {
         Rows source;
         std::uint64_t source_records = 0;
@@ -98,10 +108,16 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         TopicFold fold(config.get("unavailable.value.placeholder").empty()
                            ? "__debezium_unavailable_value"
                            : config.get("unavailable.value.placeholder"));
-        read_topic(config, topic,
-                   [&](std::string_view key, std::string_view value, bool null_value) {
-                       fold.apply(key, value, null_value);
-                   });
+        read_topic(
+            config, topic,
+            [&](std::string_view key, std::string_view value, bool null_value,
+                const RecordPosition &position) {
+                std::string why;
+                if (!fold.apply(key, value, null_value, &why))
+                    on_damaged(DamagedRecord{
+                        position, why, printable_excerpt(why.rfind("key", 0) == 0 ? key : value)});
+            },
+            on_damaged);
         const Rows &folded = fold.rows();
 
         out << tables.front()->published << " -> " << topic << ": source " << source_records
@@ -146,9 +162,25 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         for (const auto &k : extra) out << "  extra     " << k << "\n";
         for (const auto &k : different) out << "  different " << k << "\n";
     }
-    out << (failures == 0 ? "verify: every table matches its topic\n"
-                          : "verify: " + std::to_string(failures) + " table(s) differ\n");
-    return failures == 0 ? 0 : 1;
+    if (!damaged.empty()) {
+        out << damaged.size()
+            << " damaged record(s) could not be read; the events they held (if any) are "
+               "not part of the comparison above:\n";
+        const std::size_t shown = std::max<std::size_t>(20, options.examples);
+        for (std::size_t i = 0; i < damaged.size() && i < shown; i++)
+            out << "  damaged   " << damaged[i].position.describe() << ": " << damaged[i].reason
+                << ": " << damaged[i].excerpt << "\n";
+        if (damaged.size() > shown) out << "  ... and " << damaged.size() - shown << " more\n";
+    }
+    if (failures == 0 && damaged.empty()) {
+        out << "verify: every table matches its topic\n";
+        return 0;
+    }
+    out << "verify:";
+    if (failures > 0) out << " " << failures << " table(s) differ" << (damaged.empty() ? "" : ";");
+    if (!damaged.empty()) out << " " << damaged.size() << " damaged record(s) in the output";
+    out << "\n";
+    return 1;
 }
 
 }  // namespace walcast

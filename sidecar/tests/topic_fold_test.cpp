@@ -44,5 +44,19 @@ TEST(TopicFold, NetRowsOfAKeylessTopic) {
     EXPECT_TRUE(f.rows().empty());
 }
 
+// A record that is not JSON is a finding for the caller, not the end of the fold.
+TEST(TopicFold, InvalidRecordIsRejectedAndTheFoldGoesOn) {
+    TopicFold f("__debezium_unavailable_value");
+    std::string why;
+    EXPECT_FALSE(f.apply("{\"id\":1}", "{\"op\":\"c\",\"after\":{\"id\":", false, &why));
+    EXPECT_EQ(why, "value is not valid JSON");
+    EXPECT_FALSE(f.apply("{\"id\":", "", true, &why));
+    EXPECT_EQ(why, "key is not valid JSON");
+    EXPECT_TRUE(f.apply("{\"id\":2}", event("c", "{\"id\":2}"), false));
+    EXPECT_EQ(f.damaged(), 2u);
+    EXPECT_EQ(f.records(), 1u);
+    EXPECT_EQ(f.rows().size(), 1u);
+}
+
 }  // namespace
 }  // namespace walcast
