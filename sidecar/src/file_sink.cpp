@@ -97,13 +97,22 @@ std::string FileSink::open_file() {
     // is only for finding a torn tail.
     const int flags = (special ? O_WRONLY : O_RDWR) | O_CREAT | O_APPEND | O_CLOEXEC;
     int fd = ::open(path_.c_str(), flags, 0644);
+    bool readable = true;
+    if (fd < 0 && errno == EACCES && !special) {
+        // A write-only file: it can still be appended to, its tail just cannot be checked.
+        fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        readable = false;
+        if (fd >= 0)
+            spdlog::warn("sink file {} is not readable: an incomplete last line cannot be found",
+                         path_);
+    }
     if (fd < 0) return "cannot open sink file " + path_ + ": " + std::strerror(errno);
     if (::fstat(fd, &st) != 0) {
         std::string error = "cannot stat sink file " + path_ + ": " + std::strerror(errno);
         ::close(fd);
         return error;
     }
-    if (S_ISREG(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && readable) {
         try {
             // Bytes after the last newline were never confirmed: the events they held are
             // sent again from the slot (or re-read by a resumed snapshot).
