@@ -150,7 +150,12 @@ def test_disk_full_no_torn_line_no_ack_past_the_file_and_recovery(private_pg, si
         "everything acknowledged although the disk is full"
 
     filler.unlink()
+    freed = time.monotonic()
     pg.wait_confirmed(s.slot, transactions[-1][1], timeout=60)
+    log = s.all_logs()
+    print(f"disk full: {log.count('No space left on device')} failed writes logged, "
+          f"{log.count('bytes written of this batch')} cut back; caught up "
+          f"{time.monotonic() - freed:.1f} s after space was freed")
     data = out.read_bytes()
     assert data.endswith(b"\n")
     assert damaged_lines(data) == [], "a torn line stayed in the file"
