@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <set>
 #include <vector>
 
 #include "pg_query.h"
@@ -81,12 +80,18 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     }
 
     int failures = 0;
-    // Records that cannot be read are findings, not the end of the check. The file is
-    // read once per topic: a damaged line is listed once.
+    // Records that cannot be read are findings, not the end of the check; the first ones
+    // are kept as examples. A file is read whole once per topic: its damaged lines are
+    // counted on the first read only.
     std::vector<DamagedRecord> damaged;
-    std::set<std::string> damaged_seen;
-    auto on_damaged = [&](const DamagedRecord &d) {
-        if (damaged_seen.insert(d.position.describe()).second) damaged.push_back(d);
+    std::uint64_t n_damaged = 0;
+    const std::size_t damaged_shown = std::max<std::size_t>(20, options.examples);
+    bool first_read = true;
+    auto add_damaged = [&](const DamagedRecord &d) {
+        if (n_damaged++ < damaged_shown) damaged.push_back(d);
+    };
+    auto on_damaged_line = [&](const DamagedRecord &d) {
+        if (first_read) add_damaged(d);
     };
     for (const auto &[topic, tables] : by_topic) {
         Rows source;
@@ -114,10 +119,11 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
                 const RecordPosition &position) {
                 std::string why;
                 if (!fold.apply(key, value, null_value, &why))
-                    on_damaged(DamagedRecord{
+                    add_damaged(DamagedRecord{
                         position, why, printable_excerpt(why.rfind("key", 0) == 0 ? key : value)});
             },
-            on_damaged);
+            on_damaged_line);
+        first_read = false;
         const Rows &folded = fold.rows();
 
         out << tables.front()->published << " -> " << topic << ": source " << source_records
@@ -162,23 +168,23 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         for (const auto &k : extra) out << "  extra     " << k << "\n";
         for (const auto &k : different) out << "  different " << k << "\n";
     }
-    if (!damaged.empty()) {
-        out << damaged.size()
+    if (n_damaged > 0) {
+        out << n_damaged
             << " damaged record(s) could not be read; the events they held (if any) are "
                "not part of the comparison above:\n";
-        const std::size_t shown = std::max<std::size_t>(20, options.examples);
-        for (std::size_t i = 0; i < damaged.size() && i < shown; i++)
-            out << "  damaged   " << damaged[i].position.describe() << ": " << damaged[i].reason
-                << ": " << damaged[i].excerpt << "\n";
-        if (damaged.size() > shown) out << "  ... and " << damaged.size() - shown << " more\n";
+        for (const DamagedRecord &d : damaged)
+            out << "  damaged   " << d.position.describe() << ": " << d.reason << ": " << d.excerpt
+                << "\n";
+        if (n_damaged > damaged.size())
+            out << "  ... and " << n_damaged - damaged.size() << " more\n";
     }
-    if (failures == 0 && damaged.empty()) {
+    if (failures == 0 && n_damaged == 0) {
         out << "verify: every table matches its topic\n";
         return 0;
     }
     out << "verify:";
-    if (failures > 0) out << " " << failures << " table(s) differ" << (damaged.empty() ? "" : ";");
-    if (!damaged.empty()) out << " " << damaged.size() << " damaged record(s) in the output";
+    if (failures > 0) out << " " << failures << " table(s) differ" << (n_damaged ? ";" : "");
+    if (n_damaged > 0) out << " " << n_damaged << " damaged record(s) in the output";
     out << "\n";
     return 1;
 }

@@ -217,9 +217,12 @@ def test_verify_reports_a_damaged_line_and_goes_on(private_pg, sidecar, walcast_
     pg.execute("CREATE EXTENSION walcast")  # for verify
     table = unique("garbage")
     pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
-    s = sidecar(server=pg, table__include__list=f"public\\.{table}").start()
+    # A second table: the file is read once per topic, the damaged line is listed once.
+    pg.execute(f"CREATE TABLE {table}_b (id int PRIMARY KEY)")
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}.*").start()
+    pg.execute(f"INSERT INTO {table}_b SELECT generate_series(1, 5)")
     pg.execute(f"INSERT INTO {table} SELECT generate_series(1, 50)")
-    s.wait_records(lambda recs: len(recs) >= 50, what="50 records")
+    s.wait_records(lambda recs: len(recs) >= 55, what="55 records")
     assert s.terminate() == 0
 
     lines = s.out.read_bytes().split(b"\n")
@@ -235,4 +238,5 @@ def test_verify_reports_a_damaged_line_and_goes_on(private_pg, sidecar, walcast_
     assert "50 rows" in out and ": OK" in out, out + result.stderr
     # ... and the damaged line is a finding, with where it is.
     assert f"{s.out} line 11 (byte {offset}): not valid JSON" in out, out
-    assert "1 damaged record(s)" in out, out
+    assert "5 rows" in out, out
+    assert "1 damaged record(s)" in out and out.count("damaged   ") == 1, out
