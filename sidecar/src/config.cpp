@@ -275,6 +275,11 @@ std::map<std::string, std::string> url_options(const std::string &url) {
         std::string msg = err ? err : "out of memory";
         PQfreemem(err);
         while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+        // libpq quotes the token it could not read, which may be the password itself.
+        for (const auto &secret : password_shaped_values(url))
+            for (auto pos = msg.find(secret); pos != std::string::npos;
+                 pos = msg.find(secret, pos + 3))
+                msg.replace(pos, secret.size(), "***");
         throw ConfigError("database.url is not a valid libpq URL or connection string: " +
                           redact(msg));
     }

@@ -87,6 +87,23 @@ std::string redact(const std::string &text) {
     return out;
 }
 
+std::vector<std::string> password_shaped_values(const std::string &text) {
+    std::vector<std::string> out;
+    auto add = [&](std::string v) {
+        if (!v.empty() && v != "***") out.push_back(std::move(v));
+    };
+    for (std::sregex_iterator it(text.begin(), text.end(), url_param()), end; it != end; ++it)
+        add(it->str(0).substr(it->length(1)));  // after "?key="
+    for (std::sregex_iterator it(text.begin(), text.end(), keyword_value()), end; it != end; ++it)
+        add(it->str(3));
+    for (std::sregex_iterator it(text.begin(), text.end(), url_userinfo()), end; it != end; ++it) {
+        std::string v = it->str(0).substr(it->length(1));  // after "scheme://user:"
+        v.pop_back();                                      // the '@'
+        add(v);
+    }
+    return out;
+}
+
 namespace {
 
 class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {

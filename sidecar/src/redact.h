@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <spdlog/sinks/sink.h>
 
@@ -23,6 +24,10 @@ void register_secret(const std::string &value);
 // sasl.password=..., scheme://user:secret@host, ?password=...) and every
 // registered secret replaced by ***.
 std::string redact(const std::string &text);
+
+// The raw values that redact() would mask by shape in `text` (a URL or conninfo
+// that libpq could not parse may still have its password quoted in libpq's message).
+std::vector<std::string> password_shaped_values(const std::string &text);
 
 // A logging sink that redacts each message before passing it to `inner`.
 std::shared_ptr<spdlog::sinks::sink> redacting_sink(std::shared_ptr<spdlog::sinks::sink> inner);

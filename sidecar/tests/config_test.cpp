@@ -389,6 +389,11 @@ TEST(ConfigSecrets, UrlPasswordsAreSecretsAndRedacted) {
     EXPECT_EQ(c.conninfo_redacted(), "dbname=host=db password=*** sslpassword=*** port=5");
     src.env["WALCAST_DATABASE_URL"] = "postgresql://u:pw@db/shop?nonsense=1";
     EXPECT_NE(config_error(src).find("database.url is not a valid libpq URL"), std::string::npos);
+    // libpq quotes the token it cannot decode: here, the password.
+    src.env["WALCAST_DATABASE_URL"] = "postgresql://u:p%zzss@db/shop";
+    EXPECT_EQ(config_error(src),
+              "database.url is not a valid libpq URL or connection string: invalid "
+              "percent-encoded token: \"***\"");
 }
 
 }  // namespace

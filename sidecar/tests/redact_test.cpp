@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace walcast {
 namespace {
 
@@ -28,6 +30,16 @@ TEST(Redact, RegisteredValuesAnywhere) {
     EXPECT_EQ(redact("invalid percent-encoded token: \"Tr0ub4dor&3\""),
               "invalid percent-encoded token: \"***\"");
     EXPECT_EQ(redact("ab cab"), "ab cab");
+}
+
+TEST(Redact, PasswordShapedValuesAreFound) {
+    auto has = [](const std::vector<std::string> &v, const std::string &x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+    };
+    auto found = password_shaped_values("postgresql://u:p%zz@h/d?sslpassword=k%q&x=1");
+    EXPECT_TRUE(has(found, "p%zz"));
+    EXPECT_TRUE(has(found, "k%q"));
+    EXPECT_TRUE(has(password_shaped_values("host=h password='a b' user=u"), "'a b'"));
 }
 
 TEST(Redact, SecretKeys) {
