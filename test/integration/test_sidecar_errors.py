@@ -3,6 +3,7 @@ that says what to change, and a non-zero exit code (2 = configuration,
 1 = runtime: database unreachable, slot busy, plugin not allowed...)."""
 
 import socket
+import time
 
 import pytest
 
@@ -320,3 +321,46 @@ def test_world_readable_config_with_a_password_warns(walcast_cli, tmp_path):
     cfg.chmod(0o600)
     res = walcast_cli("run", "--config", str(cfg))
     assert "every local user can read it" not in res.stderr
+
+
+def make_cert(directory, name):
+    import subprocess
+    key, crt = directory / f"{name}.key", directory / f"{name}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return key, crt
+
+
+def test_tls_keys_reach_libpq(private_pg, walcast_cli, tmp_path):
+    """database.sslmode / database.sslrootcert (Debezium's names) are libpq's on every connection."""
+    import shutil
+    key, crt = make_cert(tmp_path, "walcast-test-server")
+    _, other_ca = make_cert(tmp_path, "someone-else")
+    for f in (key, crt):
+        shutil.copy(f, private_pg.datadir / f.name)
+        shutil.chown(private_pg.datadir / f.name, "postgres", "postgres")
+    (private_pg.datadir / key.name).chmod(0o600)
+    # ALTER SYSTEM takes no parameters; the paths are ours (no quotes in them).
+    private_pg.execute(f"ALTER SYSTEM SET ssl_cert_file = '{private_pg.datadir / crt.name}'")
+    private_pg.execute(f"ALTER SYSTEM SET ssl_key_file = '{private_pg.datadir / key.name}'")
+    private_pg.execute("ALTER SYSTEM SET ssl = on")
+    private_pg.execute("SELECT pg_reload_conf()")
+    time.sleep(1)
+
+    props = base_props(private_pg, **{"database.sslmode": "verify-ca",
+                                      "database.sslrootcert": str(crt)})
+    res = walcast_cli("status", props=props)
+    assert "cannot connect" not in res.stderr, res.stderr
+    assert f"slot {props['slot.name']}" in res.stdout, res.stdout
+
+    props["database.sslrootcert"] = str(other_ca)
+    res = walcast_cli("status", props=props)
+    assert res.returncode == 1
+    assert "certificate verify failed" in res.stderr, res.stderr
+
+    # A streaming run (replication connection) checks the certificate too.
+    props["slot.name"] = unique("tls")
+    res = walcast_cli("run", props=props, timeout=30)
+    assert res.returncode == 1 and "certificate verify failed" in res.stderr, res.stderr
+    assert private_pg.slot(props["slot.name"]) is None
