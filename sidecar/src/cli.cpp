@@ -54,34 +54,6 @@ void setup_logging(const Config &config) {
     spdlog::debug("configuration: {}", config.describe_redacted());
 }
 
-// Overwrites secret values in argv (--set database.password=..., a database.url
-// with a password) so that ps shows stars for the moment before the refusal.
-void scrub_secret_arguments(int argc, char **argv) {
-    for (int i = 1; i < argc; ++i) {
-        char *kv = nullptr;
-        if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
-            kv = argv[i + 1];
-        } else if (std::strncmp(argv[i], "--set=", 6) == 0) {
-            kv = argv[i] + 6;
-        }
-        char *eq = kv ? std::strchr(kv, '=') : nullptr;
-        if (!eq) continue;
-        std::string key(kv, eq);
-        key.erase(key.find_last_not_of(" \t") + 1);
-        key.erase(0, key.find_first_not_of(" \t"));
-        if (is_secret_key(key)) {
-            std::memset(eq + 1, '*', std::strlen(eq + 1));
-        } else if (key == "database.url") {
-            // Only the password-shaped parts, so that the refusal can still see them.
-            const std::string shown = redact(eq + 1);
-            if (shown.size() <= std::strlen(eq + 1)) {
-                std::memset(eq + 1, ' ', std::strlen(eq + 1));
-                std::memcpy(eq + 1, shown.data(), shown.size());
-            }
-        }
-    }
-}
-
 struct CommonOptions {
     std::optional<std::string> config_file;
     std::vector<std::string> sets;
@@ -138,6 +110,31 @@ int cmd_run(const Config &config) {
 }
 
 }  // namespace
+
+void scrub_secret_arguments(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        char *kv = nullptr;
+        if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            kv = argv[i + 1];
+        } else if (std::strncmp(argv[i], "--set=", 6) == 0) {
+            kv = argv[i] + 6;
+        }
+        char *eq = kv ? std::strchr(kv, '=') : nullptr;
+        if (!eq) continue;
+        std::string key(kv, eq);
+        key.erase(key.find_last_not_of(" \t") + 1);
+        key.erase(0, key.find_first_not_of(" \t"));
+        if (is_secret_key(key)) {
+            std::memset(eq + 1, '*', std::strlen(eq + 1));
+        } else if (key == "database.url") {
+            // Only the password-shaped parts, so that the refusal can still see them.
+            for (const auto &secret : password_shaped_values(eq + 1))
+                for (char *p = std::strstr(eq + 1, secret.c_str()); p;
+                     p = std::strstr(p + secret.size(), secret.c_str()))
+                    std::memset(p, '*', secret.size());
+        }
+    }
+}
 
 int run_cli(int argc, char **argv) {
     scrub_secret_arguments(argc, argv);
