@@ -295,13 +295,15 @@ void refuse_secret_on_command_line(const std::string &key, const std::string &va
         return opts.count("password") || opts.count("sslpassword");
     }();
     if (!is_secret_key(key) && !url_secret) return;
-    std::string where =
-        key.rfind("kafka.", 0) == 0
-            ? "the configuration file (readable only by walcast's user) or the " + env_name(key) +
-                  " environment variable"
-            : "the configuration file (readable only by walcast's user), a file named by "
-              "database.password.file, the " +
-                  env_name(key) + " environment variable, or PGPASSWORD / ~/.pgpass";
+    std::vector<std::string> places = {"the configuration file (readable only by walcast's user)",
+                                       "the " + env_name(key) + " environment variable"};
+    if (key == "database.password" || url_secret) {
+        places.push_back("a file named by database.password.file");
+        places.push_back("PGPASSWORD / ~/.pgpass");
+    }
+    std::string where;
+    for (std::size_t i = 0; i < places.size(); ++i)
+        where += (i == 0 ? "" : i + 1 == places.size() ? ", or " : ", ") + places[i];
     throw ConfigError("refusing " + key + (url_secret ? " with a password" : "") +
                       " on the command line: every local user can read it with ps; put it in " +
                       where);

@@ -266,7 +266,9 @@ def test_password_on_the_command_line_is_refused(walcast_cli, setting):
     assert res.returncode == 2, res.stderr
     line = error_line(res)
     assert "refusing " in line and "every local user can read it with ps" in line, line
-    assert "database.password.file" in line or "WALCAST_KAFKA_SASL_PASSWORD" in line, line
+    assert "the configuration file" in line and " environment variable" in line, line
+    if setting.startswith(("database.password", "database.url")):
+        assert "database.password.file" in line and "~/.pgpass" in line, line
     assert "hunter2-cli" not in res.stderr
 
 
