@@ -60,6 +60,7 @@ def test_slow_and_idle_clients_do_not_delay_a_scrape(pg, sidecar):
         time.sleep(1)
         for _ in range(3):
             elapsed, body = scrape(port)
+            print(f"scrape with 5 slow and 2000 idle clients: {elapsed:.3f}s")
             assert elapsed < 3, f"scrape took {elapsed:.1f}s"
             assert "walcast_ack_lsn" in body
             time.sleep(1)
