@@ -10,6 +10,7 @@ PACKAGES=(
     build-essential cmake pkg-config clang-format python3 python3-venv
     postgresql postgresql-contrib postgresql-server-dev-all libpq-dev
     librdkafka-dev libsimdjson-dev libspdlog-dev libgtest-dev libcli11-dev
+    prometheus-cpp-dev libmicrohttpd-dev
     kcat default-jre-headless maven
     postgresql-15-wal2json
 )

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "metrics_server.h"
 #include "pg_conn.h"
 #include "pipeline.h"
+#include "redact.h"
 #include "sink_factory.h"
 #include "snapshot_mode.h"
 #include "status.h"
@@ -38,12 +40,18 @@ void install_signal_handlers() {
     signal(SIGPIPE, SIG_IGN);  // a closed stdout becomes a write error, not a silent death
 }
 
-void setup_logging(const std::string &level) {
-    auto logger = spdlog::stderr_logger_mt("walcast");
+// Logging to stderr through redact(): no log line shows a registered secret or
+// a password-shaped value, whichever library wrote it.
+void setup_logging(const Config &config) {
+    for (const auto &secret : config.secrets) register_secret(secret);
+    auto stderr_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("walcast", redacting_sink(stderr_sink));
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
     spdlog::set_default_logger(logger);
-    spdlog::set_level(spdlog::level::from_str(level));
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
     spdlog::flush_on(spdlog::level::trace);  // logs go to files in tests; keep them current
+    for (const auto &w : config.warnings) spdlog::warn("{}", w);
+    spdlog::debug("configuration: {}", config.describe_redacted());
 }
 
 struct CommonOptions {
@@ -84,7 +92,6 @@ int cmd_run(const Config &config) {
         } catch (const std::runtime_error &e) {
             throw ConfigError("metrics.address=" + config.metrics_address + ": " + e.what());
         }
-        spdlog::info("metrics on http://{}/metrics", config.metrics_address);
     }
     // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
@@ -104,7 +111,33 @@ int cmd_run(const Config &config) {
 
 }  // namespace
 
+void scrub_secret_arguments(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        char *kv = nullptr;
+        if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            kv = argv[i + 1];
+        } else if (std::strncmp(argv[i], "--set=", 6) == 0) {
+            kv = argv[i] + 6;
+        }
+        char *eq = kv ? std::strchr(kv, '=') : nullptr;
+        if (!eq) continue;
+        std::string key(kv, eq);
+        key.erase(key.find_last_not_of(" \t") + 1);
+        key.erase(0, key.find_first_not_of(" \t"));
+        if (is_secret_key(key)) {
+            std::memset(eq + 1, '*', std::strlen(eq + 1));
+        } else if (key == "database.url") {
+            // Only the password-shaped parts, so that the refusal can still see them.
+            for (const auto &secret : password_shaped_values(eq + 1))
+                for (char *p = std::strstr(eq + 1, secret.c_str()); p;
+                     p = std::strstr(p + secret.size(), secret.c_str()))
+                    std::memset(p, '*', secret.size());
+        }
+    }
+}
+
 int run_cli(int argc, char **argv) {
+    scrub_secret_arguments(argc, argv);
     CLI::App app{
         "walcast: stream a PostgreSQL logical replication slot (walcast output plugin) "
         "to Kafka, a file or stdout, acknowledging only what the sink holds."};
@@ -148,26 +181,26 @@ int run_cli(int argc, char **argv) {
     try {
         if (*run) {
             Config config = load(run_opts);
-            setup_logging(config.log_level);
+            setup_logging(config);
             return cmd_run(config);
         }
         if (*verify) {
             Config config = load(verify_opts);
-            setup_logging(config.log_level);
+            setup_logging(config);
             return run_verify(config, verify_options, std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);
-        setup_logging(config.log_level);
+        setup_logging(config);
         return *status ? print_status(config, std::cout) : drop_slot(config, std::cout);
     } catch (const ConfigError &e) {
-        std::cerr << "walcast: configuration error: " << e.what() << "\n";
+        std::cerr << "walcast: configuration error: " << redact(e.what()) << "\n";
         return 2;
     } catch (const PgError &e) {
-        std::cerr << "walcast: error: " << e.what() << "\n";
+        std::cerr << "walcast: error: " << redact(e.what()) << "\n";
         return 1;
     } catch (const std::exception &e) {
-        std::cerr << "walcast: error: " << e.what() << "\n";
+        std::cerr << "walcast: error: " << redact(e.what()) << "\n";
         return 1;
     }
 }

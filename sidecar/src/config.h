@@ -42,9 +42,17 @@ struct Config {
     std::string log_level = "info";
     std::string snapshot_mode = "no_data";
 
+    // Values of secret settings (passwords, also those inside database.url), for
+    // redact(): the CLI registers them before anything is logged.
+    std::vector<std::string> secrets;
+    // Problems worth a warning once logging is set up (a world-readable file of secrets).
+    std::vector<std::string> warnings;
+
     const std::string &get(const std::string &key) const;
-    // The conninfo for messages: every parameter except the password.
+    // The conninfo for messages: every parameter except passwords, URLs redacted.
     std::string conninfo_redacted() const;
+    // Every set key=value on one line, secrets as *** (for the debug log).
+    std::string describe_redacted() const;
 };
 
 struct ConfigSources {
@@ -53,12 +61,14 @@ struct ConfigSources {
     std::map<std::string, std::string> env;  // environment (all variables)
 };
 
-// Parses "key=value" lines; '#' and '!' start comments. Throws ConfigError.
+// Parses "key=value" lines; '#' and '!' start comments, a leading UTF-8 BOM is
+// skipped. Throws ConfigError (an unknown key names the nearest known one).
 std::map<std::string, std::string> parse_properties(const std::string &text,
                                                     const std::string &origin);
 
-// Merges the sources (flag > env > file > default), validates, derives the
-// typed fields. Throws ConfigError.
+// Merges the sources (flag > env > file > default), validates and normalizes
+// (booleans and enums in lower case), derives the typed fields. The file must
+// be a regular file of at most 1 MiB. Secrets in --set are refused. Throws ConfigError.
 Config load_config(const ConfigSources &sources);
 
 // The environment as a map (for ConfigSources::env).

@@ -1,9 +1,8 @@
-// Prometheus text exposition (format 0.0.4) for the sidecar: a thread-safe
-// registry of counters, gauges and histograms (served by metrics_server.h).
+// The sidecar's Prometheus metrics: a facade over prometheus-cpp's registry
+// (served over HTTP by metrics_server.h). Other code only sees Counter, Gauge,
+// Histogram, Registry and SidecarMetrics.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,51 +10,48 @@
 #include <utility>
 #include <vector>
 
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+}  // namespace prometheus
+
 namespace walcast {
 
 // Label name/value pairs, e.g. {{"table", "public.orders"}, {"op", "c"}}.
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-// Monotonic value. Cheap enough for the per-event path (one relaxed atomic add).
+// Monotonic value. Cheap enough for the per-event path (one atomic add).
 class Counter {
 public:
-    void inc(double v = 1.0);
-    double value() const { return value_.load(std::memory_order_relaxed); }
+    explicit Counter(prometheus::Counter &impl) : impl_(impl) {}
+    void inc(double v = 1.0);  // negative increments are ignored
+    double value() const;
 
 private:
-    std::atomic<double> value_{0.0};
+    prometheus::Counter &impl_;
 };
 
 class Gauge {
 public:
-    void set(double v) { value_.store(v, std::memory_order_relaxed); }
+    explicit Gauge(prometheus::Gauge &impl) : impl_(impl) {}
+    void set(double v);
     void add(double v);
-    double value() const { return value_.load(std::memory_order_relaxed); }
+    double value() const;
 
 private:
-    std::atomic<double> value_{0.0};
+    prometheus::Gauge &impl_;
 };
 
 // Cumulative-bucket histogram; bounds are upper bounds, +Inf is implicit.
 class Histogram {
 public:
-    explicit Histogram(std::vector<double> bounds);
+    explicit Histogram(prometheus::Histogram &impl) : impl_(impl) {}
     void observe(double v);
 
-    struct Snapshot {
-        std::vector<double> bounds;
-        std::vector<std::uint64_t> cumulative;  // one per bound, then +Inf
-        double sum = 0;
-        std::uint64_t count = 0;
-    };
-    Snapshot snapshot() const;
-
 private:
-    const std::vector<double> bounds_;
-    mutable std::mutex mu_;
-    std::vector<std::uint64_t> counts_;  // per bucket, non-cumulative, last = +Inf
-    double sum_ = 0;
-    std::uint64_t count_ = 0;
+    prometheus::Histogram &impl_;
 };
 
 // Default latency buckets in seconds (1 ms .. 60 s).
@@ -63,35 +59,35 @@ std::vector<double> latency_buckets();
 
 // Owns all metric families. Getters create a series on first use and return a
 // reference that stays valid for the registry's lifetime: hot paths should
-// look a series up once and keep the reference.
+// look a series up once and keep the reference. A name used with two types
+// throws std::logic_error.
 class Registry {
 public:
+    Registry();
+    ~Registry();
+    Registry(const Registry &) = delete;
+    Registry &operator=(const Registry &) = delete;
+
     Counter &counter(const std::string &name, const std::string &help, const Labels &labels = {});
     Gauge &gauge(const std::string &name, const std::string &help, const Labels &labels = {});
     Histogram &histogram(const std::string &name, const std::string &help,
                          const std::vector<double> &bounds, const Labels &labels = {});
 
-    // The whole registry in Prometheus text format.
+    // The whole registry in the Prometheus text format (0.0.4).
     std::string render() const;
 
 private:
     enum class Type { kCounter, kGauge, kHistogram };
-    struct Family {
-        Type type;
-        std::string help;
-        // Keyed by the rendered label set, so output order is stable.
-        std::map<std::string, std::unique_ptr<Counter>> counters;
-        std::map<std::string, std::unique_ptr<Gauge>> gauges;
-        std::map<std::string, std::unique_ptr<Histogram>> histograms;
-    };
-    Family &family(const std::string &name, const std::string &help, Type type);
+    void claim(const std::string &name, Type type);
 
+    std::shared_ptr<prometheus::Registry> registry_;
     mutable std::mutex mu_;
-    std::map<std::string, Family> families_;
+    std::map<std::string, Type> types_;
+    // Keyed by name and labels; the facades point into registry_'s series.
+    std::map<std::string, std::unique_ptr<Counter>> counters_;
+    std::map<std::string, std::unique_ptr<Gauge>> gauges_;
+    std::map<std::string, std::unique_ptr<Histogram>> histograms_;
 };
-
-// Renders labels as {a="x",b="y"} with Prometheus escaping ("" when empty).
-std::string format_labels(const Labels &labels);
 
 // The sidecar's metrics, registered in one place so names and help texts stay
 // consistent. Per-table series are created lazily.

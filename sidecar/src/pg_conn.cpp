@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "redact.h"
+
 namespace walcast {
 
 std::string one_line(const char *message) {
@@ -63,7 +65,8 @@ PgConnPtr pg_connect(const Config &config, bool replication) {
     PgConnPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
     if (!conn) throw PgError(false, "out of memory connecting to Postgres");
     if (PQstatus(conn.get()) != CONNECTION_OK) {
-        std::string msg = one_line(PQerrorMessage(conn.get()));
+        // libpq may quote parts of the connection string: redact before anything prints it.
+        std::string msg = redact(one_line(PQerrorMessage(conn.get())));
         throw PgError(is_config_failure(msg),
                       "cannot connect to Postgres (" + config.conninfo_redacted() + "): " + msg);
     }

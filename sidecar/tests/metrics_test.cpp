@@ -3,6 +3,7 @@
 #include "metrics_server.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,14 +29,15 @@ TEST(Metrics, CounterAndGaugeExposition) {
     r.counter("walcast_events_total", "Events", {{"table", "public.t"}, {"op", "d"}}).inc();
     r.gauge("walcast_ack_lsn", "Ack").set(123456789012.0);
     const std::string text = r.render();
-    EXPECT_EQ(text,
-              "# HELP walcast_ack_lsn Ack\n"
-              "# TYPE walcast_ack_lsn gauge\n"
-              "walcast_ack_lsn 123456789012\n"
-              "# HELP walcast_events_total Events\n"
-              "# TYPE walcast_events_total counter\n"
-              "walcast_events_total{table=\"public.t\",op=\"c\"} 3\n"
-              "walcast_events_total{table=\"public.t\",op=\"d\"} 1\n");
+    // prometheus-cpp orders labels by name and series as it likes: check lines.
+    for (const char *line : {
+             "# HELP walcast_ack_lsn Ack\n# TYPE walcast_ack_lsn gauge\nwalcast_ack_lsn "
+             "123456789012\n",
+             "# HELP walcast_events_total Events\n# TYPE walcast_events_total counter\n",
+             "walcast_events_total{op=\"c\",table=\"public.t\"} 3\n",
+             "walcast_events_total{op=\"d\",table=\"public.t\"} 1\n",
+         })
+        EXPECT_TRUE(contains(text, line)) << line << "\n---\n" << text;
 }
 
 TEST(Metrics, LabelAndHelpEscaping) {
@@ -62,15 +64,16 @@ TEST(Metrics, HistogramBucketsAreCumulative) {
     h.observe(0.7);
     h.observe(5);
     const std::string text = r.render();
-    EXPECT_EQ(text,
-              "# HELP lat_seconds Latency\n"
-              "# TYPE lat_seconds histogram\n"
-              "lat_seconds_bucket{op=\"c\",le=\"0.1\"} 2\n"
-              "lat_seconds_bucket{op=\"c\",le=\"0.5\"} 2\n"
-              "lat_seconds_bucket{op=\"c\",le=\"1\"} 3\n"
-              "lat_seconds_bucket{op=\"c\",le=\"+Inf\"} 4\n"
-              "lat_seconds_sum{op=\"c\"} 5.85\n"
-              "lat_seconds_count{op=\"c\"} 4\n");
+    for (const char *line : {
+             "# HELP lat_seconds Latency\n# TYPE lat_seconds histogram\n",
+             "lat_seconds_bucket{op=\"c\",le=\"0.1\"} 2\n",
+             "lat_seconds_bucket{op=\"c\",le=\"0.5\"} 2\n",
+             "lat_seconds_bucket{op=\"c\",le=\"1\"} 3\n",
+             "lat_seconds_bucket{op=\"c\",le=\"+Inf\"} 4\n",
+             "lat_seconds_sum{op=\"c\"} 5.85\n",
+             "lat_seconds_count{op=\"c\"} 4\n",
+         })
+        EXPECT_TRUE(contains(text, line)) << line << "\n---\n" << text;
 }
 
 TEST(Metrics, TypeConflictThrows) {
@@ -92,8 +95,8 @@ TEST(Metrics, SidecarMetricNames) {
     m.delivery_latency.observe(0.02);
     const std::string text = r.render();
     for (const char *line : {
-             "walcast_events_total{table=\"public.orders\",op=\"u\"} 1\n",
-             "walcast_bytes_total{table=\"public.orders\",op=\"u\"} 321\n",
+             "walcast_events_total{op=\"u\",table=\"public.orders\"} 1\n",
+             "walcast_bytes_total{op=\"u\",table=\"public.orders\"} 321\n",
              "walcast_errors_total{kind=\"kafka\"} 1\n",
              "walcast_lag_bytes 4096\n",
              "walcast_ack_lsn 1000\n",
@@ -157,7 +160,7 @@ TEST(MetricsServer, ServesMetricsOverHttp) {
     const std::string body = resp.substr(resp.find("\r\n\r\n") + 4);
     EXPECT_TRUE(contains(resp, "Content-Length: " + std::to_string(body.size()) + "\r\n"));
     EXPECT_EQ(body, r.render());
-    EXPECT_TRUE(contains(body, "walcast_events_total{table=\"public.t\",op=\"c\"} 42\n"));
+    EXPECT_TRUE(contains(body, "walcast_events_total{op=\"c\",table=\"public.t\"} 42\n"));
 
     // Values are live, not a snapshot taken at start.
     r.gauge("walcast_lag_bytes", "Lag").set(9);
@@ -166,7 +169,8 @@ TEST(MetricsServer, ServesMetricsOverHttp) {
 
     EXPECT_EQ(http(server.port(), "GET /nope HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
     EXPECT_EQ(http(server.port(), "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0), 0u);
-    EXPECT_EQ(http(server.port(), "garbage\r\n\r\n").rfind("HTTP/1.1 400", 0), 0u);
+    // libmicrohttpd answers 400 or hangs up; never with metrics.
+    EXPECT_FALSE(contains(http(server.port(), "garbage\r\n\r\n"), "200 OK"));
 }
 
 TEST(MetricsServer, ClientThatSendsNothingDoesNotBlockShutdown) {
@@ -186,10 +190,76 @@ TEST(MetricsServer, ClientThatSendsNothingDoesNotBlockShutdown) {
     ::close(fd);
 }
 
+int connect_to(in_addr_t ip, int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = ip;
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The first IPv4 address of this machine that is not loopback (0 if none).
+in_addr_t non_loopback_address() {
+    ifaddrs *list = nullptr;
+    in_addr_t found = 0;
+    if (::getifaddrs(&list) != 0) return 0;
+    for (ifaddrs *i = list; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+        in_addr_t a = reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr.s_addr;
+        if ((ntohl(a) >> 24) != 127) found = a;
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+TEST(MetricsServer, BarePortListensOnLoopbackOnly) {
+    Registry r;
+    MetricsServer server(r, "0");
+    int fd = connect_to(htonl(INADDR_LOOPBACK), server.port());
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) ::close(fd);
+    if (in_addr_t other = non_loopback_address()) {
+        EXPECT_EQ(connect_to(other, server.port()), -1) << "reachable from other hosts";
+    }
+}
+
+// Clients that send a request one byte at a time, or nothing at all, must not
+// delay a scrape (one thread serving them in turn made scrapes wait 30 s).
+TEST(MetricsServer, SlowAndIdleClientsDoNotDelayAScrape) {
+    Registry r;
+    r.gauge("walcast_lag_bytes", "Lag").set(1);
+    MetricsServer server(r, "127.0.0.1:0");
+    std::vector<int> clients;
+    for (int i = 0; i < 5; ++i) {
+        int fd = connect_to(htonl(INADDR_LOOPBACK), server.port());
+        ASSERT_GE(fd, 0);
+        ::send(fd, "GET /metrics HTTP/1.1\r\n", 23, MSG_NOSIGNAL);
+        clients.push_back(fd);
+    }
+    for (int i = 0; i < 300; ++i) {
+        int fd = connect_to(htonl(INADDR_LOOPBACK), server.port());
+        if (fd >= 0) clients.push_back(fd);
+    }
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 5; ++i) ::send(clients[i], "X", 1, MSG_NOSIGNAL);
+        const auto start = std::chrono::steady_clock::now();
+        const std::string resp = http(server.port(), "GET /metrics HTTP/1.0\r\n\r\n");
+        EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+        EXPECT_TRUE(contains(resp, "walcast_lag_bytes 1\n")) << resp;
+    }
+    for (int fd : clients) ::close(fd);
+}
+
 TEST(MetricsServer, BadAddressThrows) {
     Registry r;
     EXPECT_THROW(MetricsServer(r, "127.0.0.1"), std::runtime_error);  // no port
     EXPECT_THROW(MetricsServer(r, "no.such.host.invalid:0"), std::runtime_error);
+    EXPECT_THROW(MetricsServer(r, "127.0.0.1:99999"), std::runtime_error);  // no wrapping
     MetricsServer a(r, "127.0.0.1:0");
     EXPECT_THROW(MetricsServer(r, "127.0.0.1:" + std::to_string(a.port())), std::runtime_error);
 }

@@ -141,7 +141,7 @@ def test_mixed_load_every_change_in_order(kafka_broker, kafka_pg, tmp_path):
 
     wait_for(counted, 30, f"walcast_events_total >= {events}")
     print("metrics:", {k: v for k, v in m.items() if "bucket" not in k})
-    assert m['walcast_events_total{table="public.items",op="c"}'] > 0, m
+    assert m['walcast_events_total{op="c",table="public.items"}'] > 0, m  # labels in name order
     assert metric_sum(m, "walcast_bytes_total") > 0
     assert m["walcast_delivery_latency_seconds_count"] > 0
     assert m["walcast_ack_lsn"] > 0

@@ -3,6 +3,7 @@ that says what to change, and a non-zero exit code (2 = configuration,
 1 = runtime: database unreachable, slot busy, plugin not allowed...)."""
 
 import socket
+import time
 
 import pytest
 
@@ -43,15 +44,30 @@ def free_port():
      "invalid value 'exact' for decimal.handling.mode; accepted: precise, string, double"),
     (["--set", "tombstones.on.delete=maybe"], 2,
      "invalid value 'maybe' for tombstones.on.delete; accepted: true, false"),
-    (["--set", "heartbeat.interval.ms=-5"], 2, "heartbeat.interval.ms; accepted: an integer >= 0"),
+    (["--set", "heartbeat.interval.ms=-5"], 2,
+     "heartbeat.interval.ms; accepted: an integer from 0 to 2147483647"),
     (["--set", "snapshot.mode=always"], 2,
      "invalid value 'always' for snapshot.mode; accepted: no_data, never, initial"),
-    (["--set", "snapshot.max.threads=0"], 2, "snapshot.max.threads; accepted: an integer >= 1"),
+    (["--set", "snapshot.max.threads=0"], 2,
+     "snapshot.max.threads; accepted: an integer from 1 to 64"),
+    (["--set", "snapshot.max.threads=1e6"], 2,
+     "invalid value '1e6' for snapshot.max.threads; accepted: an integer from 1 to 64"),
+    (["--set", "snapshot.max.threads=1000000"], 2,
+     "invalid value '1000000' for snapshot.max.threads; accepted: an integer from 1 to 64"),
+    (["--set", "metrics.address=0.0.0.0:99999"], 2,
+     "invalid value '0.0.0.0:99999' for metrics.address"),
+    (["--set", "database.sslmode=strict"], 2,
+     "invalid value 'strict' for database.sslmode; accepted: disable, allow, prefer, require, "
+     "verify-ca, verify-full"),
+    (["--set", "slot.nmae=x"], 2, "unknown configuration key 'slot.nmae' (--set); did you mean "
+     "'slot.name'?"),
     (["--sink", "s3://bucket"], 2, "invalid value 's3://bucket' for sink"),
     (["--set", "sink=kafka"], 2, "sink=kafka needs kafka.bootstrap.servers"),
     (["--set", "kafka.bootstrap.servers=127.0.0.1:1", "--set", "kafka.no.such.property=1"], 2,
      "no.such.property"),
-    (["--config", "/nonexistent/walcast.properties"], 2, "cannot read config file"),
+    (["--config", "/nonexistent/walcast.properties"], 2,
+     "cannot read config file /nonexistent/walcast.properties: No such file or directory"),
+    (["--config", "/tmp"], 2, "cannot read config file /tmp: is a directory, not a file"),
     (["--log-level", "loud"], 2, "invalid value 'loud' for log.level"),
 ])
 def test_configuration_errors_exit_2(walcast_cli, args, rc, text):
@@ -188,3 +204,165 @@ def test_default_mode_streams_a_slot_made_by_hand_without_the_extension(pg, side
     pg.execute(f"INSERT INTO {table} VALUES (1)")
     s.wait_records(lambda recs: len(recs) >= 1)
     assert s.records()[0]["value"]["op"] == "c"
+
+
+# ---- Input and secrets (issue 8, item 8) ----
+
+def run_limited(*args, timeout=60):
+    """walcast with 1 GiB of address space: a config that would exhaust memory fails fast."""
+    import resource
+    import subprocess
+
+    from pg_server import WALCAST_BIN
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run([str(WALCAST_BIN), *args], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limit)
+
+
+def test_config_that_is_a_device_or_huge_is_refused(tmp_path):
+    res = run_limited("run", "--config", "/dev/zero")
+    assert res.returncode == 2, res.stderr
+    assert ("cannot read config file /dev/zero: is not a regular file (a device, pipe or socket)"
+            in res.stderr), res.stderr
+    big = tmp_path / "big.properties"
+    big.write_text("# padding\n" * 200_000)
+    res = run_limited("run", "--config", str(big))
+    assert res.returncode == 2, res.stderr
+    assert f"cannot read config file {big}: is larger than 1048576 bytes" in res.stderr
+
+
+def test_directory_as_config_creates_no_slot(pg, walcast_cli):
+    # main read /tmp as an empty file, created slot "walcast" and streamed on defaults.
+    env = {"PGHOST": "127.0.0.1", "PGPORT": str(pg.port), "PGUSER": "postgres"}
+    res = walcast_cli("run", "--config", "/tmp", "--set", "snapshot.mode=no_data", env=env,
+                      timeout=20)
+    assert res.returncode == 2, res.stderr
+    assert pg.slot("walcast") is None
+
+
+def test_byte_order_mark_at_the_start_of_the_config(walcast_cli, tmp_path):
+    port = free_port()
+    cfg = tmp_path / "bom.properties"
+    cfg.write_bytes(b"\xef\xbb\xbfdatabase.hostname=127.0.0.1\n" +
+                    f"database.port={port}\nsink=stdout\n".encode())
+    res = walcast_cli("run", "--config", str(cfg))
+    assert res.returncode == 1, res.stderr  # the config is fine; the database is not there
+    assert f"cannot connect to Postgres (host=127.0.0.1 port={port})" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("setting", [
+    "database.password=hunter2-cli",
+    "database.sslpassword=hunter2-cli",
+    "kafka.sasl.password=hunter2-cli",
+    "database.url=postgresql://u:hunter2-cli@127.0.0.1/db",
+    "database.url=host=127.0.0.1 password=hunter2-cli",
+])
+def test_password_on_the_command_line_is_refused(walcast_cli, setting):
+    """ps shows every argument to every local user."""
+    res = walcast_cli("run", "--set", "sink=stdout", "--set", setting)
+    assert res.returncode == 2, res.stderr
+    line = error_line(res)
+    assert "refusing " in line and "every local user can read it with ps" in line, line
+    assert "the configuration file" in line and " environment variable" in line, line
+    if setting.startswith(("database.password", "database.url")):
+        assert "database.password.file" in line and "~/.pgpass" in line, line
+    assert "hunter2-cli" not in res.stderr
+
+
+def test_password_from_environment_or_file_is_accepted(walcast_cli, tmp_path):
+    port = free_port()
+    pw = tmp_path / "pw"
+    pw.write_text("file-secret-1\n")
+    pw.chmod(0o600)
+    base = ["run", "--set", "sink=stdout", "--set", "database.hostname=127.0.0.1",
+            "--set", f"database.port={port}", "--set", "log.level=debug"]
+    for extra, env in ([["--set", f"database.password.file={pw}"], None],
+                       [[], {"WALCAST_DATABASE_PASSWORD": "env-secret-1"}]):
+        res = walcast_cli(*base, *extra, env=env)
+        assert res.returncode == 1, res.stderr  # refused connection, not configuration
+        assert "cannot connect to Postgres" in res.stderr
+        assert "file-secret-1" not in res.stderr and "env-secret-1" not in res.stderr
+        assert "database.password=***" in res.stderr, "the debug configuration dump"
+
+
+@pytest.mark.parametrize("props", [
+    {"database.url": "postgresql://u:url-pass-1@127.0.0.1:{port}/db"},
+    {"database.url": "postgresql://u@127.0.0.1:{port}/db?password=url-pass-1&sslmode=disable"},
+    {"database.url": "host=127.0.0.1 port={port} password=url-pass-1 user=u"},
+    {"database.url": "host=127.0.0.1 port={port} password='url pass 1' user=u"},
+    {"database.url": "postgresql://u:url%2Dpass%2D1@127.0.0.1:{port}/db"},
+    {"database.hostname": "127.0.0.1", "database.port": "{port}",
+     "database.password": "url-pass-1", "database.sslpassword": "url-pass-2"},
+    # libpq cannot parse this one; its message must not echo the password either.
+    {"database.url": "postgresql://u:url-pass-1@127.0.0.1:{port}/db?nosuchoption=1"},
+    # libpq quotes the token it cannot decode, here the password.
+    {"database.url": "postgresql://u:url%zzpass@127.0.0.1:{port}/db"},
+])
+def test_connection_errors_never_show_a_password(walcast_cli, props):
+    port = free_port()
+    props = {k: v.format(port=port) for k, v in props.items()}
+    props.update({"sink": "stdout", "log.level": "debug"})
+    res = walcast_cli("run", props=props)
+    assert res.returncode in (1, 2), res.stderr
+    assert "walcast: " in res.stderr and "error" in res.stderr, res.stderr
+    for secret in ("url-pass-1", "url pass 1", "url%2Dpass%2D1", "url-pass-2", "url%zzpass"):
+        assert secret not in res.stderr, res.stderr
+
+
+def test_world_readable_config_with_a_password_warns(walcast_cli, tmp_path):
+    cfg = tmp_path / "open.properties"
+    cfg.write_text(f"database.hostname=127.0.0.1\ndatabase.port={free_port()}\n"
+                   "database.password=warn-pass-1\nsink=stdout\n")
+    cfg.chmod(0o644)
+    res = walcast_cli("run", "--config", str(cfg))
+    assert f"holds database.password and every local user can read it: chmod o-r {cfg}" in \
+        res.stderr, res.stderr
+    cfg.chmod(0o600)
+    res = walcast_cli("run", "--config", str(cfg))
+    assert "every local user can read it" not in res.stderr
+
+
+def make_cert(directory, name):
+    import subprocess
+    key, crt = directory / f"{name}.key", directory / f"{name}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return key, crt
+
+
+def test_tls_keys_reach_libpq(private_pg, walcast_cli, tmp_path):
+    """database.sslmode / database.sslrootcert (Debezium's names) are libpq's on every connection."""
+    import shutil
+    key, crt = make_cert(tmp_path, "walcast-test-server")
+    _, other_ca = make_cert(tmp_path, "someone-else")
+    for f in (key, crt):
+        shutil.copy(f, private_pg.datadir / f.name)
+        shutil.chown(private_pg.datadir / f.name, "postgres", "postgres")
+    (private_pg.datadir / key.name).chmod(0o600)
+    # ALTER SYSTEM takes no parameters; the paths are ours (no quotes in them).
+    private_pg.execute(f"ALTER SYSTEM SET ssl_cert_file = '{private_pg.datadir / crt.name}'")
+    private_pg.execute(f"ALTER SYSTEM SET ssl_key_file = '{private_pg.datadir / key.name}'")
+    private_pg.execute("ALTER SYSTEM SET ssl = on")
+    private_pg.execute("SELECT pg_reload_conf()")
+    time.sleep(1)
+
+    props = base_props(private_pg, **{"database.sslmode": "verify-ca",
+                                      "database.sslrootcert": str(crt)})
+    res = walcast_cli("status", props=props)
+    assert "cannot connect" not in res.stderr, res.stderr
+    assert f"slot {props['slot.name']}" in res.stdout, res.stdout
+
+    props["database.sslrootcert"] = str(other_ca)
+    res = walcast_cli("status", props=props)
+    assert res.returncode == 1
+    assert "certificate verify failed" in res.stderr, res.stderr
+
+    # A streaming run (replication connection) checks the certificate too.
+    props["slot.name"] = unique("tls")
+    res = walcast_cli("run", props=props, timeout=30)
+    assert res.returncode == 1 and "certificate verify failed" in res.stderr, res.stderr
+    assert private_pg.slot(props["slot.name"]) is None
