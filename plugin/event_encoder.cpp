@@ -136,7 +136,7 @@ void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampT
     JSON_LITERAL(h, ",\"snapshot\":");
     json_write_cstring(h, snapshot);
     JSON_LITERAL(h, ",\"db\":");
-    json_write_cstring(h, get_database_name(MyDatabaseId));
+    json_write_cstring(h, opts->database_name ? opts->database_name : "");
     // sequence = [commit LSN of the transaction, LSN of the change]: the ordering key.
     JSON_LITERAL(h, ",\"sequence\":\"[\\\"");
     json_write_uint64(h, sequence_first);

@@ -86,6 +86,8 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
     if (!PG_ARGISNULL(3))
         walcast_parse_options(&cs->opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
 
+    cs->opts.database_name = get_database_name(MyDatabaseId);
+
     Relation rel = table_open(relid, AccessShareLock);
     if (rel->rd_rel->relkind != RELKIND_RELATION)
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
