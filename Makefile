@@ -6,7 +6,7 @@
 MODULE_big = walcast
 OBJS = $(patsubst %.cpp,%.o,$(wildcard plugin/*.cpp))
 EXTENSION = walcast
-DATA = $(wildcard extension/walcast--*.sql)
+DATA = $(wildcard extension/walcast--*.sql) extension/walcast-roles.sql
 PGFILEDESC = "walcast - Debezium-shaped JSON from logical decoding"
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

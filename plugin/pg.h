@@ -7,6 +7,9 @@ extern "C" {
 
 #include "access/detoast.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
+#include "utils/acl.h"
+#include "utils/rls.h"
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
