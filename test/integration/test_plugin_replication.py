@@ -143,3 +143,27 @@ def test_messages_and_changes_stream_as_frames_without_a_crash(pg, receiver):
 
     assert server_identity(pg) == started, "the server restarted"
     assert walsender_alive(pg, r.walsender_pid)
+
+
+def test_renamed_schema_and_partition_root_rename_the_topics(pg, receiver):
+    schema, root = unique("sch"), unique("root")
+    pg.execute(f"CREATE SCHEMA {schema}")
+    pg.execute(f"CREATE TABLE {schema}.t (id int PRIMARY KEY)")
+    pg.execute(f"CREATE TABLE {root} (id int, part int, PRIMARY KEY (id, part)) "
+               f"PARTITION BY LIST (part)")
+    pg.execute(f"CREATE TABLE {root}_leaf PARTITION OF {root} FOR VALUES IN (1)")
+    r = receiver({"format": "frames", "publish.via.partition.root": "true",
+                  "table.include.list": f"{schema}.*\\.t,public\\.{root}.*"})
+
+    # The walsender's relation cache is warm before the renames.
+    pg.execute(f"INSERT INTO {schema}.t VALUES (1)")
+    pg.execute(f"INSERT INTO {root} VALUES (1, 1)")
+    pg.execute(f"ALTER SCHEMA {schema} RENAME TO {schema}_new")
+    pg.execute(f"ALTER TABLE {root} RENAME TO {root}_new")
+    pg.execute(f"INSERT INTO {schema}_new.t VALUES (2)")
+    pg.execute(f"INSERT INTO {root}_new VALUES (2, 1)")
+
+    topics = [line.split("\t")[2] for line in r.wait_lines(12) if line.startswith("E\t")]
+    assert topics == [f"walcast.{schema}.t", f"walcast.public.{root}",
+                      f"walcast.{schema}_new.t", f"walcast.public.{root}_new"]
+    assert walsender_alive(pg, r.walsender_pid)
