@@ -1,5 +1,6 @@
 #include "event_encoder.h"
 
+#include "event_limits.h"
 #include "json_writer.h"
 #include "type_encoder.h"
 #include "version.h"
@@ -29,6 +30,18 @@ bool is_unchanged_toast(TupleDesc desc, AttrNumber attnum, Datum value) {
            VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
+// For text, json and bytea (in every binary.handling.mode) the stored size is a lower
+// bound of the JSON: an event that cannot fit is refused before its JSON is built.
+// Other types (jsonb, arrays) can print shorter than they are stored: checked after.
+void require_room_for(StringInfo out, const ColumnInfo *col, Datum value) {
+    TypeCategory category = col->encoder.category;
+    if (category != TypeCategory::Text && category != TypeCategory::Json &&
+        category != TypeCategory::Bytea)
+        return;
+    event_limit_require(out, toast_raw_datum_size(value) - VARHDRSZ, col->name_json,
+                        col->name_json_len);
+}
+
 void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col, TupleDesc desc,
                  const Deformed &row, const Deformed &toast_source) {
     int i = col->attnum - 1;
@@ -37,7 +50,9 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
         return;
     }
     Datum value = row.values[i];
+    bool varlena = TupleDescAttr(desc, i)->attlen == -1;
     if (row.stored && is_unchanged_toast(desc, col->attnum, value)) {
+        require_room_for(out, col, value);  // before the value is fetched from TOAST
         value = PointerGetDatum(detoast_external_attr((struct varlena *)DatumGetPointer(value)));
     } else if (is_unchanged_toast(desc, col->attnum, value)) {
         // Not in WAL; REPLICA IDENTITY FULL logs the whole old row, flattened.
@@ -49,7 +64,9 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
             return;
         }
     }
+    if (varlena) require_room_for(out, col, value);
     type_encoder_write(out, &col->encoder, value, opts);
+    event_limit_require(out, 0, col->name_json, col->name_json_len);
 }
 
 void write_columns(StringInfo out, const WalcastOptions *opts, const ColumnInfo *cols, int ncols,
@@ -177,6 +194,7 @@ void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XL
 void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                      HeapTuple tuple, TupleDesc desc) {
     if (rel->nkeys == 0 || tuple == nullptr) return;
+    event_limit_begin(out, opts, rel->data_collection, nullptr, InvalidXLogRecPtr);
     Deformed row = deform(tuple, desc);
     Deformed none = {nullptr, nullptr, false};
     write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
@@ -184,6 +202,10 @@ void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationI
 
 void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                      const RelationInfo *rel, const RowChange *change, const EventOrder *order) {
+    event_limit_begin(out, opts, rel->data_collection, nullptr,
+                      change->op == 'r' ? src->fixed_lsn : change->lsn);
+    ErrorContextCallback name_it;
+    event_limit_push_context(&name_it);
     Deformed before = deform(change->before, change->desc);
     Deformed after = deform(change->after, change->desc, change->op == 'r');
     Deformed toast_source = deform(change->toast_source, change->desc);
@@ -205,6 +227,8 @@ void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSour
                                  order);
     write_op(out, change->op);
     write_envelope_times(out);
+    event_limit_require(out, 0, nullptr, 0);
+    event_limit_pop_context(&name_it);
 }
 
 void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
@@ -219,11 +243,15 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
 
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                               HeapTuple tuple, TupleDesc desc) {
+    event_limit_begin(out, opts, rel->data_collection, nullptr, opts->snapshot_lsn);
+    ErrorContextCallback name_it;
+    event_limit_push_context(&name_it);
     Deformed row = deform(tuple, desc, true);
     Deformed none = {nullptr, nullptr, false};
     if (rel->nkeys > 0) write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
     appendStringInfoCharMacro(out, '\t');
     write_columns(out, opts, rel->columns, rel->ncolumns, desc, row, none);
+    event_limit_pop_context(&name_it);
 }
 
 void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,
@@ -241,6 +269,9 @@ void event_write_truncate(StringInfo out, const WalcastOptions *opts, const Even
 void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                          const char *prefix, const char *content, Size content_size, XLogRecPtr lsn,
                          const EventOrder *order) {
+    event_limit_begin(out, opts, nullptr, prefix, lsn);
+    // base64 of the content, exactly, plus the envelope (well under 1 KB of it).
+    event_limit_require(out, (content_size + 2) / 3 * 4, nullptr, 0);
     if (opts->format == OutputFormat::Frames) {
         StringInfoData topic;
         initStringInfo(&topic);
@@ -263,4 +294,5 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
     JSON_LITERAL(out, ",\"content\":");
     json_write_base64(out, (const unsigned char *)content, (int)content_size, false);
     JSON_LITERAL(out, "}}");
+    event_limit_require(out, 0, nullptr, 0);
 }

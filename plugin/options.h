@@ -37,6 +37,7 @@ struct WalcastOptions {
     BinaryMode binary_mode = BinaryMode::Bytes;
     IntervalMode interval_mode = IntervalMode::Numeric;
     HstoreMode hstore_mode = HstoreMode::Json;
+    Size max_event_bytes = 0;  // event.max.bytes; 0: what PostgreSQL can send (1 GB)
     const char *unavailable_placeholder = "__debezium_unavailable_value";
     int unavailable_placeholder_len = 28;
     // Snapshot function only: what source.lsn and source.snapshot say.
