@@ -11,6 +11,10 @@ PGFILEDESC = "walcast - Debezium-shaped JSON from logical decoding"
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+# Concurrent sessions (DDL during decoding, slot creation): specs/*.spec, run by
+# pg_isolation_regress after the pg_regress suite; expected output in expected/.
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
 
 PG_CPPFLAGS = -I$(srcdir)/plugin
 # -fno-exceptions: nothing in the plugin may throw across Postgres' longjmp-based errors.
