@@ -13,9 +13,13 @@ rm -f build/regress/regression.diffs build/isolation/regression.diffs
 status=0
 # installcheck runs the pg_regress suite (sql/), then the isolation specs (specs/).
 PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres make -s installcheck || status=$?
+pgxs=$("${PG_CONFIG:-pg_config}" --pgxs)
+if [ ! -x "$(dirname "$pgxs")/../../src/test/isolation/pg_isolation_regress" ]; then
+    echo "NOTE: isolation specs NOT run: this PostgreSQL's PGXS has no pg_isolation_regress"
+fi
 if [ $status -ne 0 ]; then
     for diffs in build/regress/regression.diffs build/isolation/regression.diffs; do
-        [ -f "$diffs" ] && head -200 "$diffs"
+        if [ -f "$diffs" ]; then head -200 "$diffs"; fi
     done
 fi
 exit $status
