@@ -96,6 +96,14 @@ extern "C" {
 #define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel))
 #endif
 
+// PG16 folded the per-object-kind ACL checks into object_aclcheck.
+#if PG_VERSION_NUM >= 160000
+#define WALCAST_NAMESPACE_ACLCHECK(nsp, role, mode) \
+    object_aclcheck(NamespaceRelationId, (nsp), (role), (mode))
+#else
+#define WALCAST_NAMESPACE_ACLCHECK(nsp, role, mode) pg_namespace_aclcheck((nsp), (role), (mode))
+#endif
+
 // PG16 renamed the physical relation identifier.
 #if PG_VERSION_NUM >= 160000
 #define WALCAST_REL_FILENUMBER(rel) ((rel)->rd_locator.relNumber)

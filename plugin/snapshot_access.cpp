@@ -40,7 +40,7 @@ void snapshot_check_table_access(Oid relid) {
 
     // Reading by OID skips the name lookup that needs USAGE on the schema; a query
     // naming the table could not get past it, so neither may this function.
-    AclResult schema_access = pg_namespace_aclcheck(namespace_oid, GetUserId(), ACL_USAGE);
+    AclResult schema_access = WALCAST_NAMESPACE_ACLCHECK(namespace_oid, GetUserId(), ACL_USAGE);
     if (schema_access != ACLCHECK_OK)
         aclcheck_error(schema_access, OBJECT_SCHEMA, get_namespace_name(namespace_oid));
     if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
