@@ -22,6 +22,10 @@ SELECT p.proname, has_function_privilege('regress_walcast_nobody', p.oid, 'EXECU
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'walcast' ORDER BY 1;
 
+-- A role without any grant does not even reach the functions.
+SET ROLE regress_walcast_nobody;
+SELECT walcast.snapshot_rows(:authid_oid);
+RESET ROLE;
 -- A role with USAGE on the schema walcast but no EXECUTE.
 GRANT USAGE ON SCHEMA walcast TO regress_walcast_nobody;
 GRANT SELECT ON sec_open TO regress_walcast_nobody;
