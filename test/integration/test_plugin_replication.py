@@ -23,13 +23,14 @@ class Receiver:
 
     def __init__(self, pg: PgServer, workdir: pathlib.Path, slot: str, options: dict,
                  user: str = "postgres"):
+        self.err_path = workdir / f"{slot}.err"
         self.pg = pg
         self.slot = slot
         self.out = workdir / f"{slot}.out"
-        self.err = open(workdir / f"{slot}.err", "w")
+        self.err = open(self.err_path, "w")
         argv = [str(PG_RECVLOGICAL), "-h", "127.0.0.1", "-p", str(pg.port), "-U", user,
                 "-d", "postgres", "--slot", slot, "--start", "-f", str(self.out),
-                "-F", "0", "-s", "1"]
+                "-F", "0", "-s", "1", "--no-loop"]
         for k, v in options.items():
             argv += ["-o", f"{k}={v}"]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=self.err)
@@ -45,10 +46,16 @@ class Receiver:
         def enough():
             if self.proc.poll() is not None:
                 pytest.fail(f"pg_recvlogical exited {self.proc.returncode}: "
-                            f"{(self.out.parent / (self.slot + '.err')).read_text()}")
+                            f"{self.err_path.read_text()}")
             return len(self.lines()) >= count
         wait_until(enough, timeout, f"{count} lines from slot {self.slot}: {self.lines()}")
         return self.lines()
+
+    def wait_exit(self, timeout=30) -> str:
+        """Waits for pg_recvlogical to end (the walsender failed); returns its stderr."""
+        self.proc.wait(timeout=timeout)
+        self.err.flush()
+        return self.err_path.read_text()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -167,3 +174,35 @@ def test_renamed_schema_and_partition_root_rename_the_topics(pg, receiver):
     assert topics == [f"walcast.{schema}.t", f"walcast.public.{root}",
                       f"walcast.{schema}_new.t", f"walcast.public.{root}_new"]
     assert walsender_alive(pg, r.walsender_pid)
+
+
+def test_refused_events_end_the_stream_with_a_clear_error_not_a_crash(pg, receiver):
+    """Oversized events and two tables sharing a topic: the walsender reports the error
+    (the slot stays where it was) and the server keeps running."""
+    table = unique("big")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, body text)")
+    pg.execute(f'CREATE TABLE "{table} x" (id int PRIMARY KEY)')
+    pg.execute(f"CREATE TABLE {table}_x (id int PRIMARY KEY)")
+    started = server_identity(pg)
+
+    r = receiver({"event.max.bytes": "1000", "table.include.list": f"public\\.{table}"})
+    pg.execute(f"INSERT INTO {table} VALUES (1, repeat('x', 5000))")
+    err = r.wait_exit()
+    assert f"the event of table public.{table} at LSN" in err and "exceeds 1000 bytes" in err
+    assert "column.exclude.list" in err
+    # Leaving the column out, the same slot goes on from that change.
+    r2 = Receiver(pg, r.out.parent, r.slot, {"event.max.bytes": "1000",
+                                             "column.exclude.list": f"public.{table}.body",
+                                             "table.include.list": f"public\\.{table}"})
+    try:
+        assert json.loads(r2.wait_lines(1)[0])["after"] == {"id": 1}
+    finally:
+        r2.stop()
+
+    r3 = receiver({"table.include.list": f"public\\.{table}.x"})
+    pg.execute(f"INSERT INTO {table}_x VALUES (1)")
+    pg.execute(f'INSERT INTO "{table} x" VALUES (2)')
+    err = r3.wait_exit()
+    assert (f'tables public.{table}_x and public."{table} x" both map to topic '
+            f'"walcast.public.{table}_x"') in err
+    assert server_identity(pg) == started, "the server restarted"
