@@ -30,16 +30,35 @@ bool is_unchanged_toast(TupleDesc desc, AttrNumber attnum, Datum value) {
            VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
-// For text, json and bytea (in every binary.handling.mode) the stored size is a lower
-// bound of the JSON: an event that cannot fit is refused before its JSON is built.
-// Other types (jsonb, arrays) can print shorter than they are stored: checked after.
-void require_room_for(StringInfo out, const ColumnInfo *col, Datum value) {
-    TypeCategory category = col->encoder.category;
-    if (category != TypeCategory::Text && category != TypeCategory::Json &&
-        category != TypeCategory::Bytea)
-        return;
-    event_limit_require(out, toast_raw_datum_size(value) - VARHDRSZ, col->name_json,
-                        col->name_json_len);
+// Refuses a value whose JSON cannot fit in the event before the JSON is built. Text,
+// json and bytea JSON is sized from the stored bytes (exactly for text and json when the
+// value is large enough for escapes to matter: then *value becomes the detoasted value,
+// which the encoder takes as is). Other types (jsonb, arrays) can print shorter than
+// they are stored: they are checked once encoded.
+void require_room_for(StringInfo out, const ColumnInfo *col, Datum *value,
+                      const WalcastOptions *opts) {
+    Size stored = toast_raw_datum_size(*value) - VARHDRSZ;
+    Size json_bytes;
+    switch (col->encoder.category) {
+        case TypeCategory::Bytea:
+            json_bytes =
+                (opts->binary_mode == BinaryMode::Hex ? 2 * stored : (stored + 2) / 3 * 4) + 2;
+            break;
+        case TypeCategory::Text:
+        case TypeCategory::Json:
+            json_bytes = stored + 2;
+            // Escapes can make it up to six times as long; count them when that matters.
+            if (!event_limit_fits(out, 6 * stored + 2)) {
+                struct varlena *text =
+                    pg_detoast_datum_packed((struct varlena *)DatumGetPointer(*value));
+                *value = PointerGetDatum(text);
+                json_bytes = json_string_length(VARDATA_ANY(text), VARSIZE_ANY_EXHDR(text));
+            }
+            break;
+        default:
+            return;
+    }
+    event_limit_require(out, json_bytes, col->name_json, col->name_json_len);
 }
 
 void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col, TupleDesc desc,
@@ -52,7 +71,7 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
     Datum value = row.values[i];
     bool varlena = TupleDescAttr(desc, i)->attlen == -1;
     if (row.stored && is_unchanged_toast(desc, col->attnum, value)) {
-        require_room_for(out, col, value);  // before the value is fetched from TOAST
+        require_room_for(out, col, &value, opts);  // before the value is fetched from TOAST
         value = PointerGetDatum(detoast_external_attr((struct varlena *)DatumGetPointer(value)));
     } else if (is_unchanged_toast(desc, col->attnum, value)) {
         // Not in WAL; REPLICA IDENTITY FULL logs the whole old row, flattened.
@@ -64,7 +83,7 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
             return;
         }
     }
-    if (varlena) require_room_for(out, col, value);
+    if (varlena) require_room_for(out, col, &value, opts);
     type_encoder_write(out, &col->encoder, value, opts);
     event_limit_require(out, 0, col->name_json, col->name_json_len);
 }

@@ -45,9 +45,14 @@ void event_limit_begin(StringInfo out, const WalcastOptions *opts, const char *t
         opts->max_event_bytes > 0 ? Min(opts->max_event_bytes, kPostgresLimit) : kPostgresLimit;
 }
 
+bool event_limit_fits(StringInfo out, Size more) {
+    return (Size)(out->len - g_event.start) + more <= g_event.limit &&
+           (Size)out->len + more < kPostgresLimit;
+}
+
 void event_limit_require(StringInfo out, Size more, const char *column, int column_len) {
+    if (event_limit_fits(out, more)) return;
     Size event_bytes = (Size)(out->len - g_event.start) + more;
-    if (event_bytes <= g_event.limit && (Size)out->len + more < kPostgresLimit) return;
     const char *subject = event_subject();
     ereport(ERROR,
             (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

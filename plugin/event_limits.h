@@ -19,6 +19,9 @@ inline void event_limit_pop_context(ErrorContextCallback *callback) {
     error_context_stack = callback->previous;
 }
 
+// True when `more` further bytes keep the event within its limit.
+bool event_limit_fits(StringInfo out, Size more);
+
 // Raises the ERROR when `more` further bytes would take the event over its limit;
 // `column` is the pre-rendered `"name":` of the value being written, or nullptr.
 void event_limit_require(StringInfo out, Size more, const char *column, int column_len);

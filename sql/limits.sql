@@ -42,6 +42,19 @@ INSERT INTO lim_t VALUES (2, '', (SELECT jsonb_object_agg(g::text, g) FROM gener
 SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, NULL,
                   'event.max.bytes', '2000')$$);
 SELECT count(*) FROM pg_logical_slot_get_changes('lim', NULL, NULL, 'event.max.bytes', '20000');
+-- Escapes count: 1000 control characters are 6000 bytes of JSON, sized exactly before
+-- they are encoded; bytea by its binary.handling.mode.
+INSERT INTO lim_t VALUES (3, repeat(chr(1), 1000), '{}');
+CREATE TABLE lim_b (id int PRIMARY KEY, b bytea);
+INSERT INTO lim_b VALUES (1, convert_to(repeat('b', 3000), 'UTF8'));
+SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, NULL,
+                  'event.max.bytes', '3000')$$);
+SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, NULL,
+                  'event.max.bytes', '5000', 'table.include.list', 'public.lim_b')$$);
+SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, NULL,
+                  'event.max.bytes', '5000', 'table.include.list', 'public.lim_b',
+                  'binary.handling.mode', 'hex')$$);
+SELECT count(*) FROM pg_logical_slot_get_changes('lim', NULL, NULL, 'event.max.bytes', '7000');
 -- Logical messages, in and outside a transaction.
 SELECT 'msg' FROM pg_logical_emit_message(false, 'big', repeat('m', 3000));
 SELECT 'msg' FROM pg_logical_emit_message(true, 'big', repeat('m', 3000));
@@ -62,5 +75,5 @@ SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, 
 SELECT lim_try($$SELECT count(*) FROM pg_logical_slot_peek_changes('lim', NULL, NULL,
                   'event.max.bytes', '1kB')$$);
 SELECT 'stop' FROM pg_drop_replication_slot('lim');
-DROP TABLE lim_t;
+DROP TABLE lim_t, lim_b;
 DROP FUNCTION lim_try(text), lim_lsn(text);
