@@ -206,3 +206,17 @@ def test_refused_events_end_the_stream_with_a_clear_error_not_a_crash(pg, receiv
     assert (f'tables public.{table}_x and public."{table} x" both map to topic '
             f'"walcast.public.{table}_x"') in err
     assert server_identity(pg) == started, "the server restarted"
+
+
+def test_value_whose_json_exceeds_1gb_is_refused_before_it_is_built(pg, receiver):
+    """200 MB of control characters: 1.2 GB of JSON, more than one PostgreSQL message
+    holds. The walsender refuses it by name before encoding it (no 'Cannot enlarge
+    string buffer' after building a gigabyte), and stays within a few hundred MB."""
+    table = unique("huge")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, body text)")
+    r = receiver({"table.include.list": f"public\\.{table}"})
+    pg.execute(f"INSERT INTO {table} VALUES (1, repeat(chr(1), 200000000))")
+    err = r.wait_exit(timeout=120)
+    assert f"the event of table public.{table} at LSN" in err, err
+    assert 'Column "body" makes it at least 1200000' in err, err
+    assert "Cannot enlarge" not in err
