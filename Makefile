@@ -6,7 +6,7 @@
 MODULE_big = walcast
 OBJS = $(patsubst %.cpp,%.o,$(wildcard plugin/*.cpp))
 EXTENSION = walcast
-DATA = $(wildcard extension/walcast--*.sql)
+DATA = $(wildcard extension/walcast--*.sql) extension/walcast-roles.sql
 PGFILEDESC = "walcast - Debezium-shaped JSON from logical decoding"
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -23,6 +23,14 @@ override with_llvm = no
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
+# Concurrent sessions (DDL during decoding, slot creation): specs/*.spec, run by
+# pg_isolation_regress after the pg_regress suite; expected output in expected/. Only
+# where PGXS ships pg_isolation_regress (test/regress.sh says when it does not).
+ISOLATION_REGRESS = $(dir $(PGXS))../../src/test/isolation/pg_isolation_regress
+ifneq ($(wildcard $(ISOLATION_REGRESS)),)
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
+endif
 include $(PGXS)
 
 SIDECAR_BUILD = sidecar/build

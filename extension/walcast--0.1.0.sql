@@ -19,15 +19,22 @@ RETURNS TABLE (chunk integer, block_from bigint, block_to bigint)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     block_size bigint := current_setting('block_size')::bigint;
-    heap_blocks bigint := pg_relation_size(rel) / current_setting('block_size')::bigint;
-    total_bytes bigint := pg_table_size(rel);
+    heap_blocks bigint;
+    total_bytes bigint;
     blocks_per_chunk bigint;
     start_block bigint := 0;
     n integer := 0;
 BEGIN
+    -- Sizes of tables the role could not read are not its business either.
+    IF NOT has_any_column_privilege(rel, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for table %', rel::text
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     IF target_bytes <= 0 THEN
         RAISE EXCEPTION 'target_bytes must be positive, got %', target_bytes;
     END IF;
+    heap_blocks := pg_relation_size(rel) / block_size;
+    total_bytes := pg_table_size(rel);
     IF heap_blocks = 0 THEN
         RETURN QUERY SELECT 0, 0::bigint, NULL::bigint;
         RETURN;
@@ -86,3 +93,9 @@ CREATE TABLE snapshot_chunks (
     finished_at timestamptz,
     PRIMARY KEY (slot_name, rel, chunk)
 );
+
+-- Nothing here is for every role: a walcast role is granted what it needs
+-- (docs/security.md, walcast-roles.sql).
+REVOKE ALL ON FUNCTION snapshot_rows(regclass, bigint, bigint, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION plan_chunks(regclass, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION slot_status(name) FROM PUBLIC;

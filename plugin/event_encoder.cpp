@@ -1,5 +1,6 @@
 #include "event_encoder.h"
 
+#include "event_limits.h"
 #include "json_writer.h"
 #include "type_encoder.h"
 #include "version.h"
@@ -29,6 +30,37 @@ bool is_unchanged_toast(TupleDesc desc, AttrNumber attnum, Datum value) {
            VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
+// Refuses a value whose JSON cannot fit in the event before the JSON is built. Text,
+// json and bytea JSON is sized from the stored bytes (exactly for text and json when the
+// value is large enough for escapes to matter: then *value becomes the detoasted value,
+// which the encoder takes as is). Other types (jsonb, arrays) can print shorter than
+// they are stored: they are checked once encoded.
+void require_room_for(StringInfo out, const ColumnInfo *col, Datum *value,
+                      const WalcastOptions *opts) {
+    Size stored = toast_raw_datum_size(*value) - VARHDRSZ;
+    Size json_bytes;
+    switch (col->encoder.category) {
+        case TypeCategory::Bytea:
+            json_bytes =
+                (opts->binary_mode == BinaryMode::Hex ? 2 * stored : (stored + 2) / 3 * 4) + 2;
+            break;
+        case TypeCategory::Text:
+        case TypeCategory::Json:
+            json_bytes = stored + 2;
+            // Escapes can make it up to six times as long; count them when that matters.
+            if (!event_limit_fits(out, 6 * stored + 2)) {
+                struct varlena *text =
+                    pg_detoast_datum_packed((struct varlena *)DatumGetPointer(*value));
+                *value = PointerGetDatum(text);
+                json_bytes = json_string_length(VARDATA_ANY(text), VARSIZE_ANY_EXHDR(text));
+            }
+            break;
+        default:
+            return;
+    }
+    event_limit_require(out, json_bytes, col->name_json, col->name_json_len);
+}
+
 void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col, TupleDesc desc,
                  const Deformed &row, const Deformed &toast_source) {
     int i = col->attnum - 1;
@@ -37,7 +69,9 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
         return;
     }
     Datum value = row.values[i];
+    bool varlena = TupleDescAttr(desc, i)->attlen == -1;
     if (row.stored && is_unchanged_toast(desc, col->attnum, value)) {
+        require_room_for(out, col, &value, opts);  // before the value is fetched from TOAST
         value = PointerGetDatum(detoast_external_attr((struct varlena *)DatumGetPointer(value)));
     } else if (is_unchanged_toast(desc, col->attnum, value)) {
         // Not in WAL; REPLICA IDENTITY FULL logs the whole old row, flattened.
@@ -49,7 +83,9 @@ void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *c
             return;
         }
     }
+    if (varlena) require_room_for(out, col, &value, opts);
     type_encoder_write(out, &col->encoder, value, opts);
+    event_limit_require(out, 0, col->name_json, col->name_json_len);
 }
 
 void write_columns(StringInfo out, const WalcastOptions *opts, const ColumnInfo *cols, int ncols,
@@ -136,7 +172,7 @@ void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampT
     JSON_LITERAL(h, ",\"snapshot\":");
     json_write_cstring(h, snapshot);
     JSON_LITERAL(h, ",\"db\":");
-    json_write_cstring(h, get_database_name(MyDatabaseId));
+    json_write_cstring(h, opts->database_name ? opts->database_name : "");
     // sequence = [commit LSN of the transaction, LSN of the change]: the ordering key.
     JSON_LITERAL(h, ",\"sequence\":\"[\\\"");
     json_write_uint64(h, sequence_first);
@@ -177,6 +213,7 @@ void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XL
 void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                      HeapTuple tuple, TupleDesc desc) {
     if (rel->nkeys == 0 || tuple == nullptr) return;
+    event_limit_begin(out, opts, rel->data_collection, nullptr, InvalidXLogRecPtr);
     Deformed row = deform(tuple, desc);
     Deformed none = {nullptr, nullptr, false};
     write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
@@ -184,6 +221,10 @@ void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationI
 
 void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                      const RelationInfo *rel, const RowChange *change, const EventOrder *order) {
+    event_limit_begin(out, opts, rel->data_collection, nullptr,
+                      change->op == 'r' ? src->fixed_lsn : change->lsn);
+    ErrorContextCallback name_it;
+    event_limit_push_context(&name_it);
     Deformed before = deform(change->before, change->desc);
     Deformed after = deform(change->after, change->desc, change->op == 'r');
     Deformed toast_source = deform(change->toast_source, change->desc);
@@ -205,6 +246,8 @@ void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSour
                                  order);
     write_op(out, change->op);
     write_envelope_times(out);
+    event_limit_require(out, 0, nullptr, 0);
+    event_limit_pop_context(&name_it);
 }
 
 void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
@@ -219,11 +262,15 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
 
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                               HeapTuple tuple, TupleDesc desc) {
+    event_limit_begin(out, opts, rel->data_collection, nullptr, opts->snapshot_lsn);
+    ErrorContextCallback name_it;
+    event_limit_push_context(&name_it);
     Deformed row = deform(tuple, desc, true);
     Deformed none = {nullptr, nullptr, false};
     if (rel->nkeys > 0) write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
     appendStringInfoCharMacro(out, '\t');
     write_columns(out, opts, rel->columns, rel->ncolumns, desc, row, none);
+    event_limit_pop_context(&name_it);
 }
 
 void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,
@@ -241,6 +288,9 @@ void event_write_truncate(StringInfo out, const WalcastOptions *opts, const Even
 void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                          const char *prefix, const char *content, Size content_size, XLogRecPtr lsn,
                          const EventOrder *order) {
+    event_limit_begin(out, opts, nullptr, prefix, lsn);
+    // base64 of the content, exactly, plus the envelope (well under 1 KB of it).
+    event_limit_require(out, (content_size + 2) / 3 * 4, nullptr, 0);
     if (opts->format == OutputFormat::Frames) {
         StringInfoData topic;
         initStringInfo(&topic);
@@ -263,4 +313,5 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
     JSON_LITERAL(out, ",\"content\":");
     json_write_base64(out, (const unsigned char *)content, (int)content_size, false);
     JSON_LITERAL(out, "}}");
+    event_limit_require(out, 0, nullptr, 0);
 }

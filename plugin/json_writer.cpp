@@ -58,6 +58,18 @@ void write_escape(StringInfo out, unsigned char c) {
 
 }  // namespace
 
+Size json_string_length(const char *text, Size len) {
+    Size total = len + 2;
+    for (Size i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (likely(!kEscape.needs[c])) continue;
+        bool short_escape =
+            c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f';
+        total += short_escape ? 1 : 5;
+    }
+    return total;
+}
+
 void json_write_string(StringInfo out, const char *text, int len) {
     enlargeStringInfo(out, len + 2);
     out->data[out->len++] = '"';

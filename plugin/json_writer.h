@@ -10,6 +10,9 @@ inline void json_write_cstring(StringInfo out, const char *text) {
     json_write_string(out, text, (int)strlen(text));
 }
 
+// The bytes json_write_string would append for text, quotes included.
+Size json_string_length(const char *text, Size len);
+
 void json_write_int64(StringInfo out, int64 value);
 void json_write_uint64(StringInfo out, uint64 value);
 

@@ -82,6 +82,22 @@ regex_t *compile_list(const DefElem *elem) {
     return re;
 }
 
+// A byte count from 1 to what one PostgreSQL message holds (1 GB), or 0 for that.
+Size parse_size(const DefElem *elem) {
+    const char *value = option_value(elem);
+    char *end;
+    errno = 0;
+    long long bytes = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || bytes < 0 ||
+        (unsigned long long)bytes >= MaxAllocSize)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("walcast option \"%s\" has invalid value \"%s\"", elem->defname, value),
+                 errhint("Accepted values: a number of bytes below 1073741823, or 0 for "
+                         "that limit.")));
+    return (Size)bytes;
+}
+
 uint8 parse_skipped_operations(const DefElem *elem) {
     uint8 mask = 0;
     char *copy = pstrdup(option_value(elem));
@@ -116,7 +132,7 @@ const char *const kOptionNames =
     "skipped.operations, provide.transaction.metadata, message.prefix.include.list, "
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
-    "unavailable.value.placeholder";
+    "unavailable.value.placeholder, event.max.bytes";
 
 }  // namespace
 
@@ -154,6 +170,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->interval_mode = parse_enum<IntervalMode>(elem, kIntervalModes);
         else if (option_is(elem, "hstore.handling.mode"))
             opts->hstore_mode = parse_enum<HstoreMode>(elem, kHstoreModes);
+        else if (option_is(elem, "event.max.bytes"))
+            opts->max_event_bytes = parse_size(elem);
         else if (option_is(elem, "unavailable.value.placeholder")) {
             opts->unavailable_placeholder = pstrdup(option_value(elem));
             opts->unavailable_placeholder_len = (int)strlen(opts->unavailable_placeholder);

@@ -21,7 +21,10 @@ enum SkippedOp : uint8 {
 struct WalcastOptions {
     OutputFormat format = OutputFormat::Json;
     const char *topic_prefix = "walcast";  // also source.name
-    regex_t *table_include = nullptr;      // on "schema.table"
+    // source.db: resolved once where a transaction allows catalog access (startup), as
+    // the walsender calls some callbacks (non-transactional messages) outside any.
+    const char *database_name = nullptr;
+    regex_t *table_include = nullptr;  // on "schema.table"
     regex_t *table_exclude = nullptr;
     regex_t *column_exclude = nullptr;  // on "schema.table.column"
     regex_t *message_prefix_include = nullptr;
@@ -34,6 +37,7 @@ struct WalcastOptions {
     BinaryMode binary_mode = BinaryMode::Bytes;
     IntervalMode interval_mode = IntervalMode::Numeric;
     HstoreMode hstore_mode = HstoreMode::Json;
+    Size max_event_bytes = 0;  // event.max.bytes; 0: what PostgreSQL can send (1 GB)
     const char *unavailable_placeholder = "__debezium_unavailable_value";
     int unavailable_placeholder_len = 28;
     // Snapshot function only: what source.lsn and source.snapshot say.

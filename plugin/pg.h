@@ -6,6 +6,10 @@ extern "C" {
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "utils/acl.h"
+#include "utils/rls.h"
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
@@ -90,6 +94,14 @@ extern "C" {
 #define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel), false)
 #else
 #define WALCAST_PRIMARY_KEY_INDEX(rel) RelationGetPrimaryKeyIndex((rel))
+#endif
+
+// PG16 folded the per-object-kind ACL checks into object_aclcheck.
+#if PG_VERSION_NUM >= 160000
+#define WALCAST_NAMESPACE_ACLCHECK(nsp, role, mode) \
+    object_aclcheck(NamespaceRelationId, (nsp), (role), (mode))
+#else
+#define WALCAST_NAMESPACE_ACLCHECK(nsp, role, mode) pg_namespace_aclcheck((nsp), (role), (mode))
 #endif
 
 // PG16 renamed the physical relation identifier.

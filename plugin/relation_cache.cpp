@@ -9,21 +9,73 @@ struct CacheSlot {
     RelationInfo *info;
 };
 
-HTAB *g_cache = nullptr;  // relid -> RelationInfo, for the current decoding session
+// Longer than any topic: prefix, schema and table are each capped at 249 characters.
+const int kTopicKeySize = 1024;
+
+// Which relation a topic was given to in this session.
+struct TopicOwner {
+    char topic[kTopicKeySize];  // hash key
+    Oid relid;                  // the cache entry that claimed it
+    Oid published_relid;        // partitions published via their root share its topic
+};
+
+HTAB *g_cache = nullptr;   // relid -> RelationInfo, for the current decoding session
+HTAB *g_topics = nullptr;  // topic -> TopicOwner
 MemoryContext g_cache_context = nullptr;
 const WalcastOptions *g_options = nullptr;
-bool g_callback_registered = false;
+bool g_callbacks_registered = false;
 
-// Relcache invalidations arrive for DDL and for relcache rebuilds; the entry is
-// rebuilt on next use from the catalog as of that WAL position.
-void invalidate_relation(Datum, Oid relid) {
+// Marks entries for a rebuild on next use, from the catalog as of that WAL position.
+// relid InvalidOid: all of them. Runs with no transaction: no catalog access here.
+void invalidate_entries(Oid relid) {
     if (g_cache == nullptr) return;
     HASH_SEQ_STATUS status;
     hash_seq_init(&status, g_cache);
     CacheSlot *slot;
     while ((slot = (CacheSlot *)hash_seq_search(&status)) != nullptr) {
-        if (slot->info && (relid == InvalidOid || slot->relid == relid)) slot->info->valid = false;
+        if (slot->info &&
+            (relid == InvalidOid || slot->relid == relid || slot->info->published_relid == relid))
+            slot->info->valid = false;
     }
+}
+
+// Relcache invalidations arrive for DDL and for relcache rebuilds. A partition
+// published via its root also takes the root's name: renaming the root reaches it.
+void invalidate_relation(Datum, Oid relid) { invalidate_entries(relid); }
+
+// A renamed schema (or any change to pg_namespace) renames the topics of its tables;
+// such changes are rare, so every entry is rebuilt.
+void invalidate_namespace(Datum, int, uint32) { invalidate_entries(InvalidOid); }
+
+// schema.table quoted as SQL would: a."b.c" and "a.b".c differ only so.
+const char *quoted_name(Oid relid) {
+    return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                      get_rel_name(relid));
+}
+
+// Two included relations whose names map to one topic would mix their events there.
+void claim_topic(const RelationInfo *info) {
+    if (info->topic_len >= kTopicKeySize) elog(ERROR, "walcast topic too long: %s", info->topic);
+    bool found;
+    TopicOwner *owner = (TopicOwner *)hash_search(g_topics, info->topic, HASH_ENTER, &found);
+    if (found && owner->published_relid != info->published_relid) {
+        // The previous owner still holds the topic only if its current entry says so
+        // (it may have been renamed or dropped since).
+        CacheSlot *other = (CacheSlot *)hash_search(g_cache, &owner->relid, HASH_FIND, nullptr);
+        if (other && other->info && other->info->valid && other->info->included &&
+            strcmp(other->info->topic, info->topic) == 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_DUPLICATE_OBJECT),
+                     errmsg("walcast: tables %s and %s both map to topic \"%s\"",
+                            quoted_name(other->info->published_relid),
+                            quoted_name(info->published_relid), info->topic),
+                     errdetail("Kafka topic names allow only [a-zA-Z0-9._-]; other characters "
+                               "become '_'. One topic would mix the events of both tables."),
+                     errhint("Rename one of them, or leave one out with table.exclude.list "
+                             "(which matches schema.table unquoted).")));
+    }
+    owner->relid = info->relid;
+    owner->published_relid = info->published_relid;
 }
 
 bool is_topic_char(char c) {
@@ -84,6 +136,7 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
 
     RelationInfo *info = (RelationInfo *)palloc0(sizeof(RelationInfo));
     info->relid = RelationGetRelid(rel);
+    info->published_relid = info->relid;
     info->context = context;
     info->replica_identity = rel->rd_rel->relreplident;
 
@@ -92,6 +145,7 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
     if (opts->via_partition_root && rel->rd_rel->relispartition) {
         List *ancestors = get_partition_ancestors(RelationGetRelid(rel));
         published = RelationIdGetRelation(llast_oid(ancestors));
+        info->published_relid = RelationGetRelid(published);
     }
 
     const char *schema = get_namespace_name(RelationGetNamespace(published));
@@ -153,22 +207,38 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
 void relation_cache_init(MemoryContext parent, const WalcastOptions *opts) {
     g_cache_context =
         AllocSetContextCreate(parent, "walcast relation cache", ALLOCSET_DEFAULT_SIZES);
+    // A decoding context freed by an error (no shutdown callback) takes the cache with it.
+    MemoryContextCallback *forget =
+        (MemoryContextCallback *)MemoryContextAlloc(g_cache_context, sizeof(*forget));
+    forget->func = [](void *context) {
+        if (g_cache_context == context) relation_cache_reset();
+    };
+    forget->arg = g_cache_context;
+    MemoryContextRegisterResetCallback(g_cache_context, forget);
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = sizeof(Oid);
     ctl.entrysize = sizeof(CacheSlot);
     ctl.hcxt = g_cache_context;
     g_cache = hash_create("walcast relations", 128, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = kTopicKeySize;
+    ctl.entrysize = sizeof(TopicOwner);
+    ctl.hcxt = g_cache_context;
+    g_topics = hash_create("walcast topics", 128, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
     g_options = opts;
-    if (!g_callback_registered) {
+    // Callbacks cannot be unregistered: once per backend, and they check g_cache.
+    if (!g_callbacks_registered) {
         CacheRegisterRelcacheCallback(invalidate_relation, (Datum)0);
-        g_callback_registered = true;
+        CacheRegisterSyscacheCallback(NAMESPACEOID, invalidate_namespace, (Datum)0);
+        g_callbacks_registered = true;
     }
 }
 
 void relation_cache_reset() {
     // The contexts die with the decoding context; only forget the pointers.
     g_cache = nullptr;
+    g_topics = nullptr;
     g_cache_context = nullptr;
     g_options = nullptr;
 }
@@ -181,6 +251,8 @@ RelationInfo *relation_cache_get(Relation rel) {
     if (slot->info && slot->info->valid) return slot->info;
     if (slot->info) MemoryContextDelete(slot->info->context);
     slot->info = nullptr;  // stays empty if the build below raises an error
-    slot->info = relation_info_build(rel, g_options, g_cache_context);
-    return slot->info;
+    RelationInfo *info = relation_info_build(rel, g_options, g_cache_context);
+    if (info->included) claim_topic(info);
+    slot->info = info;
+    return info;
 }

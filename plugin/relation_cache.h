@@ -1,6 +1,8 @@
 // Per-relation metadata resolved once and reused for every change of the relation:
-// topic, pre-rendered JSON fragments, column encoders, key columns. Invalidated by a
-// relcache callback, so every event reflects the schema at its WAL position.
+// topic, pre-rendered JSON fragments, column encoders, key columns. Invalidated by
+// relcache callbacks (the relation, or the partition root it publishes as) and by any
+// schema change (renamed schemas), so every event reflects the names and the shape of
+// the table at its WAL position.
 #pragma once
 
 #include "pg.h"
@@ -16,7 +18,8 @@ struct ColumnInfo {
 };
 
 struct RelationInfo {
-    Oid relid;  // hash key: the relation the change belongs to
+    Oid relid;            // hash key: the relation the change belongs to
+    Oid published_relid;  // whose name and shape events carry: relid, or its partition root
     bool valid;
     bool included;  // passes table.include.list / table.exclude.list
     char replica_identity;
@@ -40,7 +43,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
 void relation_cache_init(MemoryContext parent, const WalcastOptions *opts);
 void relation_cache_reset();
 
-// The cache entry for rel, built on first use or after an invalidation.
+// The cache entry for rel, built on first use or after an invalidation. Raises ERROR
+// when an included relation maps to the topic of another one (a."b.c" and "a.b".c).
 RelationInfo *relation_cache_get(Relation rel);
 
 // Maps characters outside Kafka's topic alphabet [a-zA-Z0-9._-] to '_' and caps

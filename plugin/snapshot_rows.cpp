@@ -7,6 +7,7 @@
 #include "event_encoder.h"
 #include "options.h"
 #include "relation_cache.h"
+#include "snapshot_access.h"
 
 extern "C" {
 PGDLLEXPORT Datum walcast_snapshot_rows(PG_FUNCTION_ARGS);
@@ -86,11 +87,12 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
     if (!PG_ARGISNULL(3))
         walcast_parse_options(&cs->opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
 
+    cs->opts.database_name = get_database_name(MyDatabaseId);
+
+    snapshot_check_table_access(relid);
     Relation rel = table_open(relid, AccessShareLock);
-    if (rel->rd_rel->relkind != RELKIND_RELATION)
-        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                        errmsg("\"%s\" is not a table with storage; snapshot its partitions",
-                               RelationGetRelationName(rel))));
+    // Checked again under the lock: the table may have changed in between.
+    snapshot_check_table_access(relid);
 
     // A rewrite (VACUUM FULL, TRUNCATE, ALTER ... TYPE) after the snapshot was planned
     // leaves a file this snapshot cannot read correctly: fail instead of returning
@@ -111,6 +113,7 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
     cs->tuple_context =
         AllocSetContextCreate(context, "walcast snapshot tuple", ALLOCSET_DEFAULT_SIZES);
     cs->info = relation_info_build(rel, &cs->opts, context);
+    snapshot_check_column_access(rel, cs->info);
     event_source_init_snapshot(&cs->source, &cs->opts, cs->opts.snapshot_lsn,
                                cs->opts.snapshot_marker, GetCurrentTimestamp());
 

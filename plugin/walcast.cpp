@@ -31,6 +31,22 @@ PluginState *state_of(LogicalDecodingContext *ctx) {
     return (PluginState *)ctx->output_plugin_private;
 }
 
+// The walsender runs startup outside any transaction; a catalog lookup needs one (and a
+// resource owner), so take a short one of our own when the caller has none.
+const char *database_name_for_events(MemoryContext context) {
+    MemoryContext caller = CurrentMemoryContext;
+    bool own_transaction = !IsTransactionState();
+    if (own_transaction) StartTransactionCommand();
+    const char *name = get_database_name(MyDatabaseId);
+    if (name == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_DATABASE),
+                        errmsg("walcast: database %u does not exist", MyDatabaseId)));
+    char *copy = MemoryContextStrdup(context, name);
+    if (own_transaction) CommitTransactionCommand();
+    MemoryContextSwitchTo(caller);
+    return copy;
+}
+
 void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init) {
     PluginState *state = (PluginState *)MemoryContextAllocZero(ctx->context, sizeof(PluginState));
     new (&state->opts) WalcastOptions();
@@ -41,6 +57,9 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init
     MemoryContext old = MemoryContextSwitchTo(ctx->context);
     walcast_parse_options(&state->opts, ctx->output_plugin_options, false);
     MemoryContextSwitchTo(old);
+    // Slot creation (is_init) decodes nothing; inside the walsender's
+    // CREATE_REPLICATION_SLOT ... USE_SNAPSHOT a lookup would pin a catalog snapshot.
+    if (!is_init) state->opts.database_name = database_name_for_events(ctx->context);
 
     state->change_context =
         AllocSetContextCreate(ctx->context, "walcast change", ALLOCSET_DEFAULT_SIZES);
