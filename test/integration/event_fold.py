@@ -104,6 +104,7 @@ class FoldReport:
     missing_events: List = field(default_factory=list)
     extra_events: List = field(default_factory=list)
     duplicates: int = 0
+    duplicates_by_table: Dict[str, int] = field(default_factory=dict)
     missing_rows: List = field(default_factory=list)  # (table, key): absent or different
     extra_rows: List = field(default_factory=list)
     damaged_lines: List = field(default_factory=list)
@@ -126,7 +127,8 @@ class FoldReport:
     def details(self) -> str:
         parts = [f"  received {self.received} records; missing: {len(self.missing_events)} "
                  f"events, {len(self.missing_rows)} rows absent or different in the fold; "
-                 f"extra: {len(self.extra_events)} events, {len(self.extra_rows)} rows"]
+                 f"extra: {len(self.extra_events)} events, {len(self.extra_rows)} rows; "
+                 f"duplicates per table: {self.duplicates_by_table}"]
         for what, items in (("missing event", self.missing_events),
                             ("missing/different row", self.missing_rows),
                             ("extra event", self.extra_events), ("extra row", self.extra_rows),
@@ -146,6 +148,9 @@ def compare(scenario: str, records: List[SinkRecord], committed: List[tuple],
     report.missing_events = [e for e in committed if e not in seen]
     report.extra_events = sorted((e for e in seen if e not in expected), key=repr)
     report.duplicates = sum(n - 1 for n in seen.values())
+    for (table, *_), n in seen.items():
+        if n > 1:
+            report.duplicates_by_table[table] = report.duplicates_by_table.get(table, 0) + n - 1
     folded = fold(records)
     for table, rows in source.items():
         got = folded[table]
