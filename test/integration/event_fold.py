@@ -19,6 +19,11 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from mixed_load import TABLES
 
 
+# The summary line of each scenario run in this session; conftest.py prints them at the
+# end of the run (pytest shows a passing test's output only with -s).
+SUMMARY_LINES: List[str] = []
+
+
 @dataclass
 class SinkRecord:
     """One record of a Kafka topic or one line of the file sink."""

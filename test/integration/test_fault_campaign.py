@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from event_fold import compare, duplicated, from_file, from_kafka
+from event_fold import SUMMARY_LINES, compare, duplicated, from_file, from_kafka
 from kafka_fixture import (ROOT, WALCAST_BIN, Walcast, end_offsets, kafka_broker,  # noqa: F401
                            kafka_pg, kafka_private_broker, unique_name)
 from mixed_load import TABLES, MixedLoad, create_tables, source_rows
@@ -95,6 +95,7 @@ def report_and_check(scenario, load, pg, records, config, recover, notes="", dam
     if notes:
         line += f" ({notes})"
     print(line)
+    SUMMARY_LINES.append(line)
     print(report.details())
     if verify.returncode != 0:
         print("  walcast verify:", "\n  ".join((verify.stdout + verify.stderr).splitlines()[-8:]))
@@ -223,7 +224,8 @@ def test_postgres_restart(mode, kafka_broker, kafka_pg, tmp_path):
         walcast.assert_alive()
         recover.append(wait_recovered(pg, walcast.slot))
     finish_kafka_scenario(f"postgres restart {mode} x2", pg, broker, walcast, load, recover,
-                          f"in-doubt commits: {load.in_doubt}")
+                          f"commits in doubt: {load.in_doubt['committed']} committed, "
+                          f"{load.in_doubt['aborted']} not")
     assert walcast.starts == 1
     assert load.connection_errors > 0, "the load never saw the restart"
 
