@@ -63,7 +63,7 @@ def from_kafka(records: Iterable) -> List[SinkRecord]:
 
 
 def from_file(path: pathlib.Path) -> Tuple[List[SinkRecord], List[Tuple[int, str]]]:
-    """The file sink's lines -> (records, damaged lines as (line number, text)).
+    """The file sink's lines -> (records, damaged lines as (line number, length, start, end)).
 
     A damaged line is one that is not a complete JSON object: a write cut short,
     or the start of a later line glued to it.
@@ -72,8 +72,13 @@ def from_file(path: pathlib.Path) -> Tuple[List[SinkRecord], List[Tuple[int, str
     data = pathlib.Path(path).read_bytes()
     lines = data.split(b"\n")
     complete = lines[:-1]
+
+    def describe(n, line):
+        return (n, len(line), line[:100].decode(errors="replace"),
+                line[-100:].decode(errors="replace"))
+
     if lines[-1]:
-        damaged.append((len(lines), lines[-1][:200].decode(errors="replace")))
+        damaged.append(describe(len(lines), lines[-1]))
     for n, line in enumerate(complete, 1):
         try:
             obj = json.loads(line)
@@ -81,7 +86,7 @@ def from_file(path: pathlib.Path) -> Tuple[List[SinkRecord], List[Tuple[int, str
                              () if obj["key"] is None else tuple(obj["key"].values()),
                              obj["value"])
         except (ValueError, KeyError, TypeError, AttributeError):
-            damaged.append((n, line[:200].decode(errors="replace")))
+            damaged.append(describe(n, line))
             continue
         records.append(rec)
     return records, damaged
