@@ -168,8 +168,8 @@ def test_kill9_five_times(kafka_broker, kafka_pg, tmp_path):
         kills.append((ends, slot["confirmed_flush"]))
         walcast.start()
         recover.append(wait_recovered(pg, walcast.slot))
-    report, records = finish_kafka_scenario("kill9 x5", pg, broker, walcast, load, recover,
-                                            f"{load.big_transactions} large transactions")
+    _, records = finish_kafka_scenario("kill9 x5", pg, broker, walcast, load, recover,
+                                      f"{load.big_transactions} large transactions")
 
     # A copy is legitimate only if a kill separated it from the previous copy while its
     # transaction was not yet acknowledged (commit LSN >= confirmed_flush_lsn: the slot
