@@ -2,7 +2,7 @@
 # Throwaway PostgreSQL instances for tests, benchmarks and the demo.
 #   test/pg_tmp.sh start <datadir> [port]   -> prints the port; server runs as an unprivileged user
 #   test/pg_tmp.sh stop <datadir>
-#   test/pg_tmp.sh restart <datadir>
+#   test/pg_tmp.sh restart <datadir> [fast|immediate]   (immediate: a crash, then recovery)
 #   test/pg_tmp.sh kill <datadir>            (immediate shutdown, like a crash)
 # initdb refuses to run as root, so under root the cluster belongs to $WALCAST_PG_USER (postgres).
 set -euo pipefail
@@ -62,7 +62,8 @@ CONF
     echo "$port"
     ;;
 stop) as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
-restart) as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w restart >/dev/null ;;
+restart) as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m "${3:-fast}" -w -t 120 \
+    restart >/dev/null ;;
 kill) as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null ;;
 *) echo "unknown command $cmd" >&2; exit 2 ;;
 esac

@@ -120,3 +120,12 @@ def walcast_cli(tmp_path):
                               env=dict(os.environ, **(env or {})))
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault campaign's figures (test_fault_campaign.py), one line per scenario."""
+    import event_fold
+    if event_fold.SUMMARY_LINES:
+        terminalreporter.section("fault campaign")
+        for line in event_fold.SUMMARY_LINES:
+            terminalreporter.write_line(line)

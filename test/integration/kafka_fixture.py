@@ -9,8 +9,6 @@ Use from a test module:
 """
 
 import json
-import random
-from collections import defaultdict
 import os
 import pathlib
 import subprocess
@@ -280,7 +278,8 @@ class Walcast(WalcastProcess):
             "table.include.list": tables,
             "sink": "kafka",
             "kafka.bootstrap.servers": broker.bootstrap,
-            # Short enough to keep test runs brisk, long enough for a 20 s outage.
+            # Short enough to keep test runs brisk, long enough for the 30 s outage
+            # of the fault campaign.
             "kafka.message.timeout.ms": "120000",
             "log.level": "info",
             **(extra or {}),
@@ -301,20 +300,7 @@ class Walcast(WalcastProcess):
 
 
 # --------------------------------------------------------------------------
-# Reading events back.
-
-def event_id(rec: Record):
-    """Debezium's dedupe identity: (commit LSN, change LSN) from source.sequence,
-    plus the topic and whether it is a tombstone (which has no value)."""
-    if rec.raw_value is None:
-        return None
-    seq = json.loads(rec.value["source"]["sequence"])
-    return (int(seq[0]), int(seq[1]))
-
-
-def commit_lsn(rec: Record) -> int:
-    return event_id(rec)[0]
-
+# Waiting, positions and metrics.
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval=0.5):
     deadline = time.time() + timeout
@@ -336,149 +322,6 @@ def end_offsets(bootstrap: str, topic: str) -> dict:
                 for p in md.topics[topic].partitions}
     finally:
         consumer.close()
-
-
-# --------------------------------------------------------------------------
-# Background write load for the fault tests.
-
-LOAD_TABLE_DDL = ("CREATE TABLE {table} (seq bigint PRIMARY KEY, v int NOT NULL, "
-                  "payload text)")
-
-
-class LoadGenerator:
-    """Writes transactions into `table` from a thread until stop().
-
-    Each change is identified by (seq, v): inserts have v=0, each update bumps v.
-    `committed` holds the changes whose COMMIT returned; `maybe` those whose COMMIT
-    failed with a lost connection (they may or may not have committed).
-    """
-
-    def __init__(self, pg: PgServer, table: str = "load", max_rows: int = 20,
-                 update_ratio: float = 0.3, pause: float = 0.002, seed: int = 7):
-        import threading
-        self.pg, self.table, self.max_rows = pg, table, max_rows
-        self.update_ratio, self.pause = update_ratio, pause
-        self.rng = random.Random(seed)
-        self.committed: set = set()
-        self.maybe: set = set()
-        self.transactions = 0
-        self.errors = 0
-        self.last_error = ""
-        self._next_seq = 1
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._versions = {}  # seq -> last committed v
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self, min_transactions: int = 20):
-        self._stop.set()
-        self._thread.join(timeout=60)
-        assert self.transactions >= min_transactions, (
-            f"the load generator barely ran ({self.transactions} transactions, "
-            f"{self.errors} errors, last: {self.last_error})")
-
-    def _run(self):
-        import psycopg
-        conn = None
-        while not self._stop.is_set():
-            try:
-                if conn is None or conn.closed:
-                    conn = self.pg.connect(autocommit=False)
-                self._one_transaction(conn)
-            except psycopg.Error as e:
-                self.errors += 1
-                self.last_error = str(e).strip()
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
-                conn = None
-                time.sleep(0.3)
-                continue
-            if self.pause:
-                time.sleep(self.pause)
-        if conn is not None:
-            conn.close()
-
-    def _one_transaction(self, conn):
-        changes = []
-        n = self.rng.randint(1, self.max_rows)
-        first = self._next_seq
-        self._next_seq += n
-        conn.execute(f"INSERT INTO {self.table} (seq, v, payload) "
-                     f"SELECT g, 0, repeat('p', 100) FROM generate_series(%s::bigint, %s::bigint) g",
-                     (first, first + n - 1))
-        changes += [(s, 0) for s in range(first, first + n)]
-        if self._versions and self.rng.random() < self.update_ratio:
-            pick = self.rng.sample(sorted(self._versions), min(5, len(self._versions)))
-            for seq, v in conn.execute(
-                    f"UPDATE {self.table} SET v = v + 1 WHERE seq = ANY(%s::bigint[]) RETURNING seq, v",
-                    (pick,)).fetchall():
-                changes.append((seq, v))
-        try:
-            conn.commit()
-        except Exception:
-            self.maybe.update(changes)  # the commit may have happened
-            raise
-        self.committed.update(changes)
-        for seq, v in changes:
-            self._versions[seq] = v
-        self.transactions += 1
-        return changes
-
-
-def change_of(rec: Record):
-    """(seq, v) of a load-table event, None for tombstones."""
-    if rec.raw_value is None:
-        return None
-    after = rec.value["after"]
-    return (after["seq"], after["v"])
-
-
-def start_load_stream(pg: PgServer, broker: Broker, workdir: pathlib.Path, name: str,
-                      partitions: int):
-    """The fault tests' setup: table `load` streamed by a running walcast to its topic of
-    `partitions` partitions, and a LoadGenerator writing into it. -> (walcast, load, topic)"""
-    prefix = unique_name(name)
-    topic = f"{prefix}.public.load"
-    broker.create_topic(topic, partitions)
-    pg.execute(LOAD_TABLE_DDL.format(table="load"))
-    walcast = Walcast(workdir, pg, broker, prefix, "public.load").start()
-    pg.wait_slot(walcast.slot, active=True)
-    return walcast, LoadGenerator(pg, "load").start(), topic
-
-
-def read_until_complete(broker: Broker, topic: str, want: set, timeout: float = 180):
-    """Reads `topic` until every change in `want` is there (or timeout)."""
-    records: List[Record] = []
-
-    def complete():
-        records[:] = broker.read([topic], min_count=len(want), timeout=20, idle=1)
-        return want <= {change_of(r) for r in records}
-
-    deadline = time.time() + timeout
-    while time.time() < deadline and not complete():
-        time.sleep(1)
-    return records
-
-
-def assert_nothing_missing(records: List[Record], committed: set):
-    got = {change_of(r) for r in records}
-    missing = sorted(committed - got)
-    assert not missing, (f"{len(missing)} committed changes missing from Kafka, "
-                         f"first: {missing[:10]}")
-
-
-def duplicates(records: List[Record]) -> dict:
-    """event id -> the records carrying it, for ids seen more than once."""
-    by_id = defaultdict(list)
-    for r in records:
-        if r.raw_value is not None:
-            by_id[event_id(r)].append(r)
-    return {k: v for k, v in by_id.items() if len(v) > 1}
 
 
 def free_port() -> int:

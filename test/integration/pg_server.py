@@ -44,8 +44,10 @@ class PgServer:
         self.port = int(self._sh("start", str(self.datadir)).strip().splitlines()[-1])
         return self
 
-    def restart(self):
-        self._sh("restart", str(self.datadir))
+    def restart(self, mode: str = "fast"):
+        """pg_ctl restart -m <mode>: "fast" (clean shutdown) or "immediate" (a crash and
+        recovery at the next start)."""
+        self._sh("restart", str(self.datadir), mode)
 
     def stop(self):
         subprocess.run([str(PG_TMP), "stop", str(self.datadir)], capture_output=True,
