@@ -93,6 +93,11 @@ private:
 // Renders labels as {a="x",b="y"} with Prometheus escaping ("" when empty).
 std::string format_labels(const Labels &labels);
 
+// Slot health: 1 while the slot is invalidated (wal_status lost), and how many lost
+// slots snapshot.mode=when_needed replaced.
+Gauge &slot_lost_gauge(Registry &registry);
+Counter &slots_recreated_counter(Registry &registry);
+
 // The sidecar's metrics, registered in one place so names and help texts stay
 // consistent. Per-table series are created lazily.
 class SidecarMetrics {
@@ -106,6 +111,7 @@ public:
     Gauge &ack_lsn;
     Gauge &producer_queue_depth;
     Counter &reconnects;
+    Gauge &slot_lost;
     Histogram &delivery_latency;  // seconds, commit to delivery report
 
 private:

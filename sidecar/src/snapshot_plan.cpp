@@ -32,11 +32,7 @@ std::int64_t table_chunk_bytes(std::int64_t table_bytes, std::int64_t chunk_byte
 
 }  // namespace
 
-SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
-                           int min_chunks) {
-    // Run inside a transaction that imported the snapshot: pg_class is then read as
-    // of the snapshot, so relfilenode is the storage the snapshot sees, and a rewrite
-    // at any moment after the snapshot is detected by the readers.
+std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter) {
     // Leaf tables with storage and WAL (unlogged tables never stream), outside the
     // system schemas and walcast's own; filters apply to the name events carry.
     static const char *kTables = R"SQL(
@@ -62,7 +58,7 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
          filter.via_partition_root ? "true" : "false"},
         "listing tables");
 
-    SnapshotPlan plan;
+    std::vector<SnapshotTable> list;
     for (int i = 0; i < PQntuples(tables.get()); i++) {
         SnapshotTable t;
         t.rel =
@@ -73,8 +69,19 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
             static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 3), nullptr, 10));
         t.bytes = std::strtoll(PQgetvalue(tables.get(), i, 4), nullptr, 10);
         t.estimated_rows = std::strtod(PQgetvalue(tables.get(), i, 5), nullptr);
-        plan.tables.push_back(t);
+        list.push_back(t);
+    }
+    return list;
+}
 
+SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
+                           int min_chunks) {
+    // Run inside a transaction that imported the snapshot: pg_class is then read as
+    // of the snapshot, so relfilenode is the storage the snapshot sees, and a rewrite
+    // at any moment after the snapshot is detected by the readers.
+    SnapshotPlan plan;
+    plan.tables = list_snapshot_tables(conn, filter);
+    for (const SnapshotTable &t : plan.tables) {
         PgResultPtr chunks = pg_query(
             conn,
             "SELECT chunk, block_from, block_to FROM walcast.plan_chunks($1::oid, $2::bigint)",

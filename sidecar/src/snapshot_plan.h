@@ -43,6 +43,9 @@ struct TableFilter {
 // One anchored regular expression for a comma-separated list, as the plugin builds it.
 std::string anchored_list_regex(const std::string &list);
 
+// The tables a snapshot with this filter reads, largest first.
+std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter);
+
 // Reads the catalog inside the caller's (snapshot) transaction. Chunks are about
 // chunk_bytes, smaller where a table would otherwise make fewer than min_chunks, so
 // that parallel readers of one big table finish together.
