@@ -153,7 +153,15 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     const std::optional<SlotInfo> info = lookup_slot(conn.get(), slot);
     const bool extension = has_extension(conn.get());
     std::optional<SnapshotRun> run;
-    if (info && extension) run = SnapshotStore(conn.get(), slot).load_run();
+    const SnapshotSettings settings = snapshot_settings_from(config);
+    const PreflightNeeds needs{settings.threads};
+    if (info && extension) {
+        SnapshotStore store(conn.get(), slot);
+        // Unreadable record: say everything that is missing, not just this.
+        if (!store.readable())
+            require_snapshot_preflight(conn.get(), table_filter_from(config), needs);
+        run = store.load_run();
+    }
     const SlotCondition condition = !info          ? SlotCondition::kMissing
                                     : info->lost() ? SlotCondition::kLost
                                                    : SlotCondition::kHealthy;
@@ -181,12 +189,10 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
     const std::int64_t chunk_bytes = int_setting(config, "snapshot.chunk.bytes", 64LL << 20);
-    SnapshotSettings settings = snapshot_settings_from(config);
     const bool create =
         action != SnapshotAction::kResume && action != SnapshotAction::kDropCompleted;
     if (action != SnapshotAction::kDropCompleted)
-        require_snapshot_preflight(conn.get(), table_filter_from(config),
-                                   PreflightNeeds{settings.threads, create});
+        require_snapshot_preflight(conn.get(), table_filter_from(config), needs);
 
     if (action == SnapshotAction::kReplaceSlot) {
         if (info->active_pid)

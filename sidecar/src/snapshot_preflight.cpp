@@ -69,14 +69,16 @@ void check_role_and_extension(PGconn *conn, PreflightReport &report, bool &bypas
             report.add(std::string("EXECUTE on function ") + PQgetvalue(funcs.get(), i, 0),
                        std::string("GRANT EXECUTE ON FUNCTION ") + PQgetvalue(funcs.get(), i, 0) +
                            " TO " + report.role + ";");
+    // By oid: resolving the names would need USAGE on the schema.
     PgResultPtr tables = pg_query(
         conn,
-        "SELECT t.name, string_agg(p.priv, ', ' ORDER BY p.n) "
-        "FROM unnest(ARRAY['walcast.snapshot_runs', 'walcast.snapshot_chunks']) AS t(name) "
+        "SELECT 'walcast.' || c.relname, string_agg(p.priv, ', ' ORDER BY p.n) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) WITH ORDINALITY "
         "  AS p(priv, n) "
-        "WHERE to_regclass(t.name) IS NOT NULL AND NOT has_table_privilege(t.name, p.priv) "
-        "GROUP BY t.name ORDER BY t.name",
+        "WHERE n.nspname = 'walcast' AND c.relname IN ('snapshot_runs', 'snapshot_chunks') "
+        "  AND NOT has_table_privilege(c.oid, p.priv) "
+        "GROUP BY c.relname ORDER BY c.relname",
         {}, "checking the snapshot bookkeeping tables");
     for (int i = 0; i < PQntuples(tables.get()); i++) {
         std::string privs = PQgetvalue(tables.get(), i, 1);
@@ -120,7 +122,10 @@ void check_tables(PGconn *conn, const TableFilter &filter, bool bypass_rls,
     }
 }
 
-// Free connection slots for this role: server, role and database limits.
+// Free connection slots for this role: server, role and database limits. Without
+// pg_read_all_stats, other roles' sessions hide their backend_type: those with a
+// database and a user count as client backends (their logical walsenders too, which
+// errs on the safe side); pg_stat_replication lists every walsender to anyone.
 void check_connections(PGconn *conn, const PreflightNeeds &needs, PreflightReport &report) {
     PgResultPtr res = pg_query(
         conn,
@@ -128,9 +133,10 @@ void check_connections(PGconn *conn, const PreflightNeeds &needs, PreflightRepor
         "         - CASE WHEN r.rolsuper THEN 0 ELSE "
         "             current_setting('superuser_reserved_connections')::int "
         "             + coalesce(current_setting('reserved_connections', true)::int, 0) END "
-        "         - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'), "
+        "         - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+        "              OR (backend_type IS NULL AND datid IS NOT NULL AND usesysid IS NOT NULL)), "
         "       current_setting('max_wal_senders')::int "
-        "         - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'), "
+        "         - (SELECT count(*) FROM pg_stat_replication), "
         "       CASE WHEN r.rolconnlimit < 0 THEN NULL ELSE r.rolconnlimit "
         "         - (SELECT count(*) FROM pg_stat_activity WHERE usename = current_user) END, "
         "       CASE WHEN d.datconnlimit < 0 THEN NULL ELSE d.datconnlimit "
@@ -156,8 +162,8 @@ void check_connections(PGconn *conn, const PreflightNeeds &needs, PreflightRepor
     short_of(0, "the server", "max_connections=" + std::string(PQgetvalue(r, 0, 4)));
     short_of(2, "role " + report.role, "its CONNECTION LIMIT");
     short_of(3, "the database", "its CONNECTION LIMIT");
-    if (needs.creating_slot && number(r, 0, 1) < 1)
-        report.add("a free walsender to create the slot (max_wal_senders=" +
+    if (number(r, 0, 1) < 1)
+        report.add("a free walsender for the slot (max_wal_senders=" +
                        std::string(PQgetvalue(r, 0, 5)) + ", all in use)",
                    "");
     if (report.missing.size() && report.notes.empty())

@@ -26,8 +26,7 @@ struct PreflightReport {
 };
 
 struct PreflightNeeds {
-    int readers = 2;             // snapshot.max.threads
-    bool creating_slot = false;  // a walsender for CREATE_REPLICATION_SLOT
+    int readers = 2;  // snapshot.max.threads
 };
 
 // Queries the server (ordinary connection, the walcast extension installed).

@@ -8,6 +8,14 @@
 
 namespace walcast {
 
+bool SnapshotStore::readable() {
+    return pg_scalar(conn_,
+                     "SELECT has_schema_privilege(n.oid, 'USAGE') "
+                     "       AND has_table_privilege(c.oid, 'SELECT') "
+                     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE n.nspname = 'walcast' AND c.relname = 'snapshot_runs'") == "t";
+}
+
 std::optional<SnapshotRun> SnapshotStore::load_run() {
     PgResultPtr res = pg_query(
         conn_,

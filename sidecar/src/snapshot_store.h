@@ -26,6 +26,8 @@ class SnapshotStore {
 public:
     SnapshotStore(PGconn *conn, std::string slot_name) : conn_(conn), slot_(std::move(slot_name)) {}
 
+    // Whether this role may read the record at all (else load_run fails).
+    bool readable();
     std::optional<SnapshotRun> load_run();
     // Records, before the slot is created, that a walcast snapshot is about to create
     // it: a slot found later with only this record had nothing read from it.
