@@ -51,10 +51,10 @@ std::string describe_lost_slot(const std::string &slot, const SlotInfo &info) {
 }
 
 bool is_slot_invalidated_error(const std::string &sqlstate, const std::string &message) {
-    // PostgreSQL 13-17: "can no longer get changes from replication slot" (55000),
-    // detail "This slot has been invalidated because ...".
-    return sqlstate == "55000" && (message.find("can no longer get changes") != std::string::npos ||
-                                   message.find("has been invalidated") != std::string::npos);
+    // PostgreSQL 13-17, SQLSTATE 55000: "cannot read from logical replication slot" or
+    // "can no longer get changes from replication slot", with the detail "This slot has
+    // been invalidated because ...".
+    return sqlstate == "55000" && message.find("has been invalidated") != std::string::npos;
 }
 
 void drop_replication_slot(PGconn *conn, const std::string &slot) {

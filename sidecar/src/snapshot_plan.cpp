@@ -32,7 +32,8 @@ std::int64_t table_chunk_bytes(std::int64_t table_bytes, std::int64_t chunk_byte
 
 }  // namespace
 
-std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter) {
+std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter,
+                                                bool sizes) {
     // Leaf tables with storage and WAL (unlogged tables never stream), outside the
     // system schemas and walcast's own; filters apply to the name events carry.
     static const char *kTables = R"SQL(
@@ -44,7 +45,8 @@ std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter 
                               WHERE r.oid = pg_partition_root(c.oid))
                         ELSE format('%s.%s', n.nspname, c.relname) END AS published,
                    c.relfilenode AS filenode,
-                   pg_table_size(c.oid) AS bytes, greatest(c.reltuples, 0) AS rows
+                   CASE WHEN $4 THEN pg_table_size(c.oid) ELSE 0 END AS bytes,
+                   greatest(c.reltuples, 0) AS rows
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND c.relpersistence = 'p'
               AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'walcast')
@@ -55,7 +57,7 @@ std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter 
     PgResultPtr tables = pg_query(
         conn, kTables,
         {anchored_list_regex(filter.include_list), anchored_list_regex(filter.exclude_list),
-         filter.via_partition_root ? "true" : "false"},
+         filter.via_partition_root ? "true" : "false", sizes ? "true" : "false"},
         "listing tables");
 
     std::vector<SnapshotTable> list;

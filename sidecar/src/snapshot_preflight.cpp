@@ -91,7 +91,8 @@ void check_role_and_extension(PGconn *conn, PreflightReport &report, bool &bypas
 void check_tables(PGconn *conn, const TableFilter &filter, bool bypass_rls,
                   PreflightReport &report) {
     std::string oids = "{";
-    for (const SnapshotTable &t : list_snapshot_tables(conn, filter))
+    // No sizes: a privilege check must not wait for a table's lock.
+    for (const SnapshotTable &t : list_snapshot_tables(conn, filter, false))
         oids += (oids.size() > 1 ? "," : "") + std::to_string(t.rel);
     oids += "}";
     PgResultPtr res = pg_query(

@@ -65,8 +65,12 @@ TEST(SlotHealth, RecognisesTheServersInvalidatedSlotError) {
         "55000",
         "ERROR:  can no longer get changes from replication slot \"s\" DETAIL:  This slot has "
         "been invalidated because it exceeded the maximum reserved size."));
+    EXPECT_TRUE(is_slot_invalidated_error(
+        "55000",
+        "ERROR:  cannot read from logical replication slot \"s\" DETAIL:  This slot has been "
+        "invalidated because it exceeded the maximum reserved size."));
     EXPECT_FALSE(is_slot_invalidated_error("55006", "replication slot \"s\" is active for PID 1"));
-    EXPECT_FALSE(is_slot_invalidated_error("08006", "can no longer get changes"));
+    EXPECT_FALSE(is_slot_invalidated_error("08006", "This slot has been invalidated"));
 }
 
 TEST(SlotHealth, LostSlotMessageSaysWhatHappenedAndWhatToDo) {

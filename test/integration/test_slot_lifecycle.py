@@ -165,31 +165,69 @@ def test_more_readers_than_connections_is_refused_before_the_slot(private_pg, si
     assert pg.slot(s.slot) is None, "no slot is left behind"
 
 
-def test_a_slot_killed_while_being_created_is_replaced_not_streamed(private_pg, sidecar):
-    """kill -9 while CREATE_REPLICATION_SLOT waits for a running transaction: the server
-    finishes creating the slot afterwards. The next run must not say "no snapshot needed"."""
+def stop_right_after_the_slot(pg, s, table):
+    """Starts walcast and freezes it (SIGSTOP) just after its slot is created, before the
+    snapshot's plan is on record: the creation waits for an open transaction, walcast is
+    frozen, the transaction commits and the server finishes the slot."""
+    blocker = pg.connect(autocommit=False)
+    blocker.execute(f"INSERT INTO {table} VALUES (100000, 'committed during creation')")
+    s.start(wait_active=False)
+    wait_until(lambda: "waits for running transactions" in s.log_tail(), 30,
+               f"the slot's creation to wait; log:\n{s.log_tail()}")
+    s.proc.send_signal(signal.SIGSTOP)
+    try:
+        blocker.commit()
+        blocker.close()
+        wait_until(lambda: (slot := pg.slot(s.slot)) is not None and not slot["active"], 30,
+                   "the server to finish creating the slot")
+    except BaseException:
+        s.proc.send_signal(signal.SIGCONT)
+        raise
+
+
+ALL_ROWS = set(range(1, 301)) | {100000}
+
+
+def test_a_run_failing_between_the_slot_and_its_record_drops_the_slot(private_pg, sidecar):
+    pg = private_pg
+    pg.execute("CREATE EXTENSION walcast")
+    table = unique("fail")
+    make_table(pg, table, 300)
+    s = sidecar(server=pg, **snapshot_props(table))
+    stop_right_after_the_slot(pg, s, table)
+    # Planning (pg_table_size) now waits for this lock and gives up after 2 s.
+    pg.execute("ALTER ROLE postgres SET lock_timeout = '2s'")
+    locker = pg.connect(autocommit=False)
+    locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    s.proc.send_signal(signal.SIGCONT)
+    rc = wait_exit(s, 60)
+    locker.rollback()
+    locker.close()
+    pg.execute("ALTER ROLE postgres RESET lock_timeout")
+    log = s.log_tail(40)
+    assert rc == 1 and "lock timeout" in log, log
+    assert pg.slot(s.slot) is None, "no slot is left behind"
+    assert f"dropped slot {s.slot} again" in log, log
+
+    s.start()
+    s.wait_records(lambda _: ids_in_sink(s, table) == ALL_ROWS, 60, "the table's rows in the sink")
+
+
+def test_a_run_killed_between_the_slot_and_its_record_is_started_over(private_pg, sidecar):
     pg = private_pg
     pg.execute("CREATE EXTENSION walcast")
     table = unique("kill")
     make_table(pg, table, 300)
-    blocker = pg.connect(autocommit=False)
-    blocker.execute(f"INSERT INTO {table} VALUES (100000, 'in flight')")
     s = sidecar(server=pg, **snapshot_props(table))
-    s.start(wait_active=False)
-    wait_until(lambda: "waits for running transactions" in s.log_tail(), 30,
-               "slot creation to wait for the open transaction")
+    stop_right_after_the_slot(pg, s, table)
     s.kill9()
-    blocker.commit()
-    blocker.close()
-    time.sleep(2)  # the walsender finishes the slot it was creating
-    if pg.slot(s.slot) is not None:
-        assert snapshot_record(pg, s.slot)[0] == "0/0", "the pending record came first"
+    assert pg.slot(s.slot) is not None
+    record_after_kill = snapshot_record(pg, s.slot)
     s.start()
-    s.wait_records(lambda _: ids_in_sink(s, table) == set(range(1, 301)) | {100000}, 60,
-                   "every row, the in-flight one included, in the sink")
-    if "nothing was read from it; dropping it and starting over" not in s.all_logs():
-        # The server gave the slot up with the connection: a plain first run.
-        assert "created slot" in s.log_tail(200)
+    s.wait_records(lambda _: ids_in_sink(s, table) == ALL_ROWS, 60, "the table's rows in the sink")
+    assert "nothing was read from it; dropping it and starting over" in s.log_tail(200)
+    assert record_after_kill == ("0/0", False), "the pending record came before the slot"
+    assert snapshot_record(pg, s.slot)[1]
 
 
 def test_a_pending_record_with_its_slot_is_started_over(private_pg, sidecar):
