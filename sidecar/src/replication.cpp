@@ -72,6 +72,14 @@ Lsn ReplicationStream::prepare_slot() {
     const std::string &slot = config_.slot_name;
     std::optional<SlotInfo> info = lookup_slot(conn_.get(), slot);
     if (!info) {
+        // With a snapshot mode the slot was made with its snapshot before streaming began:
+        // if it is gone now, a new one would silently skip every change in between.
+        if (config_.snapshot_mode != "no_data" && config_.snapshot_mode != "never")
+            throw SlotLostError("replication slot " + slot +
+                                " no longer exists (dropped while walcast ran?): a slot created "
+                                "now would miss the changes since. Run walcast again: it creates "
+                                "the slot with a new initial snapshot (snapshot.mode=when_needed "
+                                "does this by itself)");
         if (!config_.slot_create)
             throw PgError(true, "replication slot " + slot +
                                     " does not exist and slot.create=false; create it or set "

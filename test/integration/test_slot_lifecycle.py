@@ -380,3 +380,30 @@ def test_when_needed_replaces_a_lost_slot_with_a_new_snapshot(private_pg, sideca
     s.wait_records(lambda _: 7000 in ids_in_sink(s, table), 60, "the row of the lost WAL")
     assert "dropping lost slot" in s.log_tail(200)
     assert scrape(metrics)["walcast_slot_recreated_total"] == 1
+
+
+def drop_under(pg, s):
+    """Ends the sidecar's walsender and drops its slot before it reconnects (1 s)."""
+    pid = pg.slot(s.slot)["active_pid"]
+    pg.execute("SELECT pg_terminate_backend(%s)", pid)
+    wait_until(lambda: not pg.slot(s.slot)["active"], 10, "the slot to be released")
+    pg.execute("SELECT pg_drop_replication_slot(%s)", s.slot)
+
+
+def test_a_slot_dropped_under_a_snapshot_mode_is_not_silently_recreated(private_pg, sidecar):
+    pg = private_pg
+    pg.execute("CREATE EXTENSION walcast")
+    table = unique("gone")
+    make_table(pg, table, 50)
+    s = sidecar(server=pg, **snapshot_props(table)).start()
+    s.wait_records(lambda _: ids_in_sink(s, table) == set(range(1, 51)), 60, "the snapshot")
+    drop_under(pg, s)
+    pg.execute(f"INSERT INTO {table} VALUES (500, 'while the slot was gone')")
+    rc = wait_exit(s, 30)
+    log = s.log_tail(40)
+    assert rc == SLOT_LOST_EXIT, log
+    assert f"replication slot {s.slot} no longer exists" in log, log
+
+    # The next start takes a new snapshot: the row reaches the sink.
+    s.start()
+    s.wait_records(lambda _: 500 in ids_in_sink(s, table), 60, "the row written meanwhile")
