@@ -222,9 +222,11 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         store.forget_run();
         if (metrics && condition == SlotCondition::kLost) {
             slots_recreated_counter(*metrics).inc();
-            slot_lost_gauge(*metrics).set(0);
         }
     }
+
+    // A new slot replaces whatever was lost.
+    if (metrics && create) slot_lost_gauge(*metrics).set(0);
 
     if (action == SnapshotAction::kResume) {
         // Interrupted: re-read the unfinished chunks under a fresh snapshot; the stream
