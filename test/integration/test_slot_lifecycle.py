@@ -153,15 +153,17 @@ def test_more_readers_than_connections_is_refused_before_the_slot(private_pg, si
     assert "snapshot.max.threads=4 needs 5 more connections, role snap_few has" in log, log
     assert pg.slot(s.slot) is None, "no slot is left behind"
 
-    # Beyond the server's max_connections too (100 on the test server).
-    s.props.update({"snapshot.max.threads": "1000", "database.user": "postgres"})
+    # Beyond the server's max_connections too.
+    pg.execute("ALTER SYSTEM SET max_connections = 12")
+    pg.restart()
+    s.props.update({"snapshot.max.threads": "16", "database.user": "postgres"})
     s.write_config()
     s.start(wait_active=False)
     rc = wait_exit(s, 60)
     log = s.log_tail(40)
     assert rc == 1, log
-    assert "snapshot.max.threads=1000 needs 1001 more connections, the server has" in log, log
-    assert "max_connections=100" in log, log
+    assert "snapshot.max.threads=16 needs 17 more connections, the server has" in log, log
+    assert "max_connections=12" in log, log
     assert pg.slot(s.slot) is None, "no slot is left behind"
 
 
