@@ -18,6 +18,7 @@
 #include "pipeline.h"
 #include "redact.h"
 #include "sink_factory.h"
+#include "slot_health.h"
 #include "snapshot_mode.h"
 #include "status.h"
 #include "verify.h"
@@ -98,15 +99,20 @@ int cmd_run(const Config &config) {
     Pipeline pipeline(config, g_stop, metrics.get());
     pipeline.open_sink();
     // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
-    // which then starts at the slot's consistent point.
-    bool stream = run_initial_snapshot(
-        config, [&](DeliveryCallback cb) { return make_sink(config, std::move(cb)); },
-        registry.get());
-    if (!stream || g_stop) return 0;
-    spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
-                 WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
-                 config.conninfo_redacted());
-    return pipeline.run();
+    // which then starts at the slot's consistent point. A slot lost while streaming
+    // ends the run, unless when_needed replaces it with a new slot and snapshot.
+    for (;;) {
+        bool stream = run_initial_snapshot(
+            config, [&](DeliveryCallback cb) { return make_sink(config, std::move(cb)); },
+            registry.get());
+        if (!stream || g_stop) return 0;
+        spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
+                     WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
+                     config.conninfo_redacted());
+        int rc = pipeline.run();
+        if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || g_stop) return rc;
+        spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
+    }
 }
 
 }  // namespace
@@ -196,6 +202,9 @@ int run_cli(int argc, char **argv) {
     } catch (const ConfigError &e) {
         std::cerr << "walcast: configuration error: " << redact(e.what()) << "\n";
         return 2;
+    } catch (const SlotLostError &e) {
+        std::cerr << "walcast: error: " << e.what() << "\n";
+        return kExitSlotLost;
     } catch (const PgError &e) {
         std::cerr << "walcast: error: " << redact(e.what()) << "\n";
         return 1;

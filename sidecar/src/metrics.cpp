@@ -110,6 +110,18 @@ std::string Registry::render() const {
     return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
+Gauge &slot_lost_gauge(Registry &registry) {
+    return registry.gauge("walcast_slot_lost",
+                          "1 when PostgreSQL has invalidated the replication slot (wal_status "
+                          "lost): its changes can no longer be streamed");
+}
+
+Counter &slots_recreated_counter(Registry &registry) {
+    return registry.counter("walcast_slot_recreated_total",
+                            "Lost slots dropped and created again with a new snapshot "
+                            "(snapshot.mode=when_needed)");
+}
+
 SidecarMetrics::SidecarMetrics(Registry &registry)
     : lag_bytes(registry.gauge("walcast_lag_bytes",
                                "Bytes of WAL between the server's current position and the "
@@ -119,6 +131,7 @@ SidecarMetrics::SidecarMetrics(Registry &registry)
                                           "Events handed to the sink and not yet confirmed")),
       reconnects(registry.counter("walcast_reconnects_total",
                                   "Reconnections to Postgres or recreations of the sink")),
+      slot_lost(slot_lost_gauge(registry)),
       delivery_latency(registry.histogram("walcast_delivery_latency_seconds",
                                           "Time from transaction commit to the sink's delivery "
                                           "confirmation",

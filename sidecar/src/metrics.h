@@ -89,6 +89,11 @@ private:
     std::map<std::string, std::unique_ptr<Histogram>> histograms_;
 };
 
+// Slot health: 1 while the slot is invalidated (wal_status lost), and how many lost
+// slots snapshot.mode=when_needed replaced.
+Gauge &slot_lost_gauge(Registry &registry);
+Counter &slots_recreated_counter(Registry &registry);
+
 // The sidecar's metrics, registered in one place so names and help texts stay
 // consistent. Per-table series are created lazily.
 class SidecarMetrics {
@@ -102,6 +107,7 @@ public:
     Gauge &ack_lsn;
     Gauge &producer_queue_depth;
     Counter &reconnects;
+    Gauge &slot_lost;
     Histogram &delivery_latency;  // seconds, commit to delivery report
 
 private:

@@ -10,6 +10,7 @@
 #include "file_sink.h"
 #include "metrics.h"
 #include "sink_factory.h"
+#include "slot_health.h"
 
 namespace walcast {
 
@@ -79,6 +80,11 @@ int Pipeline::run() {
             streamed_once = true;
             backoff_ms = 1000;
             if (stream(repl, start) == SessionEnd::kStopped) return 0;
+        } catch (const SlotLostError &e) {
+            // Never retried: the slot cannot stream again (see slot_health.h).
+            spdlog::critical("{}", e.what());
+            if (metrics_) metrics_->slot_lost.set(1);
+            return kExitSlotLost;
         } catch (const PgError &e) {
             // Before the first successful start every problem is the user's to
             // see at once; afterwards the server may just be restarting.

@@ -1,5 +1,7 @@
 #include "replication.h"
 
+#include "slot_health.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -68,12 +70,16 @@ ReplicationStream::ReplicationStream(const Config &config) : config_(config) {
 
 Lsn ReplicationStream::prepare_slot() {
     const std::string &slot = config_.slot_name;
-    PgResultPtr res = pg_exec(conn_.get(),
-                              "SELECT plugin, database, active_pid, slot_type, confirmed_flush_lsn "
-                              "FROM pg_catalog.pg_replication_slots WHERE slot_name = " +
-                                  quote_literal(slot),
-                              PGRES_TUPLES_OK, "cannot look up replication slot " + slot);
-    if (PQntuples(res.get()) == 0) {
+    std::optional<SlotInfo> info = lookup_slot(conn_.get(), slot);
+    if (!info) {
+        // With a snapshot mode the slot was made with its snapshot before streaming began:
+        // if it is gone now, a new one would silently skip every change in between.
+        if (config_.snapshot_mode != "no_data" && config_.snapshot_mode != "never")
+            throw SlotLostError("replication slot " + slot +
+                                " no longer exists (dropped while walcast ran?): a slot created "
+                                "now would miss the changes since. Run walcast again: it creates "
+                                "the slot with a new initial snapshot (snapshot.mode=when_needed "
+                                "does this by itself)");
         if (!config_.slot_create)
             throw PgError(true, "replication slot " + slot +
                                     " does not exist and slot.create=false; create it or set "
@@ -90,20 +96,20 @@ Lsn ReplicationStream::prepare_slot() {
                      PQgetvalue(created.get(), 0, 1), dbname_);
         return parse_lsn(PQgetvalue(created.get(), 0, 1)).value_or(0);
     }
-    std::string plugin = PQgetvalue(res.get(), 0, 0);
-    std::string database = PQgetvalue(res.get(), 0, 1);
-    if (std::string(PQgetvalue(res.get(), 0, 3)) != "logical" || plugin != "walcast")
-        throw PgError(true, "replication slot " + slot + " uses plugin '" + plugin +
+    if (info->slot_type != "logical" || info->plugin != "walcast")
+        throw PgError(true, "replication slot " + slot + " uses plugin '" + info->plugin +
                                 "', not walcast; drop it or choose another slot.name");
-    if (database != dbname_)
-        throw PgError(true, "replication slot " + slot + " belongs to database " + database +
+    if (info->database != dbname_)
+        throw PgError(true, "replication slot " + slot + " belongs to database " + info->database +
                                 ", not " + dbname_ + "; choose another slot.name");
-    if (!PQgetisnull(res.get(), 0, 2))
-        throw PgError(true, "replication slot " + slot + " is active for PID " +
-                                PQgetvalue(res.get(), 0, 2) +
+    // Invalidated: the WAL it needs is gone; retrying would only hide the loss.
+    if (info->lost()) throw SlotLostError(describe_lost_slot(slot, *info));
+    if (info->active_pid)
+        throw PgError(true, "replication slot " + slot + " is active for PID " + *info->active_pid +
                                 "; stop the other consumer or choose another slot.name");
-    spdlog::info("using slot {} (confirmed_flush_lsn {})", slot, PQgetvalue(res.get(), 0, 4));
-    return parse_lsn(PQgetvalue(res.get(), 0, 4)).value_or(0);
+    spdlog::info("using slot {} (confirmed_flush_lsn {}, wal_status {})", slot,
+                 info->confirmed_flush_lsn, info->wal_status);
+    return parse_lsn(info->confirmed_flush_lsn).value_or(0);
 }
 
 void ReplicationStream::start() {
@@ -131,6 +137,11 @@ void ReplicationStream::fail_start(PGresult *res) {
         throw PgError(true, "replication slot " + config_.slot_name + " is active for PID " + pid +
                                 "; stop the other consumer or choose another slot.name");
     }
+    if (is_slot_invalidated_error(state, msg))
+        throw SlotLostError("replication slot " + config_.slot_name +
+                            " is lost: the server refused to stream it (" + msg +
+                            "); drop it (walcast slot drop) and run again with a new initial "
+                            "snapshot, or set snapshot.mode=when_needed");
     bool transient = state.empty() || state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0;
     throw PgError(!transient, "START_REPLICATION failed: " + explain_plugin_error(msg));
 }
@@ -149,10 +160,14 @@ ReplicationStream::ReadStatus ReplicationStream::read(CopyMessage &out) {
     if (len == -1) {
         // The server ended the stream (shutdown, or an error raised by the plugin).
         PgResultPtr res(PQgetResult(conn_.get()));
-        if (res && PQresultStatus(res.get()) == PGRES_FATAL_ERROR)
-            throw PgError(false,
-                          "replication stream ended: " +
-                              explain_plugin_error(one_line(PQresultErrorMessage(res.get()))));
+        if (res && PQresultStatus(res.get()) == PGRES_FATAL_ERROR) {
+            const char *st = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+            std::string msg = one_line(PQresultErrorMessage(res.get()));
+            if (is_slot_invalidated_error(st ? st : "", msg))
+                throw SlotLostError("replication slot " + config_.slot_name +
+                                    " was invalidated while streaming (" + msg + ")");
+            throw PgError(false, "replication stream ended: " + explain_plugin_error(msg));
+        }
         return ReadStatus::kEnded;
     }
     if (len < 0)

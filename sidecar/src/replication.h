@@ -33,9 +33,11 @@ public:
     // Connects and runs IDENTIFY_SYSTEM. Throws PgError.
     explicit ReplicationStream(const Config &config);
 
-    // Checks the slot (plugin, database, not active) and creates it when missing
-    // and slot.create=true. Returns the slot's confirmed_flush_lsn (the
-    // consistent point of a new slot). Throws PgError (fatal for configuration problems).
+    // Checks the slot (plugin, database, not active, not lost: SlotLostError) and
+    // creates it when missing and slot.create=true (a snapshot mode made the slot
+    // with its snapshot already: a missing one is then a SlotLostError). Returns the slot's
+    // confirmed_flush_lsn (the consistent point of a new slot). Throws PgError (fatal for
+    // configuration problems).
     Lsn prepare_slot();
     // START_REPLICATION from the slot's confirmed position with the plugin options.
     void start();

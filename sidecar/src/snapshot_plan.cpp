@@ -32,11 +32,8 @@ std::int64_t table_chunk_bytes(std::int64_t table_bytes, std::int64_t chunk_byte
 
 }  // namespace
 
-SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
-                           int min_chunks) {
-    // Run inside a transaction that imported the snapshot: pg_class is then read as
-    // of the snapshot, so relfilenode is the storage the snapshot sees, and a rewrite
-    // at any moment after the snapshot is detected by the readers.
+std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter,
+                                                bool sizes) {
     // Leaf tables with storage and WAL (unlogged tables never stream), outside the
     // system schemas and walcast's own; filters apply to the name events carry.
     static const char *kTables = R"SQL(
@@ -48,7 +45,8 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
                               WHERE r.oid = pg_partition_root(c.oid))
                         ELSE format('%s.%s', n.nspname, c.relname) END AS published,
                    c.relfilenode AS filenode,
-                   pg_table_size(c.oid) AS bytes, greatest(c.reltuples, 0) AS rows
+                   CASE WHEN $4 THEN pg_table_size(c.oid) ELSE 0 END AS bytes,
+                   greatest(c.reltuples, 0) AS rows
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND c.relpersistence = 'p'
               AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'walcast')
@@ -59,10 +57,10 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
     PgResultPtr tables = pg_query(
         conn, kTables,
         {anchored_list_regex(filter.include_list), anchored_list_regex(filter.exclude_list),
-         filter.via_partition_root ? "true" : "false"},
+         filter.via_partition_root ? "true" : "false", sizes ? "true" : "false"},
         "listing tables");
 
-    SnapshotPlan plan;
+    std::vector<SnapshotTable> list;
     for (int i = 0; i < PQntuples(tables.get()); i++) {
         SnapshotTable t;
         t.rel =
@@ -73,8 +71,19 @@ SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t
             static_cast<std::uint32_t>(std::strtoul(PQgetvalue(tables.get(), i, 3), nullptr, 10));
         t.bytes = std::strtoll(PQgetvalue(tables.get(), i, 4), nullptr, 10);
         t.estimated_rows = std::strtod(PQgetvalue(tables.get(), i, 5), nullptr);
-        plan.tables.push_back(t);
+        list.push_back(t);
+    }
+    return list;
+}
 
+SnapshotPlan plan_snapshot(PGconn *conn, const TableFilter &filter, std::int64_t chunk_bytes,
+                           int min_chunks) {
+    // Run inside a transaction that imported the snapshot: pg_class is then read as
+    // of the snapshot, so relfilenode is the storage the snapshot sees, and a rewrite
+    // at any moment after the snapshot is detected by the readers.
+    SnapshotPlan plan;
+    plan.tables = list_snapshot_tables(conn, filter);
+    for (const SnapshotTable &t : plan.tables) {
         PgResultPtr chunks = pg_query(
             conn,
             "SELECT chunk, block_from, block_to FROM walcast.plan_chunks($1::oid, $2::bigint)",

@@ -43,6 +43,11 @@ struct TableFilter {
 // One anchored regular expression for a comma-separated list, as the plugin builds it.
 std::string anchored_list_regex(const std::string &list);
 
+// The tables a snapshot with this filter reads, largest first. sizes=false: bytes
+// stay 0 and no table is locked (pg_table_size takes a lock on each).
+std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter &filter,
+                                                bool sizes = true);
+
 // Reads the catalog inside the caller's (snapshot) transaction. Chunks are about
 // chunk_bytes, smaller where a table would otherwise make fewer than min_chunks, so
 // that parallel readers of one big table finish together.

@@ -2,10 +2,19 @@
 
 #include <cstdlib>
 
-#include "pg_query.h"
 #include <utility>
 
+#include "pg_query.h"
+
 namespace walcast {
+
+bool SnapshotStore::readable() {
+    return pg_scalar(conn_,
+                     "SELECT has_schema_privilege(n.oid, 'USAGE') "
+                     "       AND has_table_privilege(c.oid, 'SELECT') "
+                     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE n.nspname = 'walcast' AND c.relname = 'snapshot_runs'") == "t";
+}
 
 std::optional<SnapshotRun> SnapshotStore::load_run() {
     PgResultPtr res = pg_query(
@@ -18,6 +27,21 @@ std::optional<SnapshotRun> SnapshotStore::load_run() {
     run.consistent_point = parse_lsn(PQgetvalue(res.get(), 0, 0)).value_or(0);
     run.completed = PQgetvalue(res.get(), 0, 1)[0] == 't';
     return run;
+}
+
+void SnapshotStore::record_pending() {
+    pg_query(conn_, "BEGIN", {});
+    try {
+        pg_query(conn_, "DELETE FROM walcast.snapshot_runs WHERE slot_name = $1", {slot_});
+        pg_query(conn_,
+                 "INSERT INTO walcast.snapshot_runs (slot_name, consistent_point) "
+                 "VALUES ($1, '0/0')",
+                 {slot_});
+        pg_query(conn_, "COMMIT", {});
+    } catch (...) {
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
 }
 
 void SnapshotStore::start_run(Lsn consistent_point, const SnapshotPlan &plan) {

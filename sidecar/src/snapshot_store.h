@@ -17,15 +17,21 @@
 namespace walcast {
 
 struct SnapshotRun {
-    Lsn consistent_point = 0;
+    Lsn consistent_point = 0;  // 0: pending, the slot may exist but nothing was read
     bool completed = false;
+    bool pending() const { return consistent_point == 0; }
 };
 
 class SnapshotStore {
 public:
     SnapshotStore(PGconn *conn, std::string slot_name) : conn_(conn), slot_(std::move(slot_name)) {}
 
+    // Whether this role may read the record at all (else load_run fails).
+    bool readable();
     std::optional<SnapshotRun> load_run();
+    // Records, before the slot is created, that a walcast snapshot is about to create
+    // it: a slot found later with only this record had nothing read from it.
+    void record_pending();
     // Records a new run with its full chunk plan (replacing any earlier one).
     void start_run(Lsn consistent_point, const SnapshotPlan &plan);
     // The chunk plan of the recorded run. A chunk counts as finished only if its
