@@ -107,6 +107,7 @@ public:
     Gauge &producer_queue_depth;
     Counter &reconnects;
     Histogram &delivery_latency;  // seconds, commit to delivery report
+    Registry &registry() { return registry_; }
 
 private:
     Registry &registry_;

@@ -9,6 +9,7 @@
 
 #include "file_sink.h"
 #include "metrics.h"
+#include "shutdown.h"
 #include "sink_factory.h"
 
 namespace walcast {
@@ -16,7 +17,9 @@ namespace walcast {
 namespace {
 
 constexpr int kMaxBackoffMs = 30000;
-constexpr int kShutdownFlushMs = 30000;
+// A stop request drains the sink this long at most (then exits; undelivered events are
+// read again from the slot next time): SIGTERM is honoured within a few seconds.
+constexpr int kShutdownFlushMs = 3000;
 constexpr int kReadBatch = 10000;  // messages read before serving the sink again
 
 // The value of a string field of a small JSON object, or "" (simdjson: the
@@ -29,13 +32,6 @@ std::string json_string_field(std::string_view json, const char *field) {
     if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return "";
     if (doc[field].get_string().get(out) != simdjson::SUCCESS) return "";
     return std::string(out);
-}
-
-// Sleeps up to ms, waking early when stop is set.
-void sleep_unless_stopped(int ms, const std::atomic<bool> &stop) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!stop && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 }  // namespace
@@ -63,7 +59,8 @@ void Pipeline::on_delivery(DeliveryToken token, bool ok, const std::string &erro
 
 void Pipeline::open_sink() {
     sink_ = make_sink(
-        config_, [this](DeliveryToken t, bool ok, const std::string &e) { on_delivery(t, ok, e); });
+        config_, [this](DeliveryToken t, bool ok, const std::string &e) { on_delivery(t, ok, e); },
+        metrics_ ? &metrics_->registry() : nullptr);
     spdlog::info("sink: {}", sink_->describe());
 }
 
@@ -79,6 +76,12 @@ int Pipeline::run() {
             streamed_once = true;
             backoff_ms = 1000;
             if (stream(repl, start) == SessionEnd::kStopped) return 0;
+        } catch (const Stopped &e) {
+            spdlog::info("{}", e.what());
+            return 0;
+        } catch (const SinkError &e) {
+            spdlog::critical("{}", e.what());
+            return e.exit_code();
         } catch (const PgError &e) {
             // Before the first successful start every problem is the user's to
             // see at once; afterwards the server may just be restarting.
@@ -102,13 +105,28 @@ int Pipeline::run() {
             spdlog::warn("{}; retrying in {} s", e.what(), backoff_ms / 1000.0);
         }
         if (metrics_) metrics_->reconnects.inc();
-        sleep_unless_stopped(backoff_ms, stop_);
+        ShutdownToken::process().sleep_for(std::chrono::milliseconds(backoff_ms));
         backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
     }
     return 0;
 }
 
 Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
+    try {
+        return stream_session(repl, start_lsn);
+    } catch (const SinkError &) {
+        // Stop before the event: drain the rest (never acknowledging past it) and
+        // send the final acknowledgement, then end the run.
+        try {
+            shutdown(repl);
+        } catch (const std::exception &e) {
+            spdlog::warn("while stopping: {}", e.what());
+        }
+        throw;
+    }
+}
+
+Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start_lsn) {
     // A fresh tracker per session: the server resends everything after the
     // slot's confirmed position; reports for the old session's tokens are ignored.
     if (tracker_) next_token_ = tracker_->next_token();
@@ -137,7 +155,7 @@ Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
             next_token_ = tracker_->next_token();
             tracker_.reset();  // before the sink: its destructor may still report
             sink_.reset();
-            std::this_thread::sleep_for(std::chrono::seconds(1));
+            ShutdownToken::process().sleep_for(std::chrono::seconds(1));
             return SessionEnd::kRestart;
         }
 
@@ -176,8 +194,7 @@ Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
             sink_->poll(50);
         } else if (read < kReadBatch) {
             int timeout = sink_->outstanding() > 0 ? 5 : 1000;
-            pollfd pfd{repl.socket(), POLLIN, 0};
-            ::poll(&pfd, 1, timeout);  // EINTR (signal) just loops
+            ShutdownToken::process().wait_fd(repl.socket(), POLLIN, timeout);
         }
     }
 }
@@ -336,7 +353,7 @@ void Pipeline::maybe_send_status(ReplicationStream &repl, bool force) {
 void Pipeline::shutdown(ReplicationStream &repl) {
     spdlog::info("stopping: draining the sink ({} outstanding)", sink_->outstanding());
     auto deadline = Clock::now() + std::chrono::milliseconds(kShutdownFlushMs);
-    while (!sink_->flush(1000) && Clock::now() < deadline && !sink_->fatal()) {
+    while (!sink_->flush(200) && Clock::now() < deadline && !sink_->fatal()) {
         maybe_send_status(repl, false);  // stay alive for wal_sender_timeout
     }
     sink_->poll(0);

@@ -51,6 +51,7 @@ private:
     };
 
     SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
+    SessionEnd stream_session(ReplicationStream &repl, Lsn start_lsn);
     void queue_transaction_record(std::string_view metadata);
     void handle_frame(std::string_view data);
     // Produces queued messages; false when the sink is full.

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,18 @@ struct Message {
 using DeliveryCallback =
     std::function<void(DeliveryToken token, bool ok, const std::string &error)>;
 
+// A sink failure retrying cannot fix (an event the sink rejects for good, credentials
+// it refuses): thrown from poll()/flush(); the run ends with exit_code().
+class SinkError : public std::runtime_error {
+public:
+    SinkError(int exit_code, const std::string &msg)
+        : std::runtime_error(msg), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
 class Sink {
 public:
     virtual ~Sink() = default;
@@ -46,7 +59,8 @@ public:
     // nothing was queued; call poll() and retry later. Copies what it needs.
     virtual bool produce(const Message &msg) = 0;
 
-    // Serves delivery reports without blocking longer than timeout_ms.
+    // Serves delivery reports without blocking longer than timeout_ms. May throw
+    // SinkError (see there).
     virtual void poll(int timeout_ms) = 0;
 
     // Blocks until everything queued is delivered or failed, or timeout_ms passes.
