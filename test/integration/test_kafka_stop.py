@@ -1,0 +1,131 @@
+"""SIGTERM/SIGINT end every phase of `walcast run` within seconds, and the log tells
+the truth about the Kafka sink: no broker is called up unless one answered, and a
+broker that refuses the client's TLS or credentials ends the run with exit code 5."""
+
+import signal
+import time
+
+from kafka_fixture import (Walcast, free_port, kafka_broker, kafka_pg,  # noqa: F401
+                           unique_name, wait_for)
+
+STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
+
+
+def time_to_exit(walcast, sig=signal.SIGTERM, limit=STOP_WITHIN):
+    """Sends `sig`, returns (seconds to exit, exit code); kills and fails past `limit`*4."""
+    started = time.monotonic()
+    walcast.proc.send_signal(sig)
+    try:
+        rc = walcast.proc.wait(timeout=limit * 4)
+    except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired
+        walcast.proc.kill()
+        walcast.proc.wait()
+        raise AssertionError(f"walcast ignored {sig.name} for {limit * 4} s:\n"
+                             f"{walcast.log_tail()}")
+    return time.monotonic() - started, rc
+
+
+def snapshot_table(pg, rows):
+    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+    pg.execute("CREATE TABLE items (id int PRIMARY KEY, t text)")
+    pg.execute(f"INSERT INTO items SELECT g, repeat('x', 100) FROM generate_series(1, {rows}) g")
+    pg.execute("ANALYZE items")
+
+
+def test_sigterm_with_kafka_unreachable(kafka_pg, tmp_path):
+    """Nothing listens on the bootstrap port: walcast says so, and SIGTERM ends it."""
+    pg = kafka_pg
+    snapshot_table(pg, 2000)
+
+    class Nowhere:
+        bootstrap = f"127.0.0.1:{free_port()}"
+
+    walcast = Walcast(tmp_path, pg, Nowhere(), unique_name("nowhere"), "public.items",
+                      {"snapshot.mode": "initial"}).start()
+    time.sleep(8)
+    walcast.assert_alive()
+    seconds, rc = time_to_exit(walcast)
+    log = walcast.log_tail(200)
+    print(f"\nexit {seconds:.2f} s after SIGTERM with Kafka unreachable (rc {rc})")
+    assert seconds < STOP_WITHIN, log
+    assert rc == 0, log
+    assert "brokers up" not in log and "kafka: connected" not in log, log
+    assert "no broker at" in log and "has answered" in log, log
+
+
+def test_sigterm_during_throttled_snapshot(kafka_broker, kafka_pg, tmp_path):
+    pg = kafka_pg
+    snapshot_table(pg, 20000)
+    walcast = Walcast(tmp_path, pg, kafka_broker, unique_name("throttled"), "public.items",
+                      {"snapshot.mode": "initial",
+                       "snapshot.throttle.rows.per.second": "500"}).start()
+    wait_for(lambda: "snapshot: 1 tables" in walcast.log_tail(200) or not walcast.alive(), 60,
+             "the snapshot to start")
+    time.sleep(4)
+    walcast.assert_alive()
+    seconds, rc = time_to_exit(walcast)
+    print(f"\nexit {seconds:.2f} s after SIGTERM during a throttled snapshot (rc {rc})")
+    assert seconds < STOP_WITHIN, walcast.log_tail()
+    assert rc == 0, walcast.log_tail()
+    # Interrupted, not completed: the next run resumes it.
+    rows = pg.execute("SELECT completed_at IS NULL FROM walcast.snapshot_runs "
+                      "WHERE slot_name = %s", walcast.slot)
+    assert rows and rows[0][0], rows
+
+
+def test_second_sigint_aborts_at_once(kafka_pg, tmp_path):
+    pg = kafka_pg
+    snapshot_table(pg, 10)
+
+    class Nowhere:
+        bootstrap = f"127.0.0.1:{free_port()}"
+
+    walcast = Walcast(tmp_path, pg, Nowhere(), unique_name("twice"), "public.items",
+                      {"snapshot.mode": "no_data"}).start()
+    time.sleep(3)
+    walcast.assert_alive()
+    started = time.monotonic()
+    walcast.proc.send_signal(signal.SIGINT)
+    walcast.proc.send_signal(signal.SIGINT)
+    rc = walcast.proc.wait(timeout=20)
+    assert time.monotonic() - started < 2, walcast.log_tail()
+    assert rc in (0, 130), walcast.log_tail()
+
+
+def run_refused(pg, tmp_path, broker, name, extra):
+    """Starts walcast with client settings the broker refuses; returns (rc, seconds, log)."""
+    pg.execute("CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY, t text)")
+    walcast = Walcast(tmp_path, pg, broker, unique_name(name), "public.items",
+                      {"snapshot.mode": "no_data", **extra})
+    started = time.monotonic()
+    walcast.start()
+    try:
+        rc = walcast.proc.wait(timeout=60)
+    except Exception:  # noqa: BLE001
+        seconds, rc = time_to_exit(walcast)
+        raise AssertionError(f"walcast kept retrying a refused connection for 60 s "
+                             f"(exit {seconds:.1f} s after SIGTERM):\n{walcast.log_tail()}")
+    return rc, time.monotonic() - started, walcast.log_tail(200)
+
+
+def test_tls_to_a_plaintext_listener_is_fatal(kafka_broker, kafka_pg, tmp_path):
+    rc, seconds, log = run_refused(kafka_pg, tmp_path, kafka_broker, "tls",
+                                   {"kafka.security.protocol": "SSL"})
+    print(f"\nTLS refused: exit {rc} after {seconds:.1f} s")
+    assert rc == 5, log
+    assert "TLS handshake with the broker failed" in log, log
+    assert "brokers up" not in log and "kafka: connected" not in log, log
+
+
+def test_sasl_refused_is_fatal(kafka_broker, kafka_pg, tmp_path):
+    rc, seconds, log = run_refused(kafka_pg, tmp_path, kafka_broker, "sasl", {
+        "kafka.security.protocol": "SASL_PLAINTEXT",
+        "kafka.sasl.mechanism": "PLAIN",
+        "kafka.sasl.username": "walcast",
+        "kafka.sasl.password": "wrong-password",
+    })
+    print(f"\nSASL refused: exit {rc} after {seconds:.1f} s")
+    assert rc == 5, log
+    assert "authentication" in log, log
+    assert "wrong-password" not in log, log
+    assert "brokers up" not in log and "kafka: connected" not in log, log
