@@ -221,8 +221,8 @@ struct KafkaSink::Impl {
                 kExitPoisonEvent,
                 "kafka: an event is rejected for good: " + desc +
                     ". Nothing at or after its transaction is acknowledged. Remedies: raise "
-                    "kafka.message.max.bytes and the broker's message.max.bytes (or the topic's "
-                    "max.message.bytes), or set event.processing.failure.handling.mode=skip or "
+                    "kafka.message.max.bytes (and kafka.queue.buffering.max.kbytes above 64 MB) "
+                    "and the broker's message.max.bytes (or the topic's max.message.bytes), or set event.processing.failure.handling.mode=skip or "
                     "warn (with errors.deadletterqueue.topic.name to keep a record of it)");
             report_now(false, desc);
             return;
@@ -495,9 +495,17 @@ bool KafkaSink::produce(const Message &msg) {
         void *p;
         ~FreeOwned() { std::free(p); }
     } owned{flags == RD_KAFKA_MSG_F_FREE ? payload : nullptr};
-    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && (s.outstanding.load() > 1 || msg.tombstone)) {
         s.outstanding.fetch_sub(1, std::memory_order_relaxed);
         return false;
+    }
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        // Full while empty: larger than queue.buffering.max.kbytes, it would never fit.
+        spdlog::error("kafka: an event of {} bytes exceeds kafka.queue.buffering.max.kbytes", len);
+        const std::string_view value(static_cast<const char *>(payload), payload ? len : 0);
+        s.on_permanent(msg.topic, msg.key, value, len, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                       msg.token, true);
+        return true;
     }
     if (classify_kafka_error(e) == KafkaErrorClass::kPermanentEvent) {
         // E.g. larger than message.max.bytes: the failure policy decides; the report

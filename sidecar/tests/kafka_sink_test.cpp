@@ -192,6 +192,22 @@ TEST(KafkaSink, SkippedEventWaitsForItsDeadLetterRecord) {
     EXPECT_EQ(sink.outstanding(), 1u);
 }
 
+TEST(KafkaSink, EventLargerThanTheWholeQueueIsRejectedNotBackpressure) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "100000000";
+    p["queue.buffering.max.kbytes"] = "1024";
+    EventFailurePolicy policy;
+    policy.mode = EventFailureMode::kSkip;
+    KafkaSink sink(p, r.callback(), policy);
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(2 << 20, 'x'), false, 9}))
+        << "queue full while empty: it would never fit, waiting is a livelock";
+    sink.poll(0);
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_TRUE(r.all[0].ok);
+    EXPECT_TRUE(sink.produce({"t", "k", "small", false, 10}));
+}
+
 TEST(KafkaSink, DescribesOnlyWhatABrokerAnswered) {
     Reports r;
     KafkaSink sink(unreachable(300000), r.callback());

@@ -94,6 +94,7 @@ def test_large_value_memory(kafka_broker, kafka_pg, tmp_path):
     walcast, topic = start(pg, broker, tmp_path, "rss", {
         "event.processing.failure.handling.mode": "warn",
         "kafka.message.max.bytes": "1000000000",
+        "kafka.queue.buffering.max.kbytes": "1048576",
     })
     base = walcast.vm_hwm_kb()
     pg.execute("INSERT INTO big VALUES (1, repeat('x', %s))", size)
