@@ -222,24 +222,26 @@ struct KafkaSink::Impl {
                 "kafka: an event is rejected for good: " + desc +
                     ". Nothing at or after its transaction is acknowledged. Remedies: raise "
                     "kafka.message.max.bytes (and kafka.queue.buffering.max.kbytes above 64 MB) "
-                    "and the broker's message.max.bytes (or the topic's max.message.bytes), or set event.processing.failure.handling.mode=skip or "
+                    "and the broker's message.max.bytes (or the topic's max.message.bytes), or set "
+                    "event.processing.failure.handling.mode=skip or "
                     "warn (with errors.deadletterqueue.topic.name to keep a record of it)");
             report_now(false, desc);
             return;
         }
         skipped.fetch_add(1, std::memory_order_relaxed);
         if (policy.on_skipped) policy.on_skipped(rd_kafka_err2name(err));
-        spdlog::log(policy.mode == EventFailureMode::kWarn ? spdlog::level::warn
-                                                           : spdlog::level::info,
-                    "kafka: skipping an event ({}): {}{}",
-                    policy.mode == EventFailureMode::kWarn ? "warn" : "skip", desc,
-                    dlq.empty() ? std::string() : "; recorded on dead-letter topic " + dlq);
+        spdlog::log(
+            policy.mode == EventFailureMode::kWarn ? spdlog::level::warn : spdlog::level::info,
+            "kafka: skipping an event ({}): {}{}",
+            policy.mode == EventFailureMode::kWarn ? "warn" : "skip", desc,
+            dlq.empty() ? std::string() : "; recorded on dead-letter topic " + dlq);
         if (dlq.empty()) {
             report_now(true, std::string());
             return;
         }
-        DeadLetter d{token, std::string(key), {}, std::string(topic), rd_kafka_err2name(err),
-                     size_error(err)};
+        DeadLetter d{
+            token,          std::string(key), {}, std::string(topic), rd_kafka_err2name(err),
+            size_error(err)};
         if (d.description) {
             d.value = dead_letter_description(topic, key, value, value_size, err);
         } else {
@@ -265,14 +267,14 @@ struct KafkaSink::Impl {
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) return;  // next poll()
             if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (!d.description && size_error(e)) {
-                    d.value = dead_letter_description(d.origin_topic, d.key, d.value,
-                                                      d.value.size(), e);
+                    d.value =
+                        dead_letter_description(d.origin_topic, d.key, d.value, d.value.size(), e);
                     d.description = true;
                     continue;
                 }
                 const std::string error = "dead-letter topic " + dlq + ": " + rd_kafka_err2str(e);
-                fail_for_good(kExitPoisonEvent, "kafka: cannot record a skipped event on the " +
-                                                    error);
+                fail_for_good(kExitPoisonEvent,
+                              "kafka: cannot record a skipped event on the " + error);
                 report(d.token, false, error);
             }
             dead_letters.pop_front();
@@ -303,8 +305,8 @@ struct KafkaSink::Impl {
             const std::string_view value(static_cast<const char *>(m->payload),
                                          m->payload ? m->len : 0);
             const std::string_view key(static_cast<const char *>(m->key), m->key ? m->key_len : 0);
-            self->on_permanent(rd_kafka_topic_name(m->rkt), key, value, value.size(), m->err,
-                               token, false);
+            self->on_permanent(rd_kafka_topic_name(m->rkt), key, value, value.size(), m->err, token,
+                               false);
             return;
         }
         std::string error = std::string(rd_kafka_topic_name(m->rkt)) + " [" +
@@ -347,8 +349,8 @@ struct KafkaSink::Impl {
     // Authentication or TLS refused: no event can be stored until the settings change.
     void refused(rd_kafka_resp_err_t code, const std::string &reason) {
         const bool tls = code == RD_KAFKA_RESP_ERR__SSL;
-        const std::string what = tls ? "TLS handshake with the broker failed"
-                                     : "the broker refused authentication";
+        const std::string what =
+            tls ? "TLS handshake with the broker failed" : "the broker refused authentication";
         if (!permanent) spdlog::error("kafka: {} ({}: {})", what, rd_kafka_err2name(code), reason);
         fail_for_good(kExitSinkRefused,
                       "kafka: " + what + ": " + reason +
@@ -462,7 +464,11 @@ bool KafkaSink::produce(const Message &msg) {
     void *payload = msg.tombstone ? nullptr : const_cast<char *>(msg.value.data());
     const size_t len = msg.tombstone ? 0 : msg.value_size();
     int flags = RD_KAFKA_MSG_F_COPY;
-    if (!msg.tombstone && len != msg.value.size()) {
+    if (!msg.tombstone && msg.value_buffer && msg.value.data() == msg.value_buffer &&
+        len == msg.value.size()) {
+        // Handed over by the caller: librdkafka frees it, no copy.
+        flags = RD_KAFKA_MSG_F_FREE;
+    } else if (!msg.tombstone && len != msg.value.size()) {
         // A value in pieces: put it together once, in a buffer librdkafka takes over
         // (and frees) instead of copying it again.
         struct Writer {
@@ -497,6 +503,7 @@ bool KafkaSink::produce(const Message &msg) {
     } owned{flags == RD_KAFKA_MSG_F_FREE ? payload : nullptr};
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && (s.outstanding.load() > 1 || msg.tombstone)) {
         s.outstanding.fetch_sub(1, std::memory_order_relaxed);
+        if (payload == msg.value_buffer) owned.p = nullptr;  // not taken: still the caller's
         return false;
     }
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -543,8 +550,8 @@ bool KafkaSink::flush(int timeout_ms) {
                               deadline - std::chrono::steady_clock::now())
                               .count();
         // rd_kafka_flush serves delivery reports (our callbacks) while it waits.
-        rd_kafka_flush(impl_->rk.get(), static_cast<int>(std::max<long long>(
-                                            0, std::min<long long>(left, 100))));
+        rd_kafka_flush(impl_->rk.get(),
+                       static_cast<int>(std::max<long long>(0, std::min<long long>(left, 100))));
         impl_->throw_if_failed_for_good();  // first: it explains a failed report
         impl_->rethrow_callback_error();
         if (impl_->outstanding.load() == 0) return true;

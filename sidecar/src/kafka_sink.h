@@ -45,6 +45,7 @@ public:
     void wait_connected();
 
     bool produce(const Message &msg) override;
+    bool takes_value_buffers() const override { return true; }
     void poll(int timeout_ms) override;
     bool flush(int timeout_ms) override;
     std::size_t outstanding() const override;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <simdjson.h>
 #include <thread>
 
@@ -285,9 +286,11 @@ bool Pipeline::drain_pending() {
         m.value = p.owned_value.empty() ? p.value : std::string_view(p.owned_value);
         m.tombstone = p.tombstone;
         m.token = p.token;
+        const bool hand_over = offer_frame_buffer(p, m);
         // Reports come only from poll()/flush() (Sink contract), so counting
         // after a successful produce cannot miss one.
         if (!sink_->produce(m)) return false;
+        if (hand_over) current_.buffer.release();  // the sink owns and frees it now
         tracker_->event_produced(p.token);
         events_++;
         count_event(p, m.value.size());
@@ -296,15 +299,39 @@ bool Pipeline::drain_pending() {
     return true;
 }
 
+bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
+    // A large value goes to the sink in the buffer libpq received it in, moved to the
+    // buffer's start: one copy of it less in memory (the sink would copy it otherwise).
+    // libpq allocates it with malloc (PQfreemem is free() outside Windows).
+    constexpr std::size_t kHandOverBytes = 1 << 20;
+    char *base = current_.buffer.get();
+    if (p.tombstone || !p.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
+        !sink_->takes_value_buffers() || m.value.data() < base ||
+        m.value.data() + m.value.size() > current_.data.data() + current_.data.size())
+        return false;
+    // Everything still to produce from this frame keeps its own topic and key.
+    for (Pending &q : pending_) {
+        if (q.owned_topic.empty()) q.owned_topic.assign(q.topic);
+        if (q.owned_key.empty()) q.owned_key.assign(q.key);
+    }
+    m.topic = p.owned_topic;
+    m.key = p.owned_key;
+    std::memmove(base, m.value.data(), m.value.size());
+    p.value = m.value = std::string_view(base, m.value.size());
+    m.value_buffer = base;
+    return true;
+}
+
 void Pipeline::count_event(const Pending &p, std::size_t bytes) {
     if (!metrics_ || p.op == 0) return;
-    std::string key(p.topic);
+    const std::string_view topic = p.owned_topic.empty() ? p.topic : p.owned_topic;
+    std::string key(topic);
     key += '\t';
     key += p.tombstone ? 'T' : p.op;  // tombstones get their own series
     auto it = counters_.find(key);
     if (it == counters_.end()) {
         // table label: the topic without "<prefix>."
-        std::string_view table = p.topic;
+        std::string_view table = topic;
         if (table.size() > config_.topic_prefix.size() + 1 &&
             table.substr(0, config_.topic_prefix.size()) == config_.topic_prefix)
             table.remove_prefix(config_.topic_prefix.size() + 1);

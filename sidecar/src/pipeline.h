@@ -56,6 +56,8 @@ private:
     void handle_frame(std::string_view data);
     // Produces queued messages; false when the sink is full.
     bool drain_pending();
+    // Offers the received buffer of a large value to the sink (Message::value_buffer).
+    bool offer_frame_buffer(Pending &p, Message &m);
     void maybe_send_status(ReplicationStream &repl, bool force);
     void shutdown(ReplicationStream &repl);
     void on_delivery(DeliveryToken token, bool ok, const std::string &error);

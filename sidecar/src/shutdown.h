@@ -12,9 +12,9 @@
 namespace walcast {
 
 // Exit codes of `walcast run` (documented in sidecar/README.md).
-inline constexpr int kExitAborted = 130;       // a second SIGTERM/SIGINT: no drain
-inline constexpr int kExitSinkRefused = 5;     // Kafka authentication/TLS failure
-inline constexpr int kExitPoisonEvent = 6;     // an event the sink rejects for good
+inline constexpr int kExitAborted = 130;    // a second SIGTERM/SIGINT: no drain
+inline constexpr int kExitSinkRefused = 5;  // Kafka authentication/TLS failure
+inline constexpr int kExitPoisonEvent = 6;  // an event the sink rejects for good
 
 // Thrown by a wait that was cut short by a stop request; the run ends cleanly.
 class Stopped : public std::runtime_error {

@@ -22,6 +22,10 @@ struct Message {
     // Further pieces of the value, in order: snapshot events are put together from a
     // chunk's template and a row, and the sink's own copy is the only one made.
     std::string_view value_more[3] = {};
+    // A malloc'd block starting with `value` (no further pieces), offered to a sink whose
+    // takes_value_buffers() is true: when produce() returns true the sink owns (and frees)
+    // it, so a large value is not copied again; when it returns false the caller keeps it.
+    char *value_buffer = nullptr;
 
     std::size_t value_size() const {
         return value.size() + value_more[0].size() + value_more[1].size() + value_more[2].size();
@@ -66,6 +70,9 @@ public:
     // Blocks until everything queued is delivered or failed, or timeout_ms passes.
     // Returns true when nothing is left outstanding.
     virtual bool flush(int timeout_ms) = 0;
+
+    // Whether produce() takes Message::value_buffer over (see there).
+    virtual bool takes_value_buffers() const { return false; }
 
     // Messages queued but not yet reported.
     virtual std::size_t outstanding() const = 0;

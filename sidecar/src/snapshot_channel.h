@@ -79,9 +79,8 @@ public:
             double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
             if (due > elapsed) wait = std::chrono::duration<double>(due - elapsed);
         }
-        if (wait.count() > 0 &&
-            ShutdownToken::process().sleep_for(
-                std::chrono::duration_cast<std::chrono::milliseconds>(wait)))
+        if (wait.count() > 0 && ShutdownToken::process().sleep_for(
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(wait)))
             throw Stopped("throttling the snapshot");
     }
 

@@ -32,7 +32,7 @@ private:
     struct TableProgress {
         std::string name;
         double estimated_rows = 0;
-        std::uint64_t rows = 0;  // read
+        std::uint64_t rows = 0;   // read
         std::uint64_t acked = 0;  // confirmed by the sink
         std::uint64_t bytes = 0;
         bool done = false;

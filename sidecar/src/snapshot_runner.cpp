@@ -124,8 +124,7 @@ private:
         st.recorded = true;
         recorded_++;
         // A table is done once the sink holds all of it, not when it has been read.
-        if (--chunks_unrecorded_[chunks_[chunk].rel] == 0)
-            progress_.table_done(chunks_[chunk].rel);
+        if (--chunks_unrecorded_[chunks_[chunk].rel] == 0) progress_.table_done(chunks_[chunk].rel);
     }
 
     const std::vector<SnapshotChunk> &chunks_;

@@ -234,7 +234,8 @@ TEST(KafkaErrors, PermanentTransientRefusedAndFatal) {
     for (auto e : {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
                    RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
                    RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC})
-        EXPECT_EQ(classify_kafka_error(e), KafkaErrorClass::kPermanentEvent) << rd_kafka_err2name(e);
+        EXPECT_EQ(classify_kafka_error(e), KafkaErrorClass::kPermanentEvent)
+            << rd_kafka_err2name(e);
     for (auto e : {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
                    RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT})
@@ -256,10 +257,9 @@ TEST(KafkaErrors, DeadLetterDescriptionIsJson) {
     const std::string d = dead_letter_description(
         "w.public.big", R"({"id":1})", R"({"source":{"schema":"public","table":"big","lsn":16}})",
         6000000, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
-    EXPECT_EQ(d,
-              R"({"topic":"w.public.big","table":"public.big","key":"{\"id\":1}",)"
-              R"("value_bytes":6000000,"lsn":"0/10","error":"MSG_SIZE_TOO_LARGE",)"
-              R"("reason":"Broker: Message size too large"})");
+    EXPECT_EQ(d, R"({"topic":"w.public.big","table":"public.big","key":"{\"id\":1}",)"
+                 R"("value_bytes":6000000,"lsn":"0/10","error":"MSG_SIZE_TOO_LARGE",)"
+                 R"("reason":"Broker: Message size too large"})");
 }
 
 TEST(KafkaSink, CallbackExceptionSurfacesFromFlush) {

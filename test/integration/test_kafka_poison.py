@@ -68,6 +68,9 @@ def test_oversized_event_skipped_to_dead_letter_topic(kafka_broker, kafka_pg, tm
     pg.execute("INSERT INTO big VALUES (3, 'after')")
     end = pg.current_lsn()
 
+    wait_for(lambda: not walcast.alive() or pg.slot(walcast.slot)["confirmed_flush"] >= end, 60,
+             "the acknowledgement to pass the skipped event")
+    walcast.assert_alive()
     records = broker.read([topic], min_count=2, timeout=60)
     assert ids(records) == [1, 3], walcast.log_tail()
     dead = broker.read([dlq], min_count=1, timeout=60)
@@ -77,7 +80,6 @@ def test_oversized_event_skipped_to_dead_letter_topic(kafka_broker, kafka_pg, tm
     assert json.loads(described["key"]) == {"id": 2}, described
     assert described["value_bytes"] > BIG and described["error"] == "MSG_SIZE_TOO_LARGE"
     assert described["lsn"], described
-    pg.wait_confirmed(walcast.slot, end, timeout=60)  # acknowledged past it
     m = scrape_metrics(metrics)
     assert metric_sum(m, "walcast_events_skipped_total") == 1, m
     assert 'walcast_events_skipped_total{reason="MSG_SIZE_TOO_LARGE"}' in m, m
@@ -92,7 +94,7 @@ def test_large_value_memory(kafka_broker, kafka_pg, tmp_path):
     pg, broker = kafka_pg, kafka_broker
     size = 100_000_000
     walcast, topic = start(pg, broker, tmp_path, "rss", {
-        "event.processing.failure.handling.mode": "warn",
+        # lz4 makes the batch small enough for the broker's default limit.
         "kafka.message.max.bytes": "1000000000",
         "kafka.queue.buffering.max.kbytes": "1048576",
     })
@@ -106,4 +108,5 @@ def test_large_value_memory(kafka_broker, kafka_pg, tmp_path):
     print(f"\npeak RSS {peak / 1024:.0f} MB (start {base / 1024:.0f} MB) for a {size / 1e6:.0f} MB "
           f"value: {ratio:.2f}x the value")
     assert walcast.terminate() == 0, walcast.log_tail()
-    assert ratio < 3.0, f"{ratio:.2f}x"
+    # libpq's input buffer and the received message handed to librdkafka (no third copy).
+    assert ratio < 2.5, f"{ratio:.2f}x"
