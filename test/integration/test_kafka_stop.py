@@ -73,6 +73,28 @@ def test_sigterm_during_throttled_snapshot(kafka_broker, kafka_pg, tmp_path):
     assert rows and rows[0][0], rows
 
 
+def test_sigterm_while_slot_creation_waits(kafka_broker, kafka_pg, tmp_path):
+    """CREATE_REPLICATION_SLOT waits for a running transaction: SIGTERM cancels it, and
+    no slot is left behind."""
+    pg = kafka_pg
+    snapshot_table(pg, 10)
+    blocker = pg.connect(autocommit=False)
+    blocker.execute("INSERT INTO items VALUES (100000, 'open')")  # holds an xid, never commits
+    try:
+        walcast = Walcast(tmp_path, pg, kafka_broker, unique_name("slotwait"), "public.items",
+                          {"snapshot.mode": "initial"}).start()
+        wait_for(lambda: "waits for running transactions" in walcast.log_tail(200)
+                 or not walcast.alive(), 60, "slot creation to wait")
+        walcast.assert_alive()
+        seconds, rc = time_to_exit(walcast)
+        print(f"\nexit {seconds:.2f} s after SIGTERM while creating the slot (rc {rc})")
+        assert seconds < STOP_WITHIN and rc == 0, walcast.log_tail()
+        assert pg.slot(walcast.slot) is None, "a cancelled slot creation left its slot"
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
 def test_stop_with_broker_down_drains_briefly_and_second_sigint_aborts(
         kafka_private_broker, kafka_pg, tmp_path):
     """Events wait for a dead broker: SIGTERM drains for a few seconds only; a second
