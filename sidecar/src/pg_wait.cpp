@@ -41,13 +41,24 @@ PGconn *pg_connect_start(const char *const *keys, const char *const *values, int
 }
 
 void pg_await_result(PGconn *conn, const std::string &what) {
+    // A short grace after a stop request lets bookkeeping queries of the final drain
+    // (recording delivered snapshot chunks) finish; anything longer is cancelled.
+    constexpr auto kGrace = std::chrono::seconds(2);
     const ShutdownToken &token = ShutdownToken::process();
+    std::chrono::steady_clock::time_point stop_seen{};
     for (;;) {
         if (!PQconsumeInput(conn)) return;  // the error surfaces in PQgetResult
         if (!PQisBusy(conn)) return;
         if (token.requested()) {
-            pg_cancel(conn);
-            throw Stopped(what);
+            const auto now = std::chrono::steady_clock::now();
+            if (stop_seen == std::chrono::steady_clock::time_point{}) stop_seen = now;
+            if (now - stop_seen >= kGrace) {
+                pg_cancel(conn);
+                throw Stopped(what);
+            }
+            pollfd pfd{PQsocket(conn), POLLIN, 0};
+            ::poll(&pfd, 1, 100);
+            continue;
         }
         token.wait_fd(PQsocket(conn), POLLIN, 1000);
     }
@@ -55,7 +66,6 @@ void pg_await_result(PGconn *conn, const std::string &what) {
 
 PGresult *pg_exec_interruptible(PGconn *conn, const std::string &sql,
                                 const std::vector<const char *> *params) {
-    ShutdownToken::process().throw_if_requested("running a query");
     const int sent = params ? PQsendQueryParams(conn, sql.c_str(), static_cast<int>(params->size()),
                                                 nullptr, params->data(), nullptr, nullptr, 0)
                             : PQsendQuery(conn, sql.c_str());

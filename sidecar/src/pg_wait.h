@@ -14,13 +14,13 @@ namespace walcast {
 PGconn *pg_connect_start(const char *const *keys, const char *const *values, int timeout_s);
 
 // PQexec / PQexecParams (params may be empty), waiting on the socket and the
-// shutdown token. On a stop request the query is cancelled and Stopped is thrown.
+// shutdown token. After a stop request it is cancelled within 2 s (Stopped is thrown).
 // Returns the last result, or the COPY result that starts a copy.
 PGresult *pg_exec_interruptible(PGconn *conn, const std::string &sql,
                                 const std::vector<const char *> *params = nullptr);
 
 // Waits until a result can be read without blocking (PQisBusy false). Throws Stopped
-// (after sending a cancel request) when a stop is requested first.
+// (after sending a cancel request) when a stop was requested 2 s before.
 void pg_await_result(PGconn *conn, const std::string &what);
 
 // Asks the server to cancel the running command (best effort).

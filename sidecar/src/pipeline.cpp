@@ -115,6 +115,11 @@ int Pipeline::run() {
 Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
     try {
         return stream_session(repl, start_lsn);
+    } catch (const Stopped &e) {
+        // A wait (heartbeat, query) was cut short: stop as the loop would have.
+        spdlog::info("{}", e.what());
+        shutdown(repl);
+        return SessionEnd::kStopped;
     } catch (const SinkError &) {
         // Stop before the event: drain the rest (never acknowledging past it) and
         // send the final acknowledgement, then end the run.

@@ -8,7 +8,6 @@
 #include <poll.h>
 
 #include "pg_wait.h"
-#include "shutdown.h"
 
 namespace walcast {
 
@@ -203,7 +202,8 @@ void ReplicationStream::finish() {
         if (buf) PQfreemem(buf);
         if (len < 0) break;
         if (len == 0) {
-            ShutdownToken::process().wait_fd(socket(), POLLIN, 100);
+            pollfd pfd{socket(), POLLIN, 0};  // runs after a stop request: no token here
+            ::poll(&pfd, 1, 100);
             if (!PQconsumeInput(conn_.get())) break;
         }
     }
