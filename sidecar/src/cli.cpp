@@ -17,6 +17,7 @@
 #include "pg_conn.h"
 #include "pipeline.h"
 #include "redact.h"
+#include "shutdown.h"
 #include "sink_factory.h"
 #include "slot_health.h"
 #include "snapshot_mode.h"
@@ -26,20 +27,6 @@
 namespace walcast {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_stop_signal(int) { g_stop = true; }
-
-// No SA_RESTART: poll() returns EINTR so the loop notices at once.
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);  // a closed stdout becomes a write error, not a silent death
-}
 
 // Logging to stderr through redact(): no log line shows a registered secret or
 // a password-shaped value, whichever library wrote it.
@@ -81,7 +68,8 @@ Config load(const CommonOptions &o) {
 }
 
 int cmd_run(const Config &config) {
-    install_signal_handlers();
+    install_stop_signal_handlers();
+    const ShutdownToken &token = ShutdownToken::process();
     std::unique_ptr<Registry> registry;
     std::unique_ptr<SidecarMetrics> metrics;
     std::unique_ptr<MetricsServer> server;
@@ -96,22 +84,35 @@ int cmd_run(const Config &config) {
     }
     // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
-    Pipeline pipeline(config, g_stop, metrics.get());
-    pipeline.open_sink();
-    // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
-    // which then starts at the slot's consistent point. A slot lost while streaming
-    // ends the run, unless when_needed replaces it with a new slot and snapshot.
-    for (;;) {
-        bool stream = run_initial_snapshot(
-            config, [&](DeliveryCallback cb) { return make_sink(config, std::move(cb)); },
-            registry.get());
-        if (!stream || g_stop) return 0;
-        spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
-                     WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
-                     config.conninfo_redacted());
-        int rc = pipeline.run();
-        if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || g_stop) return rc;
-        spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
+    Pipeline pipeline(config, token.flag(), metrics.get());
+    try {
+        pipeline.open_sink();
+        // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
+        // which then starts at the slot's consistent point. A slot lost while streaming
+        // ends the run, unless when_needed replaces it with a new slot and snapshot.
+        for (;;) {
+            bool stream = run_initial_snapshot(
+                config,
+                [&](DeliveryCallback cb) {
+                    return make_sink(config, std::move(cb), registry.get());
+                },
+                registry.get());
+            if (!stream || token.requested()) return 0;
+            spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
+                         WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
+                         config.conninfo_redacted());
+            int rc = pipeline.run();
+            if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
+                return rc;
+            spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
+        }
+    } catch (const Stopped &e) {
+        // Chunks already delivered stay recorded: the next run resumes the snapshot.
+        spdlog::info("{}; exiting", e.what());
+        return 0;
+    } catch (const SinkError &e) {
+        spdlog::critical("{}", e.what());
+        return e.exit_code();
     }
 }
 

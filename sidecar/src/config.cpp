@@ -85,6 +85,8 @@ const std::vector<KeySpec> &specs() {
         {"snapshot.throttle.rows.per.second", "0", Kind::kInt, {}, false, 0},
         {"snapshot.throttle.bytes.per.second", "0", Kind::kInt, {}, false, 0},
         {"slot.create.timeout.ms", "300000", Kind::kInt, {}, false, 1, kMaxMillis},
+        {"event.processing.failure.handling.mode", "fail", Kind::kEnum, {"fail", "warn", "skip"}, false},
+        {"errors.deadletterqueue.topic.name", "", Kind::kString, {}, false},
     };
     // clang-format on
     return kSpecs;

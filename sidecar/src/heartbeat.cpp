@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "pg_wait.h"
+
 namespace walcast {
 
 void Heartbeat::tick() {
@@ -21,7 +23,7 @@ void Heartbeat::tick() {
                     quote_literal(std::to_string(ms)) + ")",
                 PGRES_TUPLES_OK, "heartbeat");
         if (!config_.heartbeat_action_query.empty()) {
-            PgResultPtr r(PQexec(conn_.get(), config_.heartbeat_action_query.c_str()));
+            PgResultPtr r(pg_exec_interruptible(conn_.get(), config_.heartbeat_action_query));
             auto st = PQresultStatus(r.get());
             if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
                 throw PgError(false, "heartbeat.action.query failed: " +

@@ -109,6 +109,7 @@ public:
     Counter &reconnects;
     Gauge &slot_lost;
     Histogram &delivery_latency;  // seconds, commit to delivery report
+    Registry &registry() { return registry_; }
 
 private:
     Registry &registry_;

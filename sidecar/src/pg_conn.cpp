@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "pg_wait.h"
 #include "redact.h"
 
 namespace walcast {
@@ -56,14 +57,16 @@ PgConnPtr pg_connect(const Config &config, bool replication) {
     }
     keys.push_back("application_name");
     values.push_back("walcast");
-    keys.push_back("connect_timeout");
-    values.push_back("10");
     keys.push_back(nullptr);
     values.push_back(nullptr);
     // expand_dbname=1: a database.url (passed as dbname first) is expanded, and
     // later keywords override its parts.
-    PgConnPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
-    if (!conn) throw PgError(false, "out of memory connecting to Postgres");
+    // Waits on the shutdown token as well as the socket (a stop request ends it).
+    constexpr int kConnectTimeoutS = 10;
+    PgConnPtr conn(pg_connect_start(keys.data(), values.data(), kConnectTimeoutS));
+    if (!conn)
+        throw PgError(false, "cannot connect to Postgres (" + config.conninfo_redacted() +
+                                 "): no answer within " + std::to_string(kConnectTimeoutS) + " s");
     if (PQstatus(conn.get()) != CONNECTION_OK) {
         // libpq may quote parts of the connection string: redact before anything prints it.
         std::string msg = redact(one_line(PQerrorMessage(conn.get())));
@@ -75,7 +78,7 @@ PgConnPtr pg_connect(const Config &config, bool replication) {
 
 PgResultPtr pg_exec(PGconn *conn, const std::string &sql, ExecStatusType expect,
                     const std::string &what) {
-    PgResultPtr res(PQexec(conn, sql.c_str()));
+    PgResultPtr res(pg_exec_interruptible(conn, sql));
     if (res && PQresultStatus(res.get()) == expect) return res;
     std::string msg = one_line(res ? PQresultErrorMessage(res.get()) : PQerrorMessage(conn));
     const char *state = res ? PQresultErrorField(res.get(), PG_DIAG_SQLSTATE) : nullptr;

@@ -1,5 +1,7 @@
 #include "pg_query.h"
 
+#include "pg_wait.h"
+
 namespace walcast {
 
 PgError pg_result_error(const PGresult *res, PGconn *conn, const std::string &what) {
@@ -12,8 +14,7 @@ PgResultPtr pg_query(PGconn *conn, const std::string &sql, const std::vector<std
                      const std::string &what) {
     std::vector<const char *> values;
     for (const auto &p : params) values.push_back(p.c_str());
-    PgResultPtr res(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                 values.data(), nullptr, nullptr, 0));
+    PgResultPtr res(pg_exec_interruptible(conn, sql, &values));
     ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
         throw pg_result_error(res.get(), conn, what);

@@ -4,11 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <simdjson.h>
 #include <thread>
 
 #include "file_sink.h"
 #include "metrics.h"
+#include "shutdown.h"
 #include "sink_factory.h"
 #include "slot_health.h"
 
@@ -17,7 +19,9 @@ namespace walcast {
 namespace {
 
 constexpr int kMaxBackoffMs = 30000;
-constexpr int kShutdownFlushMs = 30000;
+// A stop request drains the sink this long at most (then exits; undelivered events are
+// read again from the slot next time): SIGTERM is honoured within a few seconds.
+constexpr int kShutdownFlushMs = 3000;
 constexpr int kReadBatch = 10000;  // messages read before serving the sink again
 
 // The value of a string field of a small JSON object, or "" (simdjson: the
@@ -30,13 +34,6 @@ std::string json_string_field(std::string_view json, const char *field) {
     if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return "";
     if (doc[field].get_string().get(out) != simdjson::SUCCESS) return "";
     return std::string(out);
-}
-
-// Sleeps up to ms, waking early when stop is set.
-void sleep_unless_stopped(int ms, const std::atomic<bool> &stop) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!stop && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 }  // namespace
@@ -64,7 +61,8 @@ void Pipeline::on_delivery(DeliveryToken token, bool ok, const std::string &erro
 
 void Pipeline::open_sink() {
     sink_ = make_sink(
-        config_, [this](DeliveryToken t, bool ok, const std::string &e) { on_delivery(t, ok, e); });
+        config_, [this](DeliveryToken t, bool ok, const std::string &e) { on_delivery(t, ok, e); },
+        metrics_ ? &metrics_->registry() : nullptr);
     spdlog::info("sink: {}", sink_->describe());
 }
 
@@ -85,6 +83,12 @@ int Pipeline::run() {
             spdlog::critical("{}", e.what());
             if (metrics_) metrics_->slot_lost.set(1);
             return kExitSlotLost;
+        } catch (const Stopped &e) {
+            spdlog::info("{}", e.what());
+            return 0;
+        } catch (const SinkError &e) {
+            spdlog::critical("{}", e.what());
+            return e.exit_code();
         } catch (const PgError &e) {
             // Before the first successful start every problem is the user's to
             // see at once; afterwards the server may just be restarting.
@@ -108,13 +112,33 @@ int Pipeline::run() {
             spdlog::warn("{}; retrying in {} s", e.what(), backoff_ms / 1000.0);
         }
         if (metrics_) metrics_->reconnects.inc();
-        sleep_unless_stopped(backoff_ms, stop_);
+        ShutdownToken::process().sleep_for(std::chrono::milliseconds(backoff_ms));
         backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
     }
     return 0;
 }
 
 Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
+    try {
+        return stream_session(repl, start_lsn);
+    } catch (const Stopped &e) {
+        // A wait (heartbeat, query) was cut short: stop as the loop would have.
+        spdlog::info("{}", e.what());
+        shutdown(repl);
+        return SessionEnd::kStopped;
+    } catch (const SinkError &) {
+        // Stop before the event: drain the rest (never acknowledging past it) and
+        // send the final acknowledgement, then end the run.
+        try {
+            shutdown(repl);
+        } catch (const std::exception &e) {
+            spdlog::warn("while stopping: {}", e.what());
+        }
+        throw;
+    }
+}
+
+Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start_lsn) {
     // A fresh tracker per session: the server resends everything after the
     // slot's confirmed position; reports for the old session's tokens are ignored.
     if (tracker_) next_token_ = tracker_->next_token();
@@ -143,7 +167,7 @@ Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
             next_token_ = tracker_->next_token();
             tracker_.reset();  // before the sink: its destructor may still report
             sink_.reset();
-            std::this_thread::sleep_for(std::chrono::seconds(1));
+            ShutdownToken::process().sleep_for(std::chrono::seconds(1));
             return SessionEnd::kRestart;
         }
 
@@ -182,8 +206,7 @@ Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
             sink_->poll(50);
         } else if (read < kReadBatch) {
             int timeout = sink_->outstanding() > 0 ? 5 : 1000;
-            pollfd pfd{repl.socket(), POLLIN, 0};
-            ::poll(&pfd, 1, timeout);  // EINTR (signal) just loops
+            ShutdownToken::process().wait_fd(repl.socket(), POLLIN, timeout);
         }
     }
 }
@@ -274,9 +297,11 @@ bool Pipeline::drain_pending() {
         m.value = p.owned_value.empty() ? p.value : std::string_view(p.owned_value);
         m.tombstone = p.tombstone;
         m.token = p.token;
+        const bool hand_over = offer_frame_buffer(p, m);
         // Reports come only from poll()/flush() (Sink contract), so counting
         // after a successful produce cannot miss one.
         if (!sink_->produce(m)) return false;
+        if (hand_over) current_.buffer.release();  // the sink owns and frees it now
         tracker_->event_produced(p.token);
         events_++;
         count_event(p, m.value.size());
@@ -285,15 +310,39 @@ bool Pipeline::drain_pending() {
     return true;
 }
 
+bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
+    // A large value goes to the sink in the buffer libpq received it in, moved to the
+    // buffer's start: one copy of it less in memory (the sink would copy it otherwise).
+    // libpq allocates it with malloc (PQfreemem is free() outside Windows).
+    constexpr std::size_t kHandOverBytes = 1 << 20;
+    char *base = current_.buffer.get();
+    if (p.tombstone || !p.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
+        !sink_->takes_value_buffers() || m.value.data() < base ||
+        m.value.data() + m.value.size() > current_.data.data() + current_.data.size())
+        return false;
+    // Everything still to produce from this frame keeps its own topic and key.
+    for (Pending &q : pending_) {
+        if (q.owned_topic.empty()) q.owned_topic.assign(q.topic);
+        if (q.owned_key.empty()) q.owned_key.assign(q.key);
+    }
+    m.topic = p.owned_topic;
+    m.key = p.owned_key;
+    std::memmove(base, m.value.data(), m.value.size());
+    p.value = m.value = std::string_view(base, m.value.size());
+    m.value_buffer = base;
+    return true;
+}
+
 void Pipeline::count_event(const Pending &p, std::size_t bytes) {
     if (!metrics_ || p.op == 0) return;
-    std::string key(p.topic);
+    const std::string_view topic = p.owned_topic.empty() ? p.topic : p.owned_topic;
+    std::string key(topic);
     key += '\t';
     key += p.tombstone ? 'T' : p.op;  // tombstones get their own series
     auto it = counters_.find(key);
     if (it == counters_.end()) {
         // table label: the topic without "<prefix>."
-        std::string_view table = p.topic;
+        std::string_view table = topic;
         if (table.size() > config_.topic_prefix.size() + 1 &&
             table.substr(0, config_.topic_prefix.size()) == config_.topic_prefix)
             table.remove_prefix(config_.topic_prefix.size() + 1);
@@ -342,7 +391,7 @@ void Pipeline::maybe_send_status(ReplicationStream &repl, bool force) {
 void Pipeline::shutdown(ReplicationStream &repl) {
     spdlog::info("stopping: draining the sink ({} outstanding)", sink_->outstanding());
     auto deadline = Clock::now() + std::chrono::milliseconds(kShutdownFlushMs);
-    while (!sink_->flush(1000) && Clock::now() < deadline && !sink_->fatal()) {
+    while (!sink_->flush(200) && Clock::now() < deadline && !sink_->fatal()) {
         maybe_send_status(repl, false);  // stay alive for wal_sender_timeout
     }
     sink_->poll(0);

@@ -51,10 +51,13 @@ private:
     };
 
     SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
+    SessionEnd stream_session(ReplicationStream &repl, Lsn start_lsn);
     void queue_transaction_record(std::string_view metadata);
     void handle_frame(std::string_view data);
     // Produces queued messages; false when the sink is full.
     bool drain_pending();
+    // Offers the received buffer of a large value to the sink (Message::value_buffer).
+    bool offer_frame_buffer(Pending &p, Message &m);
     void maybe_send_status(ReplicationStream &repl, bool force);
     void shutdown(ReplicationStream &repl);
     void on_delivery(DeliveryToken token, bool ok, const std::string &error);

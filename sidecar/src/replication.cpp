@@ -9,6 +9,8 @@
 
 #include <poll.h>
 
+#include "pg_wait.h"
+
 namespace walcast {
 
 namespace {
@@ -84,9 +86,8 @@ Lsn ReplicationStream::prepare_slot() {
             throw PgError(true, "replication slot " + slot +
                                     " does not exist and slot.create=false; create it or set "
                                     "slot.create=true");
-        PgResultPtr created(
-            PQexec(conn_.get(),
-                   ("CREATE_REPLICATION_SLOT " + quote_ident(slot) + " LOGICAL walcast").c_str()));
+        PgResultPtr created(pg_exec_interruptible(
+            conn_.get(), "CREATE_REPLICATION_SLOT " + quote_ident(slot) + " LOGICAL walcast"));
         if (PQresultStatus(created.get()) != PGRES_TUPLES_OK) {
             std::string msg = one_line(PQresultErrorMessage(created.get()));
             throw PgError(
@@ -121,7 +122,7 @@ void ReplicationStream::start() {
     }
     cmd += ")";
     spdlog::debug("{}", cmd);
-    PgResultPtr res(PQexec(conn_.get(), cmd.c_str()));
+    PgResultPtr res(pg_exec_interruptible(conn_.get(), cmd));
     if (PQresultStatus(res.get()) != PGRES_COPY_BOTH) fail_start(res.get());
     spdlog::info("streaming slot {} of database {} with format=frames", config_.slot_name, dbname_);
 }
@@ -216,7 +217,7 @@ void ReplicationStream::finish() {
         if (buf) PQfreemem(buf);
         if (len < 0) break;
         if (len == 0) {
-            pollfd pfd{socket(), POLLIN, 0};
+            pollfd pfd{socket(), POLLIN, 0};  // runs after a stop request: no token here
             ::poll(&pfd, 1, 100);
             if (!PQconsumeInput(conn_.get())) break;
         }

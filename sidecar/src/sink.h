@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ struct Message {
     // Further pieces of the value, in order: snapshot events are put together from a
     // chunk's template and a row, and the sink's own copy is the only one made.
     std::string_view value_more[3] = {};
+    // A malloc'd block starting with `value` (no further pieces), offered to a sink whose
+    // takes_value_buffers() is true: when produce() returns true the sink owns (and frees)
+    // it, so a large value is not copied again; when it returns false the caller keeps it.
+    char *value_buffer = nullptr;
 
     std::size_t value_size() const {
         return value.size() + value_more[0].size() + value_more[1].size() + value_more[2].size();
@@ -38,6 +43,18 @@ struct Message {
 using DeliveryCallback =
     std::function<void(DeliveryToken token, bool ok, const std::string &error)>;
 
+// A sink failure retrying cannot fix (an event the sink rejects for good, credentials
+// it refuses): thrown from poll()/flush(); the run ends with exit_code().
+class SinkError : public std::runtime_error {
+public:
+    SinkError(int exit_code, const std::string &msg)
+        : std::runtime_error(msg), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
 class Sink {
 public:
     virtual ~Sink() = default;
@@ -46,12 +63,16 @@ public:
     // nothing was queued; call poll() and retry later. Copies what it needs.
     virtual bool produce(const Message &msg) = 0;
 
-    // Serves delivery reports without blocking longer than timeout_ms.
+    // Serves delivery reports without blocking longer than timeout_ms. May throw
+    // SinkError (see there).
     virtual void poll(int timeout_ms) = 0;
 
     // Blocks until everything queued is delivered or failed, or timeout_ms passes.
     // Returns true when nothing is left outstanding.
     virtual bool flush(int timeout_ms) = 0;
+
+    // Whether produce() takes Message::value_buffer over (see there).
+    virtual bool takes_value_buffers() const { return false; }
 
     // Messages queued but not yet reported.
     virtual std::size_t outstanding() const = 0;

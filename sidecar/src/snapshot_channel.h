@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "shutdown.h"
 #include "snapshot_batch.h"
 
 namespace walcast {
@@ -64,6 +65,7 @@ public:
     Throttle(double rows_per_second, double bytes_per_second)
         : rows_rate_(rows_per_second), bytes_rate_(bytes_per_second), start_(Clock::now()) {}
 
+    // Throws Stopped when a stop is requested during the wait.
     void acquire(std::size_t rows, std::size_t bytes) {
         if (rows_rate_ <= 0 && bytes_rate_ <= 0) return;
         std::chrono::duration<double> wait{0};
@@ -77,7 +79,9 @@ public:
             double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
             if (due > elapsed) wait = std::chrono::duration<double>(due - elapsed);
         }
-        if (wait.count() > 0) std::this_thread::sleep_for(wait);
+        if (wait.count() > 0 && ShutdownToken::process().sleep_for(
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(wait)))
+            throw Stopped("throttling the snapshot");
     }
 
 private:

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "pg_query.h"
+#include "pg_wait.h"
+#include "shutdown.h"
 
 namespace walcast {
 
@@ -41,8 +43,13 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
     const auto started = std::chrono::steady_clock::now();
     std::string last_blockers;
     while (PQisBusy(conn)) {
-        pollfd pfd{PQsocket(conn), POLLIN, 0};
-        ::poll(&pfd, 1, 1000);
+        const ShutdownToken &token = ShutdownToken::process();
+        token.wait_fd(PQsocket(conn), POLLIN, 1000);
+        if (token.requested()) {
+            // The slot is not created: a cancelled CREATE_REPLICATION_SLOT leaves nothing.
+            pg_cancel(conn);
+            throw Stopped("creating slot " + slot_name);
+        }
         if (!PQconsumeInput(conn)) throw PgError(false, one_line(PQerrorMessage(conn)));
         if (!PQisBusy(conn)) break;
         auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,11 +61,7 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
                          blockers);
         last_blockers = blockers;
         if (waited > timeout_ms) {
-            if (PGcancel *cancel = PQgetCancel(conn)) {
-                char err[256];
-                PQcancel(cancel, err, sizeof err);
-                PQfreeCancel(cancel);
-            }
+            pg_cancel(conn);
             throw PgError(true, "creating slot " + slot_name + " waited " +
                                     std::to_string(waited / 1000) +
                                     " s for running transactions to finish (" +

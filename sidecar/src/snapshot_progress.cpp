@@ -66,6 +66,11 @@ void SnapshotProgress::rows(std::uint32_t rel, std::uint64_t rows, std::size_t b
     if (it->second.bytes_metric) it->second.bytes_metric->inc(static_cast<double>(bytes));
 }
 
+void SnapshotProgress::acknowledged(std::uint32_t rel, std::uint64_t rows) {
+    auto it = tables_.find(rel);
+    if (it != tables_.end()) it->second.acked += rows;
+}
+
 void SnapshotProgress::table_done(std::uint32_t rel) {
     auto it = tables_.find(rel);
     if (it != tables_.end()) it->second.done = true;
@@ -81,7 +86,7 @@ void SnapshotProgress::set_pinning(double xmin_pinned_seconds, std::int64_t reta
 std::string SnapshotProgress::line(const TableProgress &t, double seconds) const {
     double fraction = t.done ? 1.0
                       : t.estimated_rows > 0
-                          ? std::min(0.99, static_cast<double>(t.rows) / t.estimated_rows)
+                          ? std::min(0.99, static_cast<double>(t.acked) / t.estimated_rows)
                           : 0.0;
     double rate = seconds > 0 ? static_cast<double>(t.rows) / seconds : 0;
     double eta = t.done ? 0
@@ -92,10 +97,11 @@ std::string SnapshotProgress::line(const TableProgress &t, double seconds) const
     std::string bar(static_cast<std::size_t>(fraction * width), '#');
     bar.resize(width, '.');
     char buf[512];
-    std::snprintf(buf, sizeof buf, "[%s] %5.1f%% %-40.40s %12llu rows %10s %9.0f rows/s ETA %s",
+    std::snprintf(buf, sizeof buf,
+                  "[%s] %5.1f%% %-40.40s %12llu rows read, %llu delivered %10s %9.0f rows/s ETA %s",
                   bar.c_str(), fraction * 100, t.name.c_str(),
-                  static_cast<unsigned long long>(t.rows), human_bytes(t.bytes).c_str(), rate,
-                  human_duration(eta).c_str());
+                  static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.acked),
+                  human_bytes(t.bytes).c_str(), rate, human_duration(eta).c_str());
     return buf;
 }
 
@@ -112,6 +118,7 @@ void SnapshotProgress::report(bool final) {
     for (auto rel : order_) {
         const auto &t = tables_.at(rel);
         total.rows += t.rows;
+        total.acked += t.acked;
         total.bytes += t.bytes;
         total.estimated_rows += t.done ? static_cast<double>(t.rows) : t.estimated_rows;
         all_done = all_done && t.done;

@@ -19,6 +19,9 @@ public:
                      Registry *metrics);
 
     void rows(std::uint32_t rel, std::uint64_t rows, std::size_t bytes);
+    // Events of rel the sink confirmed (the percentage counts these, not rows read).
+    void acknowledged(std::uint32_t rel, std::uint64_t rows);
+    // Every row of rel is delivered.
     void table_done(std::uint32_t rel);
     // How long the snapshot has pinned the xmin horizon and what the slot retains.
     void set_pinning(double xmin_pinned_seconds, std::int64_t retained_wal_bytes);
@@ -29,7 +32,8 @@ private:
     struct TableProgress {
         std::string name;
         double estimated_rows = 0;
-        std::uint64_t rows = 0;
+        std::uint64_t rows = 0;   // read
+        std::uint64_t acked = 0;  // confirmed by the sink
         std::uint64_t bytes = 0;
         bool done = false;
         Counter *rows_metric = nullptr;

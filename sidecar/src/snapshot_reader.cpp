@@ -1,10 +1,13 @@
 #include "snapshot_reader.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <cstring>
 
 #include "pg_query.h"
+#include "pg_wait.h"
+#include "shutdown.h"
 
 namespace walcast {
 
@@ -32,6 +35,22 @@ struct CopyBuffer {
         if (data) PQfreemem(data);
     }
 };
+
+// PQgetCopyData that waits on the socket and the shutdown token: a stop request
+// cancels the COPY and throws Stopped instead of waiting for the next row.
+int next_copy_data(PGconn *conn, char **buf, const std::string &relname) {
+    const ShutdownToken &token = ShutdownToken::process();
+    for (;;) {
+        int len = PQgetCopyData(conn, buf, 1);
+        if (len != 0) return len;
+        if (token.requested()) {
+            pg_cancel(conn);
+            throw Stopped("reading " + relname);
+        }
+        token.wait_fd(PQsocket(conn), POLLIN, 1000);
+        if (!PQconsumeInput(conn)) return -2;
+    }
+}
 
 }  // namespace
 
@@ -67,7 +86,7 @@ std::uint64_t SnapshotReader::read_chunk(
                       "::oid::regclass, " + std::to_string(chunk.block_from) + ", " +
                       (chunk.block_to ? std::to_string(*chunk.block_to) : "NULL") + ", " +
                       options_array_sql(all_options) + ")) TO STDOUT (FORMAT binary)";
-    PgResultPtr start(PQexec(conn_.get(), sql.c_str()));
+    PgResultPtr start(pg_exec_interruptible(conn_.get(), sql));
     if (PQresultStatus(start.get()) != PGRES_COPY_OUT)
         throw pg_result_error(start.get(), conn_.get(), "reading " + chunk.relname);
 
@@ -78,7 +97,7 @@ std::uint64_t SnapshotReader::read_chunk(
     bool header_seen = false;
     for (;;) {
         CopyBuffer buf;
-        int len = PQgetCopyData(conn_.get(), &buf.data, 0);
+        int len = next_copy_data(conn_.get(), &buf.data, chunk.relname);
         if (len == -1) break;  // done: the final result follows
         if (len == -2)
             throw PgError(
@@ -118,6 +137,7 @@ std::uint64_t SnapshotReader::read_chunk(
             }
         }
     }
+    pg_await_result(conn_.get(), "reading " + chunk.relname);
     PgResultPtr done(PQgetResult(conn_.get()));
     if (PQresultStatus(done.get()) != PGRES_COMMAND_OK)
         throw pg_result_error(done.get(), conn_.get(), "reading " + chunk.relname);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "shutdown.h"
 #include "snapshot_channel.h"
 #include "snapshot_markers.h"
 #include "snapshot_progress.h"
@@ -39,6 +40,7 @@ public:
             }
             unfinished_++;
             chunks_left_[chunks[i].rel]++;
+            chunks_unrecorded_[chunks[i].rel]++;
         }
         for (const auto &t : tables)
             if (!chunks_left_.count(t.rel)) progress_.table_done(t.rel);
@@ -64,10 +66,7 @@ public:
         ChunkState &st = states_[batch.chunk];
         st.read = true;
         st.rows = batch.chunk_rows;
-        if (--chunks_left_[rel] == 0) {
-            progress_.table_done(rel);
-            markers_.table_finished(rel);
-        }
+        if (--chunks_left_[rel] == 0) markers_.table_finished(rel);
         maybe_record(batch.chunk);
     }
 
@@ -75,6 +74,7 @@ public:
         if (!ok) throw std::runtime_error("the sink could not store a snapshot event: " + error);
         std::size_t chunk = static_cast<std::size_t>(token - 1);
         states_[chunk].pending--;
+        progress_.acknowledged(chunks_[chunk].rel, 1);
         maybe_record(chunk);
     }
 
@@ -111,7 +111,10 @@ private:
         Message msg = snapshot_message(event_template, row,
                                        marked_tail.empty() ? event_template.tail : marked_tail,
                                        times_, static_cast<DeliveryToken>(chunk + 1));
-        while (!sink_->produce(msg)) sink_->poll(10);  // full: wait for deliveries
+        while (!sink_->produce(msg)) {  // full: wait for deliveries
+            ShutdownToken::process().throw_if_requested("running the snapshot");
+            sink_->poll(10);
+        }
     }
 
     void maybe_record(std::size_t chunk) {
@@ -120,6 +123,8 @@ private:
         store_.chunk_finished(chunks_[chunk], st.rows);
         st.recorded = true;
         recorded_++;
+        // A table is done once the sink holds all of it, not when it has been read.
+        if (--chunks_unrecorded_[chunks_[chunk].rel] == 0) progress_.table_done(chunks_[chunk].rel);
     }
 
     const std::vector<SnapshotChunk> &chunks_;
@@ -128,7 +133,8 @@ private:
     SnapshotProgress progress_;
     SnapshotMarkers markers_;
     Sink *sink_ = nullptr;
-    std::unordered_map<std::uint32_t, std::size_t> chunks_left_;
+    std::unordered_map<std::uint32_t, std::size_t> chunks_left_;        // not yet read
+    std::unordered_map<std::uint32_t, std::size_t> chunks_unrecorded_;  // not yet delivered
     std::string times_;  // the envelope times of the batch being forwarded
     std::size_t unfinished_ = 0;
     std::size_t recorded_ = 0;
@@ -225,13 +231,17 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
     try {
         // The exported snapshot lives only as long as its connection: release it
         // once every reader holds its own copy.
-        while (pool.imported < threads && !pool.stop)
+        const ShutdownToken &token = ShutdownToken::process();
+        while (pool.imported < threads && !pool.stop) {
+            token.throw_if_requested("starting the snapshot readers");
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         if (pool.error) std::rethrow_exception(pool.error);
         snapshot.release();
 
         auto last_pinning = Clock::time_point{};
         while (!coordinator.all_recorded()) {
+            token.throw_if_requested("running the snapshot");
             if (pool.error) std::rethrow_exception(pool.error);
             if (auto batch = channel.pop(std::chrono::milliseconds(50)))
                 coordinator.on_batch(*batch);
@@ -256,7 +266,13 @@ SnapshotResult run_snapshot(const SnapshotSettings &settings, ExportedSnapshot &
         sink->flush(60000);
     } catch (...) {
         stop_readers();
-        sink->flush(10000);
+        // Chunks whose events are all delivered are recorded meanwhile; the rest are
+        // read again by the next run. Bounded: a stop request is honoured in seconds.
+        try {
+            sink->flush(2000);
+        } catch (const std::exception &e) {
+            spdlog::warn("snapshot: while stopping: {}", e.what());
+        }
         throw;
     }
     stop_readers();

@@ -10,7 +10,10 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "shutdown.h"
 
 namespace walcast {
 namespace {
@@ -127,18 +130,136 @@ TEST(KafkaSink, FullQueueIsBackpressure) {
     EXPECT_NE(sink.describe().find("outstanding 2"), std::string::npos) << sink.describe();
 }  // destroyed with messages outstanding: purged, no report, no hang
 
-TEST(KafkaSink, OversizedMessageIsReportedFailed) {
+TEST(KafkaSink, OversizedMessageFailsTheRunByDefault) {
     Reports r;
     Props p = unreachable(300000);
     p["message.max.bytes"] = "1000";
     KafkaSink sink(p, r.callback());
-    EXPECT_TRUE(sink.produce({"t", "k", std::string(5000, 'x'), false, 7}));
+    const std::string value =
+        R"({"before":null,"after":{"t":")" + std::string(5000, 'x') +
+        R"("},"source":{"schema":"public","table":"big","lsn":4660},"op":"c"})";
+    EXPECT_TRUE(sink.produce({"w.public.big", R"({"id":2})", value, false, 7}));
     EXPECT_EQ(sink.outstanding(), 1u);
-    sink.poll(0);
+    try {
+        sink.poll(0);
+        FAIL() << "a poison event must end the run (mode fail)";
+    } catch (const SinkError &e) {
+        EXPECT_EQ(e.exit_code(), kExitPoisonEvent);
+        const std::string m = e.what();
+        const std::string size = std::to_string(value.size()) + " bytes";
+        for (const char *part : {"table public.big", R"(key {"id":2})", size.c_str(), "LSN 0/1234",
+                                 "MSG_SIZE_TOO_LARGE", "kafka.message.max.bytes",
+                                 "event.processing.failure.handling.mode"})
+            EXPECT_NE(m.find(part), std::string::npos) << part << " missing from: " << m;
+    }
     ASSERT_EQ(r.all.size(), 1u);
     EXPECT_EQ(r.all[0].token, 7u);
-    EXPECT_FALSE(r.all[0].ok);
+    EXPECT_FALSE(r.all[0].ok) << "never acknowledged past it";
     EXPECT_EQ(sink.outstanding(), 0u);
+    EXPECT_TRUE(sink.fatal());
+    sink.poll(0);  // thrown once
+}
+
+TEST(KafkaSink, OversizedMessageIsSkippedAndCountedWithModeSkip) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "1000";
+    std::vector<std::string> reasons;
+    EventFailurePolicy policy;
+    policy.mode = EventFailureMode::kSkip;
+    policy.on_skipped = [&](const std::string &reason) { reasons.push_back(reason); };
+    KafkaSink sink(p, r.callback(), policy);
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(5000, 'x'), false, 7}));
+    sink.poll(0);
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_TRUE(r.all[0].ok) << "skipped: acknowledged past it";
+    EXPECT_EQ(reasons, std::vector<std::string>{"MSG_SIZE_TOO_LARGE"});
+    EXPECT_FALSE(sink.fatal());
+    EXPECT_NE(sink.describe().find("skipped 1"), std::string::npos) << sink.describe();
+}
+
+TEST(KafkaSink, SkippedEventWaitsForItsDeadLetterRecord) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "1000";
+    EventFailurePolicy policy;
+    policy.mode = EventFailureMode::kWarn;
+    policy.dead_letter_topic = "dlq";
+    KafkaSink sink(p, r.callback(), policy);
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(5000, 'x'), false, 7}));
+    sink.poll(0);
+    EXPECT_TRUE(r.all.empty()) << "settled by the dead-letter record's delivery, not before";
+    EXPECT_EQ(sink.outstanding(), 1u);
+}
+
+TEST(KafkaSink, EventLargerThanTheWholeQueueIsRejectedNotBackpressure) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "100000000";
+    p["queue.buffering.max.kbytes"] = "1024";
+    EventFailurePolicy policy;
+    policy.mode = EventFailureMode::kSkip;
+    KafkaSink sink(p, r.callback(), policy);
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(2 << 20, 'x'), false, 9}))
+        << "queue full while empty: it would never fit, waiting is a livelock";
+    sink.poll(0);
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_TRUE(r.all[0].ok);
+    EXPECT_TRUE(sink.produce({"t", "k", "small", false, 10}));
+}
+
+TEST(KafkaSink, DescribesOnlyWhatABrokerAnswered) {
+    Reports r;
+    KafkaSink sink(unreachable(300000), r.callback());
+    EXPECT_EQ(sink.describe().find("up"), std::string::npos) << sink.describe();
+    EXPECT_EQ(sink.describe().find("connected"), std::string::npos) << sink.describe();
+}
+
+TEST(KafkaSink, WaitingForABrokerEndsOnAStopRequest) {
+    Reports r;
+    KafkaSink sink(unreachable(300000), r.callback());
+    ShutdownToken &token = ShutdownToken::process();
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        token.request();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_THROW(sink.wait_connected(), Stopped);
+    stopper.join();
+    token.reset();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+TEST(KafkaErrors, PermanentTransientRefusedAndFatal) {
+    for (auto e : {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+                   RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+                   RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC})
+        EXPECT_EQ(classify_kafka_error(e), KafkaErrorClass::kPermanentEvent)
+            << rd_kafka_err2name(e);
+    for (auto e : {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
+                   RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                   RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT})
+        EXPECT_EQ(classify_kafka_error(e), KafkaErrorClass::kTransient) << rd_kafka_err2name(e);
+    for (auto e : {RD_KAFKA_RESP_ERR__AUTHENTICATION, RD_KAFKA_RESP_ERR__SSL,
+                   RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED})
+        EXPECT_EQ(classify_kafka_error(e), KafkaErrorClass::kRefused) << rd_kafka_err2name(e);
+    EXPECT_EQ(classify_kafka_error(RD_KAFKA_RESP_ERR__FATAL), KafkaErrorClass::kFatal);
+}
+
+TEST(KafkaErrors, FailureModes) {
+    EXPECT_EQ(parse_event_failure_mode("fail"), EventFailureMode::kFail);
+    EXPECT_EQ(parse_event_failure_mode("warn"), EventFailureMode::kWarn);
+    EXPECT_EQ(parse_event_failure_mode("skip"), EventFailureMode::kSkip);
+    EXPECT_THROW(parse_event_failure_mode("ignore"), std::invalid_argument);
+}
+
+TEST(KafkaErrors, DeadLetterDescriptionIsJson) {
+    const std::string d = dead_letter_description(
+        "w.public.big", R"({"id":1})", R"({"source":{"schema":"public","table":"big","lsn":16}})",
+        6000000, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    EXPECT_EQ(d, R"({"topic":"w.public.big","table":"public.big","key":"{\"id\":1}",)"
+                 R"("value_bytes":6000000,"lsn":"0/10","error":"MSG_SIZE_TOO_LARGE",)"
+                 R"("reason":"Broker: Message size too large"})");
 }
 
 TEST(KafkaSink, CallbackExceptionSurfacesFromFlush) {
@@ -162,6 +283,8 @@ TEST(KafkaSinkBroker, DeliversKeyedTombstoneAndNullKey) {
     Reports r;
     KafkaSink sink({{"bootstrap.servers", bootstrap}, {"message.timeout.ms", "60000"}},
                    r.callback());
+    sink.wait_connected();  // a broker answered
+    EXPECT_NE(sink.describe().find("kafka: connected"), std::string::npos) << sink.describe();
     const std::vector<std::string> keys = {R"({"id":1})", R"({"id":2})", R"({"id":42})",
                                            R"({"id":1000000})", R"({"tenant":"acme","id":7})"};
     DeliveryToken token = 0;
@@ -175,7 +298,7 @@ TEST(KafkaSinkBroker, DeliversKeyedTombstoneAndNullKey) {
     ASSERT_EQ(r.all.size(), token);
     for (const auto &rep : r.all) EXPECT_TRUE(rep.ok) << rep.error;
     EXPECT_FALSE(sink.fatal());
-    EXPECT_NE(sink.describe().find("brokers up"), std::string::npos) << sink.describe();
+    EXPECT_NE(sink.describe().find("kafka: connected"), std::string::npos) << sink.describe();
 }
 
 }  // namespace
