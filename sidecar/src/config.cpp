@@ -70,6 +70,7 @@ const std::vector<KeySpec> &specs() {
         {"interval.handling.mode", "numeric", Kind::kEnum, {"numeric", "string"}, true},
         {"hstore.handling.mode", "json", Kind::kEnum, {"json", "map"}, true},
         {"unavailable.value.placeholder", "", Kind::kString, {}, true},
+        {"event.max.bytes", "", Kind::kInt, {}, true, 0, 1073741822},
         {"publish.via.partition.root", "false", Kind::kBool, {}, true},
         {"tombstones.on.delete", "true", Kind::kBool, {}, false},
         {"heartbeat.interval.ms", "0", Kind::kInt, {}, false, 0, kMaxMillis},

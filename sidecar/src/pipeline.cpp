@@ -83,6 +83,9 @@ int Pipeline::run() {
             spdlog::critical("{}", e.what());
             if (metrics_) metrics_->slot_lost.set(1);
             return kExitSlotLost;
+        } catch (const PluginRefusedError &e) {
+            spdlog::critical("{}", e.what());
+            return e.exit_code();
         } catch (const Stopped &e) {
             spdlog::info("{}", e.what());
             return 0;

@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include "pg_wait.h"
+#include "shutdown.h"
 
 namespace walcast {
 
@@ -45,6 +46,20 @@ std::string explain_plugin_error(const std::string &msg) {
                "on the database host (server said: " +
                msg + ")";
     return msg;
+}
+
+// Errors the plugin raises for an event it will refuse again after any reconnect.
+void throw_if_plugin_refused(const std::string &sqlstate, const std::string &msg) {
+    if (sqlstate.rfind("54", 0) == 0)  // program_limit_exceeded: event.max.bytes
+        throw PluginRefusedError(
+            "the plugin refused an event for good: " + msg +
+                "; exclude the column (column.exclude.list) or the table (table.exclude.list), "
+                "or raise event.max.bytes; the slot stays before the event",
+            kExitPoisonEvent);
+    if (sqlstate == "42710")  // duplicate_object: two tables, one topic
+        throw PluginRefusedError("the plugin refused to mix two tables in one topic: " + msg +
+                                     "; exclude one of them with table.exclude.list",
+                                 kExitConfig);
 }
 
 }  // namespace
@@ -167,6 +182,7 @@ ReplicationStream::ReadStatus ReplicationStream::read(CopyMessage &out) {
             if (is_slot_invalidated_error(st ? st : "", msg))
                 throw SlotLostError("replication slot " + config_.slot_name +
                                     " was invalidated while streaming (" + msg + ")");
+            throw_if_plugin_refused(st ? st : "", msg);
             throw PgError(false, "replication stream ended: " + explain_plugin_error(msg));
         }
         return ReadStatus::kEnded;

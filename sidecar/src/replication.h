@@ -28,6 +28,19 @@ struct CopyMessage {
     std::unique_ptr<char, PqFreeDeleter> buffer;
 };
 
+// An error the plugin raises on purpose and would raise again at the same position
+// after every reconnect: an event over event.max.bytes (SQLSTATE 54000) or two tables
+// mapping to one topic (42710). Retrying would loop forever; the run ends instead.
+class PluginRefusedError : public PgError {
+public:
+    PluginRefusedError(const std::string &msg, int exit_code)
+        : PgError(true, msg), exit_code_(exit_code) {}
+    int exit_code() const { return exit_code_; }
+
+private:
+    int exit_code_;
+};
+
 class ReplicationStream {
 public:
     // Connects and runs IDENTIFY_SYSTEM. Throws PgError.

@@ -12,6 +12,7 @@
 namespace walcast {
 
 // Exit codes of `walcast run` (documented in sidecar/README.md).
+inline constexpr int kExitConfig = 2;       // usage or configuration error
 inline constexpr int kExitAborted = 130;    // a second SIGTERM/SIGINT: no drain
 inline constexpr int kExitSinkRefused = 5;  // Kafka authentication/TLS failure
 inline constexpr int kExitPoisonEvent = 6;  // an event the sink rejects for good
