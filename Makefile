@@ -3,14 +3,21 @@
 #   make test                   the whole test suite (installs what it needs)
 #   make bench                  benchmarks, printed as ratios against baselines
 
+# Paths are relative to $(srcdir), which PGXS sets: "." here, the source tree in a VPATH
+# build for another PostgreSQL major (make -C build/pg18 -f ../../Makefile PG_CONFIG=...),
+# which keeps each major's objects apart.
+walcast_top := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
+ifneq ($(abspath $(walcast_top)),$(CURDIR))
+VPATH = $(walcast_top)
+endif
 MODULE_big = walcast
-OBJS = $(patsubst %.cpp,%.o,$(wildcard plugin/*.cpp))
+OBJS = $(patsubst $(srcdir)/%.cpp,%.o,$(wildcard $(srcdir)/plugin/*.cpp))
 EXTENSION = walcast
-DATA = $(wildcard extension/walcast--*.sql)
+DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/extension/walcast--*.sql))
 PGFILEDESC = "walcast - Debezium-shaped JSON from logical decoding"
 
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+REGRESS = $(patsubst $(srcdir)/sql/%.sql,%,$(sort $(wildcard $(srcdir)/sql/*.sql)))
+REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress/$(MAJORVERSION)
 
 PG_CPPFLAGS = -I$(srcdir)/plugin
 # -fno-exceptions: nothing in the plugin may throw across Postgres' longjmp-based errors.
@@ -24,6 +31,19 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# A PostgreSQL built by a newer GCC (PyPI's 18) hands down flags that an older gcc/g++
+# rejects (C++ excess precision before g++ 13, a clang-style warning before gcc 14). Neither
+# matters for the plugin: no x87 arithmetic, no C sources (CFLAGS only reach the link).
+walcast_newer_gcc_flags = -fexcess-precision=standard -Wmissing-variable-declarations
+override CFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CFLAGS))
+override CXXFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CXXFLAGS))
+
+# A VPATH build starts without the objects' directory.
+.PHONY: plugin-objdir
+$(OBJS): | plugin-objdir
+plugin-objdir:
+	@mkdir -p plugin
 
 SIDECAR_BUILD = sidecar/build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
