@@ -1,15 +1,13 @@
 # walcast: output plugin + extension (PGXS) and the sidecar (CMake), built together.
 #   make && make install        build and install everything
-#   make test                   the whole test suite (installs what it needs)
+#   make test                   the whole test suite on PostgreSQL 15 and 18 (installs what it needs)
+#   make check-versions         the plugin compiled against PostgreSQL 14, 16 and 17 headers
 #   make bench                  benchmarks, printed as ratios against baselines
 
 # Paths are relative to $(srcdir), which PGXS sets: "." here, the source tree in a VPATH
 # build for another PostgreSQL major (make -C build/pg18 -f ../../Makefile PG_CONFIG=...),
 # which keeps each major's objects apart.
 walcast_top := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
-ifneq ($(abspath $(walcast_top)),$(CURDIR))
-VPATH = $(walcast_top)
-endif
 MODULE_big = walcast
 OBJS = $(patsubst $(srcdir)/%.cpp,%.o,$(wildcard $(srcdir)/plugin/*.cpp))
 EXTENSION = walcast
@@ -39,18 +37,24 @@ walcast_newer_gcc_flags = -fexcess-precision=standard -Wmissing-variable-declara
 override CFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CFLAGS))
 override CXXFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CXXFLAGS))
 
-# A VPATH build starts without the objects' directory.
+# A build in another directory finds only the sources in the tree: a VPATH (which some
+# PGXS versions set) would also find an in-tree build's objects and link those instead.
+ifneq ($(abspath $(walcast_top)),$(CURDIR))
+VPATH =
+vpath %.cpp $(walcast_top)
+vpath %.control $(walcast_top)
 .PHONY: plugin-objdir
 $(OBJS): | plugin-objdir
 plugin-objdir:
 	@mkdir -p plugin
+endif
 
 SIDECAR_BUILD = sidecar/build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 all: sidecar
 
-.PHONY: sidecar sidecar-install test bench format deps demo
+.PHONY: sidecar sidecar-install test check-versions bench format deps demo
 sidecar:
 	@if [ -f sidecar/CMakeLists.txt ]; then \
 		cmake -S sidecar -B $(SIDECAR_BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null && \
@@ -66,6 +70,11 @@ deps:
 
 test:
 	bash test/run-all.sh
+
+# The plugin against the server headers of 14, 16 and 17 (compile only; make test does it too).
+check-versions:
+	bash test/pg_versions.sh install
+	bash test/check_versions.sh
 
 bench:
 	bash bench/run-all.sh

