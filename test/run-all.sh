@@ -102,16 +102,17 @@ pytest_counts() {
     echo "$(of passed) $(($(of failed) + $(of 'errors?'))) $(of skipped)"
 }
 
-# pg_regress: "All N tests passed." or "M of N tests failed." (PostgreSQL 18 prefixes "# ").
+# pg_regress and pg_isolation_regress: "All N tests passed." or "M of N tests failed."
+# (PostgreSQL 18 prefixes "# "), one such line per suite, summed.
 regress_counts() {
-    local n m
-    if n=$(grep -oE 'All [0-9]+ tests passed' "$1" | grep -oE '[0-9]+'); then
-        echo "$n 0"
-    elif read -r m n < <(grep -oE '[0-9]+ of [0-9]+ tests failed' "$1" | grep -oE '[0-9]+' | tr '\n' ' '); then
-        echo "$((n - m)) $m"
-    else
-        echo "0 1"
-    fi
+    local p=0 f=0 n m
+    while read -r n; do p=$((p + n)); done < <(grep -oE 'All [0-9]+ tests passed' "$1" | grep -oE '[0-9]+')
+    while read -r m n; do
+        p=$((p + n - m))
+        f=$((f + m))
+    done < <(grep -oE '[0-9]+ of [0-9]+ tests failed' "$1" | sed -E 's/ of / /; s/ tests failed//')
+    [ $((p + f)) -gt 0 ] || f=1 # no closing line: the suite did not run
+    echo "$p $f"
 }
 
 section "summary"
