@@ -1,16 +1,21 @@
 # walcast: output plugin + extension (PGXS) and the sidecar (CMake), built together.
 #   make && make install        build and install everything
-#   make test                   the whole test suite (installs what it needs)
+#   make test                   the whole test suite on PostgreSQL 15 and 18 (installs what it needs)
+#   make check-versions         the plugin compiled against PostgreSQL 14, 16 and 17 headers
 #   make bench                  benchmarks, printed as ratios against baselines
 
+# Paths are relative to $(srcdir), which PGXS sets: "." here, the source tree in a VPATH
+# build for another PostgreSQL major (make -C build/pg18 -f ../../Makefile PG_CONFIG=...),
+# which keeps each major's objects apart.
+walcast_top := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
 MODULE_big = walcast
-OBJS = $(patsubst %.cpp,%.o,$(wildcard plugin/*.cpp))
+OBJS = $(patsubst $(srcdir)/%.cpp,%.o,$(wildcard $(srcdir)/plugin/*.cpp))
 EXTENSION = walcast
-DATA = $(wildcard extension/walcast--*.sql) extension/walcast-roles.sql
+DATA = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/extension/walcast--*.sql)) extension/walcast-roles.sql
 PGFILEDESC = "walcast - Debezium-shaped JSON from logical decoding"
 
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --outputdir=build/regress
+REGRESS = $(patsubst $(srcdir)/sql/%.sql,%,$(sort $(wildcard $(srcdir)/sql/*.sql)))
+REGRESS_OPTS = --inputdir=$(srcdir) --outputdir=build/regress/$(MAJORVERSION)
 
 PG_CPPFLAGS = -I$(srcdir)/plugin
 # -fno-exceptions: nothing in the plugin may throw across Postgres' longjmp-based errors.
@@ -28,17 +33,40 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 # where PGXS ships pg_isolation_regress (test/regress.sh says when it does not).
 ISOLATION_REGRESS = $(dir $(PGXS))../../src/test/isolation/pg_isolation_regress
 ifneq ($(wildcard $(ISOLATION_REGRESS)),)
-ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
-ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation
+ISOLATION = $(patsubst $(srcdir)/specs/%.spec,%,$(sort $(wildcard $(srcdir)/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=$(srcdir) --outputdir=build/isolation/$(MAJORVERSION)
 endif
 include $(PGXS)
+
+# A PostgreSQL built by a newer GCC (PyPI's 18) hands down flags that an older gcc/g++
+# rejects (C++ excess precision before g++ 13, a clang-style warning before gcc 14). Neither
+# matters for the plugin: no x87 arithmetic, no C sources (CFLAGS only reach the link).
+walcast_newer_gcc_flags = -fexcess-precision=standard -Wmissing-variable-declarations
+override CFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CFLAGS))
+override CXXFLAGS := $(filter-out $(walcast_newer_gcc_flags),$(CXXFLAGS))
+
+# A build in another directory finds only the sources in the tree: a VPATH (which some
+# PGXS versions set) would also find an in-tree build's objects and link those instead.
+ifneq ($(abspath $(walcast_top)),$(CURDIR))
+VPATH =
+vpath %.cpp $(walcast_top)
+vpath %.control $(walcast_top)
+.PHONY: plugin-objdir
+$(OBJS): | plugin-objdir
+plugin-objdir:
+	@mkdir -p plugin
+endif
+
+# PGXS tracks no header dependencies: every object depends on every plugin header, so a
+# changed struct never links against objects compiled with its old layout.
+$(OBJS): $(wildcard $(srcdir)/plugin/*.h)
 
 SIDECAR_BUILD = sidecar/build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 all: sidecar
 
-.PHONY: sidecar sidecar-install test bench format deps demo
+.PHONY: sidecar sidecar-install test check-versions bench format deps demo
 sidecar:
 	@if [ -f sidecar/CMakeLists.txt ]; then \
 		cmake -S sidecar -B $(SIDECAR_BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null && \
@@ -54,6 +82,11 @@ deps:
 
 test:
 	bash test/run-all.sh
+
+# The plugin against the server headers of 14, 16 and 17 (compile only; make test does it too).
+check-versions:
+	bash test/pg_versions.sh install
+	bash test/check_versions.sh
 
 bench:
 	bash bench/run-all.sh

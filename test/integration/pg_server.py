@@ -1,5 +1,8 @@
 """The throwaway PostgreSQL server of the integration tests and the benchmarks
-(test/pg_tmp.sh: wal_level=logical, walcast allowed as an output plugin)."""
+(test/pg_tmp.sh: wal_level=logical, walcast allowed as an output plugin).
+
+PG_BINDIR chooses the PostgreSQL (default: pg_config's); with WALCAST_PG_MAJOR set, a
+server of another major fails the test instead of passing on the wrong PostgreSQL."""
 
 import contextlib
 import os
@@ -42,6 +45,13 @@ class PgServer:
 
     def start(self):
         self.port = int(self._sh("start", str(self.datadir)).strip().splitlines()[-1])
+        expected = os.environ.get("WALCAST_PG_MAJOR")
+        if expected:
+            version = int(self.execute("SHOW server_version_num")[0][0])
+            if version // 10000 != int(expected):
+                self.stop()
+                pytest.fail(f"PostgreSQL {version} runs, WALCAST_PG_MAJOR={expected} "
+                            f"(PG_BINDIR={os.environ.get('PG_BINDIR')})", pytrace=False)
         return self
 
     def restart(self, mode: str = "fast"):
