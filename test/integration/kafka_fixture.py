@@ -30,7 +30,7 @@ except ImportError as e:  # a missing test dependency is a failure, not a skip
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "test" / "kafka" / "kafka.sh"
 
-from pg_server import WALCAST_BIN, PgServer, throwaway_server  # noqa: E402,F401 (re-exported)
+from pg_server import WALCAST_BIN, PgServer, free_port, throwaway_server  # noqa: E402,F401 (re-exported)
 from walcast_process import WalcastProcess  # noqa: E402
 
 
@@ -322,13 +322,6 @@ def end_offsets(bootstrap: str, topic: str) -> dict:
                 for p in md.topics[topic].partitions}
     finally:
         consumer.close()
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape_metrics(address: str) -> dict:

@@ -20,6 +20,14 @@ PG_TMP = ROOT / "test" / "pg_tmp.sh"
 WALCAST_BIN = pathlib.Path(os.environ.get("WALCAST_BIN", ROOT / "sidecar" / "build" / "walcast"))
 
 
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for now)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval=0.2):
     deadline = time.time() + timeout
     while time.time() < deadline:

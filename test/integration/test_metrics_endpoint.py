@@ -9,12 +9,7 @@ import time
 import urllib.request
 
 from conftest import unique
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from pg_server import free_port
 
 
 def scrape(port, timeout=30):

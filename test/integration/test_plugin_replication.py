@@ -13,8 +13,10 @@ import pytest
 from conftest import unique, wait_until
 from pg_server import PgServer
 
+# The client tools of the PostgreSQL under test (PG_BINDIR, as the server fixture).
 PG_RECVLOGICAL = pathlib.Path(
-    subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+    os.environ.get("PG_BINDIR")
+    or subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 ) / "pg_recvlogical"
 
 

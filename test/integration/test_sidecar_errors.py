@@ -2,12 +2,12 @@
 that says what to change, and a non-zero exit code (2 = configuration,
 1 = runtime: database unreachable, slot busy, plugin not allowed...)."""
 
-import socket
 import time
 
 import pytest
 
 from conftest import unique
+from pg_server import free_port
 
 
 def base_props(pg, **extra):
@@ -28,14 +28,6 @@ def error_line(res):
     lines = [l for l in res.stderr.splitlines() if "error" in l]
     assert lines, f"no error line in stderr:\n{res.stderr}"
     return lines[-1]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.mark.parametrize("args, rc, text", [

@@ -7,7 +7,6 @@ it); a slot the server invalidated (wal_status lost) stops walcast with exit cod
 import json
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -15,17 +14,9 @@ import urllib.request
 import pytest
 
 from conftest import unique
-from pg_server import WALCAST_BIN, wait_until
+from pg_server import WALCAST_BIN, free_port, wait_until
 
 SLOT_LOST_EXIT = 3
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def make_table(pg, table, rows):
