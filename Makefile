@@ -66,11 +66,15 @@ CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 all: sidecar
 
-.PHONY: sidecar sidecar-install test check-versions bench format deps demo
+.PHONY: sidecar sidecar-install test check-versions bench format deps demo config-doc
 sidecar:
 	@if [ -f sidecar/CMakeLists.txt ]; then \
 		cmake -S sidecar -B $(SIDECAR_BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null && \
 		cmake --build $(SIDECAR_BUILD) -j2; fi
+
+# docs/configuration.md from the sidecar's settings table (a unit test checks it is current).
+config-doc: sidecar
+	$(SIDECAR_BUILD)/walcast config-doc > docs/configuration.md
 
 install: sidecar-install
 sidecar-install: sidecar

@@ -17,6 +17,7 @@
 #include "pg_conn.h"
 #include "pipeline.h"
 #include "redact.h"
+#include "settings.h"
 #include "shutdown.h"
 #include "sink_factory.h"
 #include "slot_health.h"
@@ -150,17 +151,20 @@ int run_cli(int argc, char **argv) {
         "to Kafka, a file or stdout, acknowledging only what the sink holds."};
     app.set_version_flag("--version", std::string("walcast ") + WALCAST_VERSION);
     app.require_subcommand(1);
-    app.footer("Configuration keys (properties file, WALCAST_<KEY> env vars, --set):\n" +
-               describe_keys());
+    app.footer(
+        "Each subcommand's --help lists the settings it reads, with descriptions; "
+        "docs/configuration.md has them all.");
 
     CommonOptions run_opts, status_opts, drop_opts, verify_opts;
     CLI::App *run = app.add_subcommand("run", "Stream the slot to the sink until SIGTERM");
     add_common(run, run_opts);
     run->add_option("--sink", run_opts.sink, "kafka, stdout or file:/path/events.jsonl (sink)");
+    run->footer(settings_help(kRun));
 
     CLI::App *status = app.add_subcommand(
         "status", "Show the slot's confirmed position, retained WAL, wal_status and the sink");
     add_common(status, status_opts);
+    status->footer(settings_help(kStatus));
 
     VerifyOptions verify_options;
     CLI::App *verify = app.add_subcommand(
@@ -171,12 +175,18 @@ int run_cli(int argc, char **argv) {
                        "comma-separated regexes on schema.table (default: table.include.list)");
     verify->add_option("--examples", verify_options.examples, "examples per kind of difference")
         ->default_val(5);
+    verify->footer(settings_help(kVerify));
 
     CLI::App *slot = app.add_subcommand("slot", "Manage the replication slot");
     slot->require_subcommand(1);
     CLI::App *drop =
         slot->add_subcommand("drop", "Drop the slot on purpose (refused while active)");
     add_common(drop, drop_opts);
+    drop->footer(settings_help(kSlotDrop));
+
+    // Hidden: prints docs/configuration.md from the settings table (make config-doc).
+    CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
+    config_doc->group("");
 
     try {
         app.parse(argc, argv);
@@ -185,6 +195,10 @@ int run_cli(int argc, char **argv) {
         return rc == 0 ? 0 : 2;
     }
 
+    if (*config_doc) {
+        std::cout << settings_markdown();
+        return 0;
+    }
     try {
         if (*run) {
             Config config = load(run_opts);

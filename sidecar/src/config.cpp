@@ -13,6 +13,7 @@
 #include "bounded_file.h"
 #include "listen_address.h"
 #include "redact.h"
+#include "settings.h"
 
 extern char **environ;
 
@@ -23,82 +24,6 @@ namespace {
 // A configuration file is a few dozen lines; anything larger is a wrong path.
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 constexpr std::size_t kMaxPasswordFileBytes = 64 << 10;
-// Intervals and timeouts end up in int-sized waits.
-constexpr std::int64_t kMaxMillis = INT_MAX;
-
-enum class Kind { kString, kInt, kBool, kEnum, kSink, kOps, kName, kTopic, kAddress };
-
-struct KeySpec {
-    const char *name;
-    const char *def;  // default ("" = unset)
-    Kind kind;
-    std::vector<std::string> accepted;  // enums
-    bool plugin_option;                 // forwarded to START_REPLICATION
-    std::int64_t min = 0, max = INT64_MAX;
-};
-
-const std::vector<KeySpec> &specs() {
-    // One key per line.
-    // clang-format off
-    static const std::vector<KeySpec> kSpecs = {
-        {"database.hostname", "", Kind::kString, {}, false},
-        {"database.port", "", Kind::kInt, {}, false, 1, 65535},
-        {"database.user", "", Kind::kString, {}, false},
-        {"database.password", "", Kind::kString, {}, false},
-        {"database.password.file", "", Kind::kString, {}, false},
-        {"database.dbname", "", Kind::kString, {}, false},
-        {"database.url", "", Kind::kString, {}, false},
-        {"database.sslmode", "", Kind::kEnum, {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, false},
-        {"database.sslrootcert", "", Kind::kString, {}, false},
-        {"database.sslcert", "", Kind::kString, {}, false},
-        {"database.sslkey", "", Kind::kString, {}, false},
-        {"database.sslpassword", "", Kind::kString, {}, false},
-        {"slot.name", "walcast", Kind::kName, {}, false},
-        {"slot.create", "true", Kind::kBool, {}, false},
-        {"plugin.name", "walcast", Kind::kEnum, {"walcast"}, false},
-        {"topic.prefix", "walcast", Kind::kTopic, {}, true},
-        {"table.include.list", "", Kind::kString, {}, true},
-        {"table.exclude.list", "", Kind::kString, {}, true},
-        {"column.exclude.list", "", Kind::kString, {}, true},
-        {"skipped.operations", "", Kind::kOps, {}, true},
-        {"provide.transaction.metadata", "false", Kind::kBool, {}, true},
-        {"message.prefix.include.list", "", Kind::kString, {}, true},
-        {"message.prefix.exclude.list", "", Kind::kString, {}, true},
-        {"decimal.handling.mode", "precise", Kind::kEnum, {"precise", "string", "double"}, true},
-        {"time.precision.mode", "adaptive", Kind::kEnum, {"adaptive", "adaptive_time_microseconds", "connect"}, true},
-        {"binary.handling.mode", "bytes", Kind::kEnum, {"bytes", "base64", "base64-url-safe", "hex"}, true},
-        {"interval.handling.mode", "numeric", Kind::kEnum, {"numeric", "string"}, true},
-        {"hstore.handling.mode", "json", Kind::kEnum, {"json", "map"}, true},
-        {"unavailable.value.placeholder", "", Kind::kString, {}, true},
-        {"event.max.bytes", "", Kind::kInt, {}, true, 0, 1073741822},
-        {"publish.via.partition.root", "false", Kind::kBool, {}, true},
-        {"tombstones.on.delete", "true", Kind::kBool, {}, false},
-        {"heartbeat.interval.ms", "0", Kind::kInt, {}, false, 0, kMaxMillis},
-        {"heartbeat.action.query", "", Kind::kString, {}, false},
-        {"sink", "", Kind::kSink, {}, false},
-        {"metrics.address", "", Kind::kAddress, {}, false},
-        {"status.update.interval.ms", "10000", Kind::kInt, {}, false, 1, kMaxMillis},
-        {"retained.wal.warn.bytes", "1073741824", Kind::kInt, {}, false, 0},
-        {"log.level", "info", Kind::kEnum, {"trace", "debug", "info", "warn", "error", "critical", "off"}, false},
-        {"snapshot.mode", "initial", Kind::kEnum, {"no_data", "never", "initial", "initial_only", "when_needed"}, false},
-        {"snapshot.max.threads", "2", Kind::kInt, {}, false, 1, 64},
-        {"snapshot.chunk.bytes", "67108864", Kind::kInt, {}, false, 8192, 1LL << 40},
-        {"snapshot.throttle.rows.per.second", "0", Kind::kInt, {}, false, 0},
-        {"snapshot.throttle.bytes.per.second", "0", Kind::kInt, {}, false, 0},
-        {"slot.create.timeout.ms", "300000", Kind::kInt, {}, false, 1, kMaxMillis},
-        {"event.processing.failure.handling.mode", "fail", Kind::kEnum, {"fail", "warn", "skip"}, false},
-        {"errors.deadletterqueue.topic.name", "", Kind::kString, {}, false},
-    };
-    // clang-format on
-    return kSpecs;
-}
-
-const KeySpec *find_spec(const std::string &key) {
-    for (const auto &s : specs())
-        if (key == s.name) return &s;
-    return nullptr;
-}
-
 std::string trim(const std::string &s) {
     auto b = s.find_first_not_of(" \t\r\n");
     if (b == std::string::npos) return "";
@@ -152,9 +77,9 @@ std::size_t edit_distance(const std::string &a, const std::string &b) {
 
 // "; did you mean 'slot.name'?" when a known key is a few typos away.
 std::string suggestion(const std::string &key) {
-    const KeySpec *best = nullptr;
+    const Setting *best = nullptr;
     std::size_t best_distance = std::min<std::size_t>(3, key.size() / 3) + 1;
-    for (const auto &s : specs()) {
+    for (const auto &s : settings()) {
         std::size_t d = edit_distance(lower(key), s.name);
         if (d < best_distance) best = &s, best_distance = d;
     }
@@ -176,15 +101,12 @@ bool parse_bool(const std::string &key, const std::string &value) {
 }
 
 // Decimal integers only: no exponent, sign '+', fraction, trailing text or overflow.
-std::int64_t parse_int(const KeySpec &spec, const std::string &value) {
+std::int64_t parse_int(const Setting &spec, const std::string &value) {
     std::int64_t v = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (value.empty() || ec != std::errc() || end != value.data() + value.size() || v < spec.min ||
         v > spec.max) {
-        std::string range = spec.max == INT64_MAX ? "an integer >= " + std::to_string(spec.min)
-                                                  : "an integer from " + std::to_string(spec.min) +
-                                                        " to " + std::to_string(spec.max);
-        bad_value(spec.name, value, range);
+        bad_value(spec.name, value, accepted_values(spec));
     }
     return v;
 }
@@ -192,7 +114,7 @@ std::int64_t parse_int(const KeySpec &spec, const std::string &value) {
 // Checks a value and returns its canonical spelling (what the sidecar compares
 // and what the plugin receives): booleans, enums and operations in lower case,
 // integers without leading zeros, metrics.address with its host.
-std::string normalize(const KeySpec &spec, const std::string &value) {
+std::string normalize(const Setting &spec, const std::string &value) {
     if (value.empty()) return value;  // unset: libpq or plugin defaults apply
     switch (spec.kind) {
         case Kind::kString:
@@ -204,19 +126,19 @@ std::string normalize(const KeySpec &spec, const std::string &value) {
         case Kind::kEnum:
             for (const auto &a : spec.accepted)
                 if (lower(value) == a) return a;
-            bad_value(spec.name, value, join(spec.accepted));
+            bad_value(spec.name, value, accepted_values(spec));
         case Kind::kSink:
             if (value == "kafka" || value == "stdout" ||
                 (value.rfind("file:", 0) == 0 && value.size() > 5))
                 return value;
-            bad_value(spec.name, value, "kafka, stdout, file:/path/to/events.jsonl");
+            bad_value(spec.name, value, accepted_values(spec));
         case Kind::kOps: {
             std::stringstream ss(value);
             std::string tok, out;
             while (std::getline(ss, tok, ',')) {
                 tok = lower(trim(tok));
                 if (tok != "c" && tok != "u" && tok != "d" && tok != "t" && tok != "none")
-                    bad_value(spec.name, value, "a comma-separated list of c, u, d, t, or none");
+                    bad_value(spec.name, value, accepted_values(spec));
                 out += (out.empty() ? "" : ",") + tok;
             }
             return out;
@@ -226,22 +148,20 @@ std::string normalize(const KeySpec &spec, const std::string &value) {
             if (value.size() > 63 ||
                 value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
                     std::string::npos)
-                bad_value(spec.name, value,
-                          "lower-case letters, digits and underscores, at most 63 characters");
+                bad_value(spec.name, value, accepted_values(spec));
             return value;
         case Kind::kTopic:
             if (value.size() > 200 ||
                 value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                         "0123456789._-") != std::string::npos)
-                bad_value(spec.name, value,
-                          "letters, digits, '.', '_' and '-' (a Kafka topic name)");
+                bad_value(spec.name, value, accepted_values(spec));
             return value;
         case Kind::kAddress:
             try {
                 return parse_listen_address(value).to_string();
             } catch (const std::invalid_argument &e) {
                 bad_value(spec.name, value,
-                          std::string("host:port or port (") + e.what() +
+                          accepted_values(spec) + " (" + e.what() +
                               "; without a host only 127.0.0.1 is served)");
             }
     }
@@ -251,7 +171,7 @@ std::string normalize(const KeySpec &spec, const std::string &value) {
 // Adds key=value to `into`, rejecting unknown keys (kafka.* passes through).
 void put(std::map<std::string, std::string> &into, const std::string &key, const std::string &value,
          const std::string &origin) {
-    if (!is_kafka_key(key) && find_spec(key) == nullptr)
+    if (!is_kafka_key(key) && find_setting(key) == nullptr)
         throw ConfigError("unknown configuration key '" + printable(key) + "' (" + origin + ")" +
                           suggestion(key) + "; see 'walcast run --help' for the known keys");
     into[key] = value;
@@ -329,25 +249,167 @@ std::vector<std::string> secret_keys_in(const std::map<std::string, std::string>
 
 }  // namespace
 
+namespace {
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+
+// Appends code point cp as UTF-8.
+void append_utf8(std::string &out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+// One logical line of a properties file: the text with continuations joined,
+// and the number of its first physical line.
+struct LogicalLine {
+    std::string text;
+    int lineno;
+};
+
+// Splits into physical lines at \n, \r or \r\n, as java.util.Properties does.
+std::vector<std::string> physical_lines(const std::string &text) {
+    std::vector<std::string> lines;
+    std::string cur;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' || text[i] == '\r') {
+            if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            lines.push_back(cur);
+            cur.clear();
+        } else {
+            cur += text[i];
+        }
+    }
+    if (!cur.empty()) lines.push_back(cur);
+    return lines;
+}
+
+bool ends_in_odd_backslashes(const std::string &s) {
+    std::size_t n = 0;
+    for (auto it = s.rbegin(); it != s.rend() && *it == '\\'; ++it) ++n;
+    return n % 2 == 1;
+}
+
+std::string strip_leading_blanks(const std::string &s) {
+    std::size_t i = 0;
+    while (i < s.size() && is_blank(s[i])) ++i;
+    return s.substr(i);
+}
+
+// Comment lines are skipped whole (a backslash at their end continues nothing);
+// a line ending in an odd number of backslashes continues on the next one,
+// whose leading blanks are dropped.
+std::vector<LogicalLine> logical_lines(const std::string &text) {
+    std::vector<LogicalLine> out;
+    auto lines = physical_lines(text);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::string line = strip_leading_blanks(lines[i]);
+        if (line.empty() || line[0] == '#' || line[0] == '!') continue;
+        LogicalLine logical{"", static_cast<int>(i) + 1};
+        while (ends_in_odd_backslashes(line)) {
+            line.pop_back();
+            logical.text += line;
+            if (++i >= lines.size()) {
+                line.clear();
+                break;
+            }
+            line = strip_leading_blanks(lines[i]);
+        }
+        logical.text += line;
+        out.push_back(std::move(logical));
+    }
+    return out;
+}
+
+// Resolves \t \n \r \f \uXXXX; any other escaped character stands for itself.
+std::string unescape(const std::string &s, const std::string &where) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\' || i + 1 == s.size()) {
+            out += s[i];
+            continue;
+        }
+        char c = s[++i];
+        switch (c) {
+            case 't':
+                out += '\t';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'u': {
+                auto hex4 = [&](std::size_t at, std::uint32_t &cp) {
+                    if (at + 4 > s.size()) return false;
+                    auto [end, ec] = std::from_chars(s.data() + at, s.data() + at + 4, cp, 16);
+                    return ec == std::errc() && end == s.data() + at + 4;
+                };
+                std::uint32_t cp = 0, low = 0;
+                if (!hex4(i + 1, cp)) throw ConfigError(where + ": malformed \\uXXXX escape");
+                i += 4;
+                // A UTF-16 surrogate pair, as Java writes characters beyond U+FFFF.
+                if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < s.size() && s[i + 1] == '\\' &&
+                    s[i + 2] == 'u' && hex4(i + 3, low) && low >= 0xDC00 && low < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                    i += 6;
+                }
+                if (cp >= 0xD800 && cp < 0xE000)
+                    throw ConfigError(where + ": \\u escape of an unpaired UTF-16 surrogate");
+                append_utf8(out, cp);
+                break;
+            }
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::map<std::string, std::string> parse_properties(const std::string &text,
                                                     const std::string &origin) {
     std::map<std::string, std::string> out;
     // A UTF-8 byte order mark (some Windows editors write one) is not part of the first key.
     const bool bom = text.rfind("\xEF\xBB\xBF", 0) == 0;
-    std::istringstream in(bom ? text.substr(3) : text);
-    std::string line;
-    int lineno = 0;
-    while (std::getline(in, line)) {
-        lineno++;
-        line = trim(line);
-        if (line.empty() || line[0] == '#' || line[0] == '!') continue;
-        auto sep = line.find_first_of("=:");
-        if (sep == std::string::npos)
-            throw ConfigError(origin + ":" + std::to_string(lineno) +
-                              ": expected key=value, got '" + printable(line) + "'");
-        std::string key = trim(line.substr(0, sep));
-        if (key.empty()) throw ConfigError(origin + ":" + std::to_string(lineno) + ": empty key");
-        put(out, key, trim(line.substr(sep + 1)), origin + ":" + std::to_string(lineno));
+    for (const auto &line : logical_lines(bom ? text.substr(3) : text)) {
+        const std::string where = origin + ":" + std::to_string(line.lineno);
+        const std::string &t = line.text;
+        // The key ends at the first unescaped '=', ':' or blank.
+        std::size_t k = 0;
+        while (k < t.size() && t[k] != '=' && t[k] != ':' && !is_blank(t[k]))
+            k += t[k] == '\\' ? 2 : 1;
+        k = std::min(k, t.size());
+        std::size_t v = k;
+        while (v < t.size() && is_blank(t[v])) ++v;
+        if (v < t.size() && (t[v] == '=' || t[v] == ':')) ++v;
+        while (v < t.size() && is_blank(t[v])) ++v;
+        // Trailing blanks are dropped unless escaped (Java keeps them; they are
+        // never meant in a setting).
+        std::string raw_value = t.substr(v);
+        while (!raw_value.empty() && is_blank(raw_value.back()) &&
+               !ends_in_odd_backslashes(raw_value.substr(0, raw_value.size() - 1)))
+            raw_value.pop_back();
+        std::string key = unescape(t.substr(0, k), where);
+        if (key.empty()) throw ConfigError(where + ": empty key");
+        put(out, key, unescape(raw_value, where), where);
     }
     return out;
 }
@@ -411,7 +473,7 @@ Config load_config(const ConfigSources &sources) {
             c.warnings.push_back("config file " + *sources.file + " holds " + join(secrets) +
                                  " and every local user can read it: chmod o-r " + *sources.file);
     }
-    for (const auto &spec : specs()) {
+    for (const auto &spec : settings()) {
         auto it = sources.env.find(env_name(spec.name));
         if (it != sources.env.end()) merged[spec.name] = it->second;
     }
@@ -431,13 +493,13 @@ Config load_config(const ConfigSources &sources) {
         refuse_secret_on_command_line(key, value);
     }
 
-    for (const auto &spec : specs()) c.values[spec.name] = spec.def;
+    for (const auto &spec : settings()) c.values[spec.name] = spec.def;
     for (const auto &[k, v] : merged) {
         if (is_kafka_key(k)) {
             c.kafka_props[k.substr(6)] = v;
             c.values[k] = v;
         } else {
-            c.values[k] = normalize(*find_spec(k), v);
+            c.values[k] = normalize(*find_setting(k), v);
         }
     }
     if (c.values["sink"].empty())
@@ -492,26 +554,31 @@ Config load_config(const ConfigSources &sources) {
     for (const auto &[key, kw] : conn_keys)
         if (!c.values[key].empty()) c.conn_params.emplace_back(kw, c.values[key]);
 
+    // Typed copies of the values (already validated and normalized above).
+    auto flag = [&](const char *key) { return parse_bool(key, c.values[key]); };
+    auto number = [&](const char *key) { return parse_int(*find_setting(key), c.values[key]); };
     c.slot_name = c.values["slot.name"];
-    c.slot_create = parse_bool("slot.create", c.values["slot.create"]);
+    c.slot_create = flag("slot.create");
+    c.slot_create_timeout_ms = number("slot.create.timeout.ms");
     c.topic_prefix = c.values["topic.prefix"];
-    c.tombstones_on_delete = parse_bool("tombstones.on.delete", c.values["tombstones.on.delete"]);
-    c.provide_transaction_metadata =
-        parse_bool("provide.transaction.metadata", c.values["provide.transaction.metadata"]);
-    c.heartbeat_interval_ms =
-        parse_int(*find_spec("heartbeat.interval.ms"), c.values["heartbeat.interval.ms"]);
+    c.tombstones_on_delete = flag("tombstones.on.delete");
+    c.provide_transaction_metadata = flag("provide.transaction.metadata");
+    c.publish_via_partition_root = flag("publish.via.partition.root");
+    c.heartbeat_interval_ms = number("heartbeat.interval.ms");
     c.heartbeat_action_query = c.values["heartbeat.action.query"];
     c.sink = c.values["sink"];
     c.metrics_address = c.values["metrics.address"];
-    c.status_update_interval_ms =
-        parse_int(*find_spec("status.update.interval.ms"), c.values["status.update.interval.ms"]);
-    c.retained_wal_warn_bytes =
-        parse_int(*find_spec("retained.wal.warn.bytes"), c.values["retained.wal.warn.bytes"]);
+    c.status_update_interval_ms = number("status.update.interval.ms");
+    c.retained_wal_warn_bytes = number("retained.wal.warn.bytes");
     c.log_level = c.values["log.level"];
     c.snapshot_mode = c.values["snapshot.mode"];
+    c.snapshot_max_threads = static_cast<int>(number("snapshot.max.threads"));
+    c.snapshot_chunk_bytes = number("snapshot.chunk.bytes");
+    c.snapshot_throttle_rows_per_second = number("snapshot.throttle.rows.per.second");
+    c.snapshot_throttle_bytes_per_second = number("snapshot.throttle.bytes.per.second");
 
     c.plugin_options.emplace_back("format", "frames");
-    for (const auto &spec : specs()) {
+    for (const auto &spec : settings()) {
         if (!spec.plugin_option) continue;
         // Only what the user set (plus the prefix): the plugin owns its defaults.
         std::string value = c.values[spec.name];
@@ -522,28 +589,6 @@ Config load_config(const ConfigSources &sources) {
         if (user_set && !value.empty()) c.plugin_options.emplace_back(spec.name, value);
     }
     return c;
-}
-
-std::string describe_keys() {
-    std::string out;
-    for (const auto &s : specs()) {
-        if (s.kind == Kind::kSink) continue;  // described below
-        out += "  " + std::string(s.name);
-        if (*s.def) out += " (default " + std::string(s.def) + ")";
-        if (!s.accepted.empty()) out += " [" + join(s.accepted) + "]";
-        if (s.kind == Kind::kInt && s.max != INT64_MAX)
-            out += " [" + std::to_string(s.min) + ".." + std::to_string(s.max) + "]";
-        out += "\n";
-    }
-    out +=
-        "  sink (default kafka when kafka.bootstrap.servers is set, else stdout) "
-        "[kafka, stdout, file:/path]\n";
-    out += "  kafka.* : passed to librdkafka without the prefix\n";
-    out += "Environment: WALCAST_<KEY> with '.' as '_', upper case (WALCAST_DATABASE_PORT).\n";
-    out +=
-        "Secrets (database.password, database.sslpassword, kafka.*password*) are refused on the "
-        "command line: use the file, database.password.file, the environment or ~/.pgpass.\n";
-    return out;
 }
 
 }  // namespace walcast

@@ -25,22 +25,30 @@ struct Config {
 
     // libpq connection keywords (database.url expands first, others override).
     std::vector<std::pair<std::string, std::string>> conn_params;
+    // Typed copies of values; load_config fills them from the settings table
+    // (sidecar/src/settings.cpp), which holds every default.
     std::string slot_name;
-    bool slot_create = true;
+    bool slot_create = false;
+    std::int64_t slot_create_timeout_ms = 0;
     std::string topic_prefix;
     // Forwarded to START_REPLICATION (format=frames first).
     std::vector<std::pair<std::string, std::string>> plugin_options;
-    bool tombstones_on_delete = true;
+    bool tombstones_on_delete = false;
     bool provide_transaction_metadata = false;
+    bool publish_via_partition_root = false;
     std::int64_t heartbeat_interval_ms = 0;
     std::string heartbeat_action_query;
     std::string sink;                                // "kafka", "stdout" or "file:/path"
     std::map<std::string, std::string> kafka_props;  // without the "kafka." prefix
     std::string metrics_address;
-    std::int64_t status_update_interval_ms = 10000;
-    std::int64_t retained_wal_warn_bytes = 1LL << 30;
-    std::string log_level = "info";
-    std::string snapshot_mode = "no_data";
+    std::int64_t status_update_interval_ms = 0;
+    std::int64_t retained_wal_warn_bytes = 0;
+    std::string log_level;
+    std::string snapshot_mode;
+    int snapshot_max_threads = 0;
+    std::int64_t snapshot_chunk_bytes = 0;
+    std::int64_t snapshot_throttle_rows_per_second = 0;  // 0: unlimited
+    std::int64_t snapshot_throttle_bytes_per_second = 0;
 
     // Values of secret settings (passwords, also those inside database.url), for
     // redact(): the CLI registers them before anything is logged.
@@ -61,8 +69,10 @@ struct ConfigSources {
     std::map<std::string, std::string> env;  // environment (all variables)
 };
 
-// Parses "key=value" lines; '#' and '!' start comments, a leading UTF-8 BOM is
-// skipped. Throws ConfigError (an unknown key names the nearest known one).
+// Parses a java.util.Properties file (key=value, key:value or "key value";
+// '#'/'!' comment lines; backslash line continuations and escapes), read as
+// UTF-8; a leading BOM is skipped. Throws ConfigError naming the line (an
+// unknown key names the nearest known one).
 std::map<std::string, std::string> parse_properties(const std::string &text,
                                                     const std::string &origin);
 
@@ -76,8 +86,5 @@ std::map<std::string, std::string> process_environment();
 
 // Name of the environment variable for a key: database.port -> WALCAST_DATABASE_PORT.
 std::string env_name(const std::string &key);
-
-// One line per known key with its default, for --help.
-std::string describe_keys();
 
 }  // namespace walcast

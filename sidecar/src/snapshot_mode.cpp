@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <optional>
 #include <utility>
 
@@ -16,23 +15,12 @@
 
 namespace walcast {
 
-namespace {
-
-std::int64_t int_setting(const Config &config, const std::string &key, std::int64_t fallback) {
-    const std::string &v = config.get(key);
-    return v.empty() ? fallback : std::strtoll(v.c_str(), nullptr, 10);
-}
-
-}  // namespace
-
 SnapshotSettings snapshot_settings_from(const Config &config) {
     SnapshotSettings s;
     s.config = &config;
-    s.threads = static_cast<int>(int_setting(config, "snapshot.max.threads", 2));
-    s.max_rows_per_second =
-        static_cast<double>(int_setting(config, "snapshot.throttle.rows.per.second", 0));
-    s.max_bytes_per_second =
-        static_cast<double>(int_setting(config, "snapshot.throttle.bytes.per.second", 0));
+    s.threads = config.snapshot_max_threads;
+    s.max_rows_per_second = static_cast<double>(config.snapshot_throttle_rows_per_second);
+    s.max_bytes_per_second = static_cast<double>(config.snapshot_throttle_bytes_per_second);
     // The encoder's options are the plugin's, minus the stream-only framing.
     for (const auto &[k, v] : config.plugin_options)
         if (k != "format" && k != "provide.transaction.metadata" && k != "skipped.operations" &&
@@ -45,7 +33,7 @@ TableFilter table_filter_from(const Config &config) {
     TableFilter f;
     f.include_list = config.get("table.include.list");
     f.exclude_list = config.get("table.exclude.list");
-    f.via_partition_root = config.get("publish.via.partition.root") == "true";
+    f.via_partition_root = config.publish_via_partition_root;
     return f;
 }
 
@@ -188,7 +176,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     }
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
-    const std::int64_t chunk_bytes = int_setting(config, "snapshot.chunk.bytes", 64LL << 20);
+    const std::int64_t chunk_bytes = config.snapshot_chunk_bytes;
     const bool create =
         action != SnapshotAction::kResume && action != SnapshotAction::kDropCompleted;
     if (action != SnapshotAction::kDropCompleted)
@@ -245,8 +233,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         store.record_pending();
         CreatedSlotGuard guard(config, slot);
         std::optional<ExportedSnapshot> snapshot;
-        snapshot = ExportedSnapshot::create_slot(
-            config, slot, int_setting(config, "slot.create.timeout.ms", 300000));
+        snapshot = ExportedSnapshot::create_slot(config, slot, config.slot_create_timeout_ms);
         guard.arm();
         SnapshotPlan plan = plan_under(config, snapshot->name(), chunk_bytes, settings.threads);
         store.start_run(snapshot->consistent_point(), plan);

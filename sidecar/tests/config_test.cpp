@@ -66,10 +66,14 @@ TEST(Config, PropertiesSyntax) {
 
 TEST(Config, PropertiesErrorsNameTheLine) {
     try {
+        // As in java.util.Properties, a blank separates key and value: the key is "just".
         parse_properties("topic.prefix=x\njust some words\n", "my.properties");
         FAIL();
     } catch (const ConfigError &e) {
-        EXPECT_STREQ(e.what(), "my.properties:2: expected key=value, got 'just some words'");
+        EXPECT_EQ(
+            std::string(e.what()).rfind("unknown configuration key 'just' (my.properties:2)", 0),
+            0u)
+            << e.what();
     }
 }
 
