@@ -84,6 +84,28 @@ def test_usage(walcast_cli):
     assert walcast_cli("frobnicate").returncode == 2
 
 
+def test_help_describes_the_settings_each_subcommand_reads(walcast_cli):
+    run = walcast_cli("run", "--help").stdout
+    assert "snapshot.max.threads (default 2; an integer from 1 to 64)" in run
+    assert "Parallel readers of the initial snapshot" in run
+    drop = walcast_cli("slot", "drop", "--help").stdout
+    assert "slot.name" in drop and "Logical replication slot to stream from" in drop
+    assert "snapshot.mode" not in drop and "decimal.handling.mode" not in drop
+    status = walcast_cli("status", "--help").stdout
+    assert "retained.wal.warn.bytes" in status and "heartbeat.interval.ms" not in status
+    assert "snapshot.max.threads" not in walcast_cli("--help").stdout
+
+
+def test_debezium_style_properties_file(walcast_cli, tmp_path):
+    # ':' and blank separators and a continued line, as java.util.Properties reads them.
+    cfg = tmp_path / "debezium.properties"
+    cfg.write_text("topic.prefix: shop\nsink   stdout\nsnapshot.max.threads = 1\\\n    00\n")
+    res = walcast_cli("run", "--config", str(cfg))
+    assert res.returncode == 2
+    assert ("invalid value '100' for snapshot.max.threads; accepted: an integer from 1 to 64"
+            in error_line(res)), res.stderr
+
+
 def test_unreachable_database_names_conninfo_without_password(walcast_cli):
     port = free_port()
     props = {"database.hostname": "127.0.0.1", "database.port": str(port),
