@@ -110,9 +110,7 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
                 }
             });
         }
-        TopicFold fold(config.get("unavailable.value.placeholder").empty()
-                           ? "__debezium_unavailable_value"
-                           : config.get("unavailable.value.placeholder"));
+        TopicFold fold(config.get("unavailable.value.placeholder"));
         read_topic(
             config, topic,
             [&](std::string_view key, std::string_view value, bool null_value,
