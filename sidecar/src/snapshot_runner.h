@@ -21,8 +21,9 @@
 namespace walcast {
 
 struct SnapshotSettings {
+    // snapshot_settings_from() fills these from the parsed Config.
     const Config *config = nullptr;
-    int threads = 2;
+    int threads = 0;                       // snapshot.max.threads
     double max_rows_per_second = 0;        // 0: unlimited
     double max_bytes_per_second = 0;       // 0: unlimited
     std::size_t buffer_bytes = 32u << 20;  // rows read but not yet handed to the sink
