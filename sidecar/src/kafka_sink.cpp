@@ -271,7 +271,7 @@ struct KafkaSink::Impl {
             if (e == RD_KAFKA_RESP_ERR__FATAL) {
                 // Not the record's fault: the producer is recreated and the event re-read.
                 note_fatal();
-                report(d.token, false, "dead-letter topic " + dlq + ": producer failed fatally");
+                report(d.token, false, "dead-letter topic " + dlq + ": " + fatal_reason());
             } else if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (!d.description && size_error(e)) {
                     d.value =
@@ -303,9 +303,14 @@ struct KafkaSink::Impl {
         }
         if (fatal.exchange(true)) return;
         spdlog::critical(
-            "kafka: {}; the producer stops, nothing past the last delivered event is "
-            "acknowledged, and the sink is recreated to resume from the slot's confirmed position",
+            "kafka: {}; this producer takes no further event and every event it has not "
+            "delivered counts as failed (never acknowledged)",
             what);
+    }
+
+    std::string fatal_reason() const {
+        std::lock_guard<std::mutex> lock(mu);
+        return fatal_cause;
     }
 
     void rethrow_callback_error() {
@@ -338,11 +343,8 @@ struct KafkaSink::Impl {
         }
         std::string error = std::string(rd_kafka_topic_name(m->rkt)) + " [" +
                             std::to_string(m->partition) + "]: " + rd_kafka_err2str(m->err);
-        if (self->fatal.load()) {
-            // Purged by librdkafka after its fatal error: say which.
-            std::lock_guard<std::mutex> lock(self->mu);
-            error += " after " + self->fatal_cause;
-        }
+        // Purged by librdkafka after its fatal error: say which.
+        if (self->fatal.load()) error += " after " + self->fatal_reason();
         if (kind == KafkaErrorClass::kRefused) self->refused(m->err, error);
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
             self->note_fatal();
@@ -556,13 +558,9 @@ bool KafkaSink::produce(const Message &msg) {
     }
     if (e == RD_KAFKA_RESP_ERR__FATAL) {
         s.note_fatal();
-        std::string error;
-        {
-            std::lock_guard<std::mutex> lock(s.mu);
-            error = std::string(msg.topic) + ": not produced, " + s.last_error;
-        }
         // Reported failed, so the caller's tracker never acknowledges past it.
-        s.rejected.push_back({msg.token, false, std::move(error)});
+        s.rejected.push_back(
+            {msg.token, false, std::string(msg.topic) + ": not produced, " + s.fatal_reason()});
         return true;
     }
     // Accepted and reported failed, so the caller's tracker never acknowledges past it.
