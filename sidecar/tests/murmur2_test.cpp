@@ -50,7 +50,7 @@ std::int32_t to_positive(std::int32_t n) {
 }
 
 // A producer and a topic handle, which the partitioner function needs (no broker).
-class Partitioner : public ::testing::Test {
+class KafkaPartitioner : public ::testing::Test {
 protected:
     void SetUp() override {
         char err[256];
@@ -73,11 +73,11 @@ protected:
         nullptr, &rd_kafka_topic_destroy};
 };
 
-TEST_F(Partitioner, TheSinkUsesMurmur2Random) {
+TEST_F(KafkaPartitioner, TheSinkUsesMurmur2Random) {
     EXPECT_EQ(kafka_default_props().at("partitioner"), "murmur2_random");
 }
 
-TEST_F(Partitioner, MatchesTheJavaClientForEveryKey) {
+TEST_F(KafkaPartitioner, MatchesTheJavaClientForEveryKey) {
     constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
     for (const auto &c : kJavaCases) {
         SCOPED_TRACE(c.key);
@@ -91,7 +91,7 @@ TEST_F(Partitioner, MatchesTheJavaClientForEveryKey) {
     }
 }
 
-TEST_F(Partitioner, AllByteValues) {
+TEST_F(KafkaPartitioner, AllByteValues) {
     // Same Java program: bytes 0..255 in order (high bytes are negative in Java).
     std::string bin;
     for (int i = 0; i < 256; ++i) bin.push_back(static_cast<char>(i));
@@ -102,7 +102,7 @@ TEST_F(Partitioner, AllByteValues) {
 // A null key (truncate, tables without a key) is not hashed: walcast sends it as a
 // null key, which librdkafka spreads over the partitions (sticky per batch in the
 // producer, like the Java client's default), never a fixed partition.
-TEST_F(Partitioner, NullKeyIsNotHashed) {
+TEST_F(KafkaPartitioner, NullKeyIsNotHashed) {
     std::set<std::int32_t> seen;
     for (int i = 0; i < 200; ++i) {
         const std::int32_t p = partition(nullptr, 0, 12);
