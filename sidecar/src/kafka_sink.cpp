@@ -74,7 +74,8 @@ const std::map<std::string, std::string> &kafka_default_props() {
         // forces a producer restart from the slot's confirmed position).
         {"message.timeout.ms", "300000"},
         // Same partition as the Java client for keyed messages (murmur2 of the
-        // key bytes); null keys (truncate, keyless tables) are spread randomly.
+        // key bytes, tests/murmur2_test.cpp); null keys (truncate, keyless tables)
+        // are spread over the partitions, sticky per batch as in the Java client.
         {"partitioner", "murmur2_random"},
         {"socket.keepalive.enable", "true"},
         // Idle-connection reaping by the broker is normal; don't log it as an error.
@@ -98,8 +99,9 @@ struct KafkaSink::Impl {
     std::atomic<std::uint64_t> delivered{0};
     std::atomic<std::uint64_t> failed{0};
 
-    mutable std::mutex mu;  // guards last_error (describe() may run on another thread)
+    mutable std::mutex mu;  // guards last_error, fatal_cause (describe() may run elsewhere)
     std::string last_error;
+    std::string fatal_cause;  // librdkafka's underlying error, once fatal
 
     // Messages rejected synchronously by rd_kafka_produce (other than queue
     // full): reported as failed deliveries from the next poll()/flush(), as the
@@ -149,6 +151,7 @@ struct KafkaSink::Impl {
         // nullptr conf: the topic inherits the topic-level defaults set on the global conf.
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk.get(), std::string(name).c_str(), nullptr);
         if (!rkt) {
+            // rd_kafka_topic_new reports its error (e.g. a name over 512 bytes) only there.
             throw std::runtime_error("kafka: cannot create topic handle '" + std::string(name) +
                                      "': " + rd_kafka_err2str(rd_kafka_last_error()));
         }
@@ -265,7 +268,11 @@ struct KafkaSink::Impl {
                 RD_KAFKA_V_HEADER("walcast.description", d.description ? "true" : "false", -1),
                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) return;  // next poll()
-            if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (e == RD_KAFKA_RESP_ERR__FATAL) {
+                // Not the record's fault: the producer is recreated and the event re-read.
+                note_fatal();
+                report(d.token, false, "dead-letter topic " + dlq + ": " + fatal_reason());
+            } else if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
                 if (!d.description && size_error(e)) {
                     d.value =
                         dead_letter_description(d.origin_topic, d.key, d.value, d.value.size(), e);
@@ -279,6 +286,31 @@ struct KafkaSink::Impl {
             }
             dead_letters.pop_front();
         }
+    }
+
+    // The producer raised a fatal error (idempotence guarantees lost, e.g. a sequence gap
+    // the broker reports): librdkafka refuses every further message and fails the queued
+    // ones. ERR__FATAL only says that; the cause comes from rd_kafka_fatal_error(). Logged
+    // once, whichever of produce(), a delivery report or the error callback sees it first.
+    void note_fatal() {
+        char reason[512] = "";
+        const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk.get(), reason, sizeof reason);
+        const std::string what = std::string("fatal: ") + rd_kafka_err2name(cause) + ": " + reason;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            last_error = what;
+            if (fatal_cause.empty()) fatal_cause = what;
+        }
+        if (fatal.exchange(true)) return;
+        spdlog::critical(
+            "kafka: {}; this producer takes no further event and every event it has not "
+            "delivered counts as failed (never acknowledged)",
+            what);
+    }
+
+    std::string fatal_reason() const {
+        std::lock_guard<std::mutex> lock(mu);
+        return fatal_cause;
     }
 
     void rethrow_callback_error() {
@@ -311,23 +343,22 @@ struct KafkaSink::Impl {
         }
         std::string error = std::string(rd_kafka_topic_name(m->rkt)) + " [" +
                             std::to_string(m->partition) + "]: " + rd_kafka_err2str(m->err);
+        // Purged by librdkafka after its fatal error: say which.
+        if (self->fatal.load()) error += " after " + self->fatal_reason();
         if (kind == KafkaErrorClass::kRefused) self->refused(m->err, error);
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL) self->fatal.store(true);
-        self->set_last_error(error);
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            self->note_fatal();
+        } else {
+            self->set_last_error(error);
+        }
         self->report(token, false, error);
     }
 
-    static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    static void on_error(rd_kafka_t *, int err, const char *reason, void *opaque) {
         auto *self = static_cast<Impl *>(opaque);
         const auto code = static_cast<rd_kafka_resp_err_t>(err);
         if (code == RD_KAFKA_RESP_ERR__FATAL) {
-            // The reason of a fatal error is only available from rd_kafka_fatal_error().
-            char buf[512];
-            rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
-            self->fatal.store(true);
-            self->set_last_error(std::string("fatal: ") + rd_kafka_err2name(orig) + ": " + buf);
-            spdlog::critical("kafka: fatal producer error {}: {} (producer will be recreated)",
-                             rd_kafka_err2name(orig), buf);
+            self->note_fatal();
             return;
         }
         self->set_last_error(std::string(rd_kafka_err2name(code)) + ": " + reason);
@@ -491,12 +522,16 @@ bool KafkaSink::produce(const Message &msg) {
     // Count first: the delivery report can only arrive from a later poll(), but
     // keep outstanding() >= reports in flight at all times.
     s.outstanding.fetch_add(1, std::memory_order_relaxed);
-    if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, flags, payload, len, key, msg.key.size(),
-                         opaque) == 0) {
-        return true;
-    }
+    // After a fatal error librdkafka takes nothing more: don't hand it anything.
+    const rd_kafka_resp_err_t e =
+        s.fatal.load()
+            ? RD_KAFKA_RESP_ERR__FATAL
+            : rd_kafka_producev(
+                  s.rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                  RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_VALUE(payload, len),
+                  RD_KAFKA_V_KEY(key, msg.key.size()), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
     // Not taken: the buffer is still ours.
-    const rd_kafka_resp_err_t e = rd_kafka_last_error();
     struct FreeOwned {
         void *p;
         ~FreeOwned() { std::free(p); }
@@ -521,7 +556,13 @@ bool KafkaSink::produce(const Message &msg) {
         s.on_permanent(msg.topic, msg.key, value, len, e, msg.token, true);
         return true;
     }
-    if (e == RD_KAFKA_RESP_ERR__FATAL) s.fatal.store(true);
+    if (e == RD_KAFKA_RESP_ERR__FATAL) {
+        s.note_fatal();
+        // Reported failed, so the caller's tracker never acknowledges past it.
+        s.rejected.push_back(
+            {msg.token, false, std::string(msg.topic) + ": not produced, " + s.fatal_reason()});
+        return true;
+    }
     // Accepted and reported failed, so the caller's tracker never acknowledges past it.
     std::string error = std::string(msg.topic) + ": produce failed: " + rd_kafka_err2str(e);
     spdlog::error("kafka: {}", error);
@@ -559,6 +600,11 @@ bool KafkaSink::flush(int timeout_ms) {
     }
 }
 
+void KafkaSink::simulate_fatal_error(const std::string &reason) {
+    rd_kafka_test_fatal_error(impl_->rk.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              reason.c_str());
+}
+
 std::size_t KafkaSink::outstanding() const { return impl_->outstanding.load(); }
 
 bool KafkaSink::fatal() const {
@@ -579,6 +625,7 @@ std::string KafkaSink::describe() const {
     if (impl_->skipped.load() > 0) d += ", skipped " + std::to_string(impl_->skipped.load());
     if (fatal()) d += ", FATAL";
     std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->fatal_cause.empty()) d += " (" + impl_->fatal_cause + ")";
     if (!impl_->last_error.empty()) d += ", last error: " + impl_->last_error;
     return d;
 }

@@ -52,6 +52,10 @@ public:
     bool fatal() const override;
     std::string describe() const override;
 
+    // Tests: makes librdkafka raise the fatal error a broker's out-of-order sequence
+    // number would (rd_kafka_test_fatal_error); fatal() turns true at once.
+    void simulate_fatal_error(const std::string &reason);
+
     struct Impl;  // librdkafka handles and callback state; public for the C trampolines.
 
 private:

@@ -208,6 +208,67 @@ TEST(KafkaSink, EventLargerThanTheWholeQueueIsRejectedNotBackpressure) {
     EXPECT_TRUE(sink.produce({"t", "k", "small", false, 10}));
 }
 
+// The idempotent producer's fatal error (here raised by rd_kafka_test_fatal_error, as
+// an out-of-order sequence number from a broker would): the cause is reported, nothing
+// queued or produced afterwards is confirmed, and the sink says it is fatal so the
+// pipeline recreates it.
+TEST(KafkaSink, FatalProducerErrorFailsEveryUndeliveredEvent) {
+    Reports r;
+    KafkaSink sink(unreachable(300000), r.callback());
+    ASSERT_TRUE(sink.produce({"t", R"({"id":1})", "v1", false, 1}));
+    ASSERT_TRUE(sink.produce({"t", R"({"id":2})", "v2", false, 2}));
+    EXPECT_FALSE(sink.fatal());
+
+    sink.simulate_fatal_error("walcast unit test");
+    EXPECT_TRUE(sink.fatal());
+    // Taken (no backpressure) but never confirmed: the producer is done.
+    EXPECT_TRUE(sink.produce({"t", R"({"id":3})", "v3", false, 3}));
+
+    EXPECT_TRUE(sink.flush(10000)) << "the queued events are failed, not left waiting";
+    EXPECT_EQ(sink.outstanding(), 0u);
+    ASSERT_EQ(r.all.size(), 3u);
+    std::vector<DeliveryToken> tokens;
+    for (const auto &rep : r.all) {
+        EXPECT_FALSE(rep.ok) << "token " << rep.token << " confirmed after a fatal error";
+        // Queued ones are purged by librdkafka, the later one refused: both say why.
+        EXPECT_NE(rep.error.find("OUT_OF_ORDER_SEQUENCE_NUMBER"), std::string::npos) << rep.error;
+        tokens.push_back(rep.token);
+    }
+    std::sort(tokens.begin(), tokens.end());
+    EXPECT_EQ(tokens, (std::vector<DeliveryToken>{1, 2, 3}));
+
+    EXPECT_TRUE(sink.fatal());
+    const std::string d = sink.describe();
+    EXPECT_NE(d.find("FATAL"), std::string::npos) << d;
+    EXPECT_NE(d.find("delivered 0"), std::string::npos) << d;
+    EXPECT_NE(d.find("failed 3"), std::string::npos) << d;
+    // The underlying error, not just "fatal error".
+    EXPECT_NE(d.find("fatal: OUT_OF_ORDER_SEQUENCE_NUMBER"), std::string::npos) << d;
+    EXPECT_NE(d.find("walcast unit test"), std::string::npos) << d;
+}
+
+// A dead-letter record that the producer refuses because it failed fatally fails the
+// skipped event (re-read after the sink is recreated), not the run as a poison event.
+TEST(KafkaSink, FatalErrorBeforeTheDeadLetterRecordIsNotAPoisonEvent) {
+    Reports r;
+    Props p = unreachable(300000);
+    p["message.max.bytes"] = "1000";
+    EventFailurePolicy policy;
+    policy.mode = EventFailureMode::kWarn;
+    policy.dead_letter_topic = "dlq";
+    KafkaSink sink(p, r.callback(), policy);
+    // Rejected for size: its dead-letter record waits for the next poll().
+    EXPECT_TRUE(sink.produce({"t", "k", std::string(5000, 'x'), false, 7}));
+    sink.simulate_fatal_error("walcast unit test");
+    EXPECT_NO_THROW(sink.poll(0));
+    EXPECT_NO_THROW(sink.flush(1000));
+    ASSERT_EQ(r.all.size(), 1u);
+    EXPECT_EQ(r.all[0].token, 7u);
+    EXPECT_FALSE(r.all[0].ok);
+    EXPECT_EQ(sink.outstanding(), 0u);
+    EXPECT_TRUE(sink.fatal());
+}
+
 TEST(KafkaSink, DescribesOnlyWhatABrokerAnswered) {
     Reports r;
     KafkaSink sink(unreachable(300000), r.callback());
