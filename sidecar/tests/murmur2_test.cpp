@@ -1,5 +1,5 @@
 // Parity of walcast's murmur2 / partitioner with the Kafka Java client.
-#include "murmur2.h"
+#include "sink/murmur2.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
