@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "config/config.h"
-#include "snapshot/snapshot_mode.h"
 #include "snapshot/snapshot_runner.h"
+#include "snapshot/snapshot_settings.h"
 
 namespace walcast {
 namespace {

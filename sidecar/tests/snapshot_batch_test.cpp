@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "stream/frame.h"
+#include "common/frame_error.h"
 
 namespace walcast {
 namespace {

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "stream/frame.h"
+#include "common/frame_error.h"
 
 namespace walcast {
 

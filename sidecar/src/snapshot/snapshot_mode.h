@@ -13,8 +13,4 @@ namespace walcast {
 // should follow (false for initial_only). Throws PgError / std::runtime_error.
 bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Registry *metrics);
 
-// The snapshot settings and table selection the configuration asks for.
-SnapshotSettings snapshot_settings_from(const Config &config);
-TableFilter table_filter_from(const Config &config);
-
 }  // namespace walcast

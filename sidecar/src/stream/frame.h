@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "common/frame_error.h"
 #include "pg/lsn.h"
 
 namespace walcast {
@@ -26,11 +26,6 @@ struct Frame {
     std::string_view topic;
     std::string_view key;    // empty = null key
     std::string_view value;  // the rest of the frame, verbatim
-};
-
-class FrameError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 // Views point into `data`, which must outlive the frame. Throws FrameError.

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "pg/pg_query.h"
-#include "snapshot/snapshot_mode.h"
 #include "snapshot/snapshot_reader.h"
+#include "snapshot/snapshot_settings.h"
 #include "verify/topic_fold.h"
 #include "verify/topic_reader.h"
 
