@@ -99,7 +99,7 @@ demo:
 	bash test/demo.sh
 
 format:
-	clang-format -i plugin/*.cpp plugin/*.h sidecar/src/*.cpp sidecar/src/*.h sidecar/tests/*.cpp
+	clang-format -i plugin/*.cpp plugin/*.h sidecar/src/*/*.cpp sidecar/src/*/*.h sidecar/tests/*.cpp
 
 clean: sidecar-clean
 sidecar-clean:

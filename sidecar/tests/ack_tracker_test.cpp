@@ -1,6 +1,6 @@
 // The acknowledgement invariant: the ack never passes an undelivered event,
 // never moves backwards, and a failed delivery stops it for good.
-#include "ack_tracker.h"
+#include "stream/ack_tracker.h"
 
 #include <gtest/gtest.h>
 

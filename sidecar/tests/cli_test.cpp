@@ -1,5 +1,5 @@
 // Command-line handling that must not wait for the configuration to load.
-#include "cli.h"
+#include "app/cli.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Configuration: properties syntax, precedence (flag > env > file > default),
 // validation messages, and what is forwarded to the plugin and libpq.
-#include "config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // File/stdout sink: line format, deliveries only after sync, batching and
 // backpressure, failure reporting.
-#include "file_sink.h"
+#include "sink/file_sink.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

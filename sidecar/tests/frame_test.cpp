@@ -1,10 +1,10 @@
 // The frame reader: docs/framing.md layouts, views into the input, and clear
 // errors for malformed frames.
-#include "frame.h"
+#include "stream/frame.h"
 
 #include <gtest/gtest.h>
 
-#include "lsn.h"
+#include "pg/lsn.h"
 
 namespace walcast {
 namespace {

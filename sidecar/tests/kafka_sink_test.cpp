@@ -1,6 +1,6 @@
 // KafkaSink without a broker (config validation, failure reports, backpressure)
 // and, when WALCAST_TEST_KAFKA_BOOTSTRAP is set, against a real one.
-#include "kafka_sink.h"
+#include "sink/kafka_sink.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "shutdown.h"
+#include "common/shutdown.h"
 
 namespace walcast {
 namespace {

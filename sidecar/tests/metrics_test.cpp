@@ -1,6 +1,6 @@
 // Prometheus exposition format and the /metrics HTTP endpoint.
-#include "metrics.h"
-#include "metrics_server.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_server.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -10,7 +10,7 @@
 #include <set>
 #include <string>
 
-#include "kafka_sink.h"
+#include "sink/kafka_sink.h"
 
 namespace walcast {
 namespace {

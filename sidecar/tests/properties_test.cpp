@@ -1,7 +1,7 @@
 // Properties files follow java.util.Properties, so that Debezium files can be pasted.
 #include <gtest/gtest.h>
 
-#include "config.h"
+#include "config/config.h"
 
 namespace walcast {
 namespace {

@@ -1,5 +1,5 @@
 // Secrets never reach a message: by shape (password=..., URL userinfo) and by value.
-#include "redact.h"
+#include "config/redact.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The settings table: every setting is described and valid, --help and
 // docs/configuration.md come from it.
-#include "settings.h"
+#include "config/settings.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <set>
 #include <sstream>
 
-#include "config.h"
-#include "snapshot_mode.h"
-#include "snapshot_runner.h"
+#include "config/config.h"
+#include "snapshot/snapshot_runner.h"
+#include "snapshot/snapshot_settings.h"
 
 namespace walcast {
 namespace {

@@ -1,10 +1,10 @@
 // The compact snapshot layout on the reader's side: template frames, newline-separated
 // rows, and the event values put together from them (docs/framing.md).
-#include "snapshot_batch.h"
+#include "snapshot/snapshot_batch.h"
 
 #include <gtest/gtest.h>
 
-#include "frame.h"
+#include "common/frame_error.h"
 
 namespace walcast {
 namespace {

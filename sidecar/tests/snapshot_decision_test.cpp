@@ -1,11 +1,11 @@
 // Every combination of snapshot.mode, slot and snapshot record has one answer, and
 // "stream without a snapshot" comes only from a completed record or a stream-only mode.
-#include "snapshot_decision.h"
+#include "snapshot/snapshot_decision.h"
 
 #include <gtest/gtest.h>
 
-#include "slot_health.h"
-#include "snapshot_preflight.h"
+#include "pg/slot_health.h"
+#include "snapshot/snapshot_preflight.h"
 
 namespace walcast {
 namespace {

@@ -1,6 +1,6 @@
 // Debezium's source.snapshot markers over batches of several tables arriving in any
 // order: exactly one first and one last, first/last per table, true elsewhere.
-#include "snapshot_markers.h"
+#include "snapshot/snapshot_markers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Folding a change topic into table state, as `walcast verify` does.
-#include "topic_fold.h"
+#include "verify/topic_fold.h"
 
 #include <gtest/gtest.h>
 

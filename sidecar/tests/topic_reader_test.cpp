@@ -1,6 +1,6 @@
 // Reading the file sink's lines back for `walcast verify`: damaged lines are reported
 // with where they are, and the reading goes on.
-#include "topic_reader.h"
+#include "verify/topic_reader.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,0 +1,232 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_server.h"
+#include "pg/pg_conn.h"
+#include "stream/pipeline.h"
+#include "config/redact.h"
+#include "config/settings.h"
+#include "common/shutdown.h"
+#include "sink/sink_factory.h"
+#include "pg/slot_health.h"
+#include "snapshot/snapshot_mode.h"
+#include "app/status.h"
+#include "verify/verify.h"
+
+namespace walcast {
+
+namespace {
+
+// Logging to stderr through redact(): no log line shows a registered secret or
+// a password-shaped value, whichever library wrote it.
+void setup_logging(const Config &config) {
+    for (const auto &secret : config.secrets) register_secret(secret);
+    auto stderr_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto logger = std::make_shared<spdlog::logger>("walcast", redacting_sink(stderr_sink));
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    spdlog::flush_on(spdlog::level::trace);  // logs go to files in tests; keep them current
+    for (const auto &w : config.warnings) spdlog::warn("{}", w);
+    spdlog::debug("configuration: {}", config.describe_redacted());
+}
+
+struct CommonOptions {
+    std::optional<std::string> config_file;
+    std::vector<std::string> sets;
+    std::string log_level;
+    std::string sink;
+};
+
+void add_common(CLI::App *cmd, CommonOptions &o) {
+    cmd->add_option("-c,--config", o.config_file, "Debezium-style .properties file");
+    cmd->add_option("--set", o.sets, "Override a property: --set key=value (repeatable)");
+    cmd->add_option("--log-level", o.log_level,
+                    "trace, debug, info, warn, error, critical, off (log.level)");
+}
+
+Config load(const CommonOptions &o) {
+    ConfigSources src;
+    src.file = o.config_file;
+    src.env = process_environment();
+    src.sets = o.sets;
+    // Dedicated flags are --set shorthands and win like them.
+    if (!o.sink.empty()) src.sets.push_back("sink=" + o.sink);
+    if (!o.log_level.empty()) src.sets.push_back("log.level=" + o.log_level);
+    return load_config(src);
+}
+
+int cmd_run(const Config &config) {
+    install_stop_signal_handlers();
+    const ShutdownToken &token = ShutdownToken::process();
+    std::unique_ptr<Registry> registry;
+    std::unique_ptr<SidecarMetrics> metrics;
+    std::unique_ptr<MetricsServer> server;
+    if (!config.metrics_address.empty()) {
+        registry = std::make_unique<Registry>();
+        metrics = std::make_unique<SidecarMetrics>(*registry);
+        try {
+            server = std::make_unique<MetricsServer>(*registry, config.metrics_address);
+        } catch (const std::runtime_error &e) {
+            throw ConfigError("metrics.address=" + config.metrics_address + ": " + e.what());
+        }
+    }
+    // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
+    // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
+    Pipeline pipeline(config, token.flag(), metrics.get());
+    try {
+        pipeline.open_sink();
+        // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
+        // which then starts at the slot's consistent point. A slot lost while streaming
+        // ends the run, unless when_needed replaces it with a new slot and snapshot.
+        for (;;) {
+            bool stream = run_initial_snapshot(
+                config,
+                [&](DeliveryCallback cb) {
+                    return make_sink(config, std::move(cb), registry.get());
+                },
+                registry.get());
+            if (!stream || token.requested()) return 0;
+            spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
+                         WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
+                         config.conninfo_redacted());
+            int rc = pipeline.run();
+            if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
+                return rc;
+            spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
+        }
+    } catch (const Stopped &e) {
+        // Chunks already delivered stay recorded: the next run resumes the snapshot.
+        spdlog::info("{}; exiting", e.what());
+        return 0;
+    } catch (const SinkError &e) {
+        spdlog::critical("{}", e.what());
+        return e.exit_code();
+    }
+}
+
+}  // namespace
+
+void scrub_secret_arguments(int argc, char **argv) {
+    for (int i = 1; i < argc; ++i) {
+        char *kv = nullptr;
+        if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            kv = argv[i + 1];
+        } else if (std::strncmp(argv[i], "--set=", 6) == 0) {
+            kv = argv[i] + 6;
+        }
+        char *eq = kv ? std::strchr(kv, '=') : nullptr;
+        if (!eq) continue;
+        std::string key(kv, eq);
+        key.erase(key.find_last_not_of(" \t") + 1);
+        key.erase(0, key.find_first_not_of(" \t"));
+        if (is_secret_key(key)) {
+            std::memset(eq + 1, '*', std::strlen(eq + 1));
+        } else if (key == "database.url") {
+            // Only the password-shaped parts, so that the refusal can still see them.
+            for (const auto &secret : password_shaped_values(eq + 1))
+                for (char *p = std::strstr(eq + 1, secret.c_str()); p;
+                     p = std::strstr(p + secret.size(), secret.c_str()))
+                    std::memset(p, '*', secret.size());
+        }
+    }
+}
+
+int run_cli(int argc, char **argv) {
+    scrub_secret_arguments(argc, argv);
+    CLI::App app{
+        "walcast: stream a PostgreSQL logical replication slot (walcast output plugin) "
+        "to Kafka, a file or stdout, acknowledging only what the sink holds."};
+    app.set_version_flag("--version", std::string("walcast ") + WALCAST_VERSION);
+    app.require_subcommand(1);
+    app.footer(
+        "Each subcommand's --help lists the settings it reads, with descriptions; "
+        "docs/configuration.md has them all.");
+
+    CommonOptions run_opts, status_opts, drop_opts, verify_opts;
+    CLI::App *run = app.add_subcommand("run", "Stream the slot to the sink until SIGTERM");
+    add_common(run, run_opts);
+    run->add_option("--sink", run_opts.sink, "kafka, stdout or file:/path/events.jsonl (sink)");
+    run->footer(settings_help(kRun));
+
+    CLI::App *status = app.add_subcommand(
+        "status", "Show the slot's confirmed position, retained WAL, wal_status and the sink");
+    add_common(status, status_opts);
+    status->footer(settings_help(kStatus));
+
+    VerifyOptions verify_options;
+    CLI::App *verify = app.add_subcommand(
+        "verify", "Fold the change topics (last value per key) and compare them with the source");
+    add_common(verify, verify_opts);
+    verify->add_option("--sink", verify_opts.sink, "where the topics are: kafka or file:/path");
+    verify->add_option("--tables", verify_options.tables,
+                       "comma-separated regexes on schema.table (default: table.include.list)");
+    verify->add_option("--examples", verify_options.examples, "examples per kind of difference")
+        ->default_val(5);
+    verify->footer(settings_help(kVerify));
+
+    CLI::App *slot = app.add_subcommand("slot", "Manage the replication slot");
+    slot->require_subcommand(1);
+    CLI::App *drop =
+        slot->add_subcommand("drop", "Drop the slot on purpose (refused while active)");
+    add_common(drop, drop_opts);
+    drop->footer(settings_help(kSlotDrop));
+
+    // Hidden: prints docs/configuration.md from the settings table (make config-doc).
+    CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
+    config_doc->group("");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+
+    if (*config_doc) {
+        std::cout << settings_markdown();
+        return 0;
+    }
+    try {
+        if (*run) {
+            Config config = load(run_opts);
+            setup_logging(config);
+            return cmd_run(config);
+        }
+        if (*verify) {
+            Config config = load(verify_opts);
+            setup_logging(config);
+            return run_verify(config, verify_options, std::cout);
+        }
+        const CommonOptions &o = *status ? status_opts : drop_opts;
+        Config config = load(o);
+        setup_logging(config);
+        return *status ? print_status(config, std::cout) : drop_slot(config, std::cout);
+    } catch (const ConfigError &e) {
+        std::cerr << "walcast: configuration error: " << redact(e.what()) << "\n";
+        return 2;
+    } catch (const SlotLostError &e) {
+        std::cerr << "walcast: error: " << e.what() << "\n";
+        return kExitSlotLost;
+    } catch (const PgError &e) {
+        std::cerr << "walcast: error: " << redact(e.what()) << "\n";
+        return 1;
+    } catch (const std::exception &e) {
+        std::cerr << "walcast: error: " << redact(e.what()) << "\n";
+        return 1;
+    }
+}
+
+}  // namespace walcast

@@ -1,4 +1,0 @@
-// walcast sidecar entry point; everything else lives in walcast_core.
-#include "cli.h"
-
-int main(int argc, char **argv) { return walcast::run_cli(argc, argv); }

@@ -1,0 +1,424 @@
+#include "stream/pipeline.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <simdjson.h>
+#include <thread>
+
+#include "sink/file_sink.h"
+#include "metrics/metrics.h"
+#include "common/shutdown.h"
+#include "sink/sink_factory.h"
+#include "pg/slot_health.h"
+
+namespace walcast {
+
+namespace {
+
+constexpr int kMaxBackoffMs = 30000;
+// A stop request drains the sink this long at most (then exits; undelivered events are
+// read again from the slot next time): SIGTERM is honoured within a few seconds.
+constexpr int kShutdownFlushMs = 3000;
+constexpr int kReadBatch = 10000;  // messages read before serving the sink again
+
+// The value of a string field of a small JSON object, or "" (simdjson: the
+// only JSON the sidecar reads is keys and transaction records, never values).
+std::string json_string_field(std::string_view json, const char *field) {
+    simdjson::padded_string padded(json);
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc;
+    std::string_view out;
+    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return "";
+    if (doc[field].get_string().get(out) != simdjson::SUCCESS) return "";
+    return std::string(out);
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const Config &config, const std::atomic<bool> &stop, SidecarMetrics *metrics)
+    : config_(config),
+      stop_(stop),
+      metrics_(metrics),
+      heartbeat_(config),
+      heartbeat_topic_("__debezium-heartbeat." + config.topic_prefix),
+      message_topic_(config.topic_prefix + ".message"),
+      transaction_topic_(config.topic_prefix + ".transaction") {}
+
+Pipeline::~Pipeline() = default;
+
+void Pipeline::on_delivery(DeliveryToken token, bool ok, const std::string &error) {
+    if (!ok && !delivery_error_logged_) {
+        // One line per session: a broker outage can fail thousands of messages.
+        spdlog::error("delivery failed, acknowledgements stop here: {}", error);
+        delivery_error_logged_ = true;
+        if (metrics_) metrics_->errors("delivery").inc();
+    }
+    if (tracker_) tracker_->delivered(token, ok);
+}
+
+void Pipeline::open_sink() {
+    sink_ = make_sink(
+        config_, [this](DeliveryToken t, bool ok, const std::string &e) { on_delivery(t, ok, e); },
+        metrics_ ? &metrics_->registry() : nullptr);
+    spdlog::info("sink: {}", sink_->describe());
+}
+
+int Pipeline::run() {
+    int backoff_ms = 1000;
+    bool streamed_once = false;
+    while (!stop_) {
+        try {
+            if (!sink_) open_sink();
+            ReplicationStream repl(config_);
+            Lsn start = repl.prepare_slot();
+            repl.start();
+            streamed_once = true;
+            backoff_ms = 1000;
+            if (stream(repl, start) == SessionEnd::kStopped) return 0;
+        } catch (const SlotLostError &e) {
+            // Never retried: the slot cannot stream again (see slot_health.h).
+            spdlog::critical("{}", e.what());
+            if (metrics_) metrics_->slot_lost.set(1);
+            return kExitSlotLost;
+        } catch (const PluginRefusedError &e) {
+            spdlog::critical("{}", e.what());
+            return e.exit_code();
+        } catch (const Stopped &e) {
+            spdlog::info("{}", e.what());
+            return 0;
+        } catch (const SinkError &e) {
+            spdlog::critical("{}", e.what());
+            return e.exit_code();
+        } catch (const PgError &e) {
+            // Before the first successful start every problem is the user's to
+            // see at once; afterwards the server may just be restarting.
+            if (!streamed_once) {
+                spdlog::error("{}", e.what());
+                return 1;
+            }
+            spdlog::warn("{}; reconnecting in {} s", e.what(), backoff_ms / 1000.0);
+            if (metrics_) metrics_->errors("postgres").inc();
+        } catch (const FrameError &e) {
+            spdlog::error("{}; reconnecting in {} s", e.what(), backoff_ms / 1000.0);
+            if (metrics_) metrics_->errors("frame").inc();
+        } catch (const ConfigError &) {
+            throw;
+        } catch (const std::runtime_error &e) {
+            // Sink construction failures (file not writable, librdkafka setup).
+            if (!streamed_once) {
+                spdlog::error("{}", e.what());
+                return 1;
+            }
+            spdlog::warn("{}; retrying in {} s", e.what(), backoff_ms / 1000.0);
+        }
+        if (metrics_) metrics_->reconnects.inc();
+        ShutdownToken::process().sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
+    }
+    return 0;
+}
+
+Pipeline::SessionEnd Pipeline::stream(ReplicationStream &repl, Lsn start_lsn) {
+    try {
+        return stream_session(repl, start_lsn);
+    } catch (const Stopped &e) {
+        // A wait (heartbeat, query) was cut short: stop as the loop would have.
+        spdlog::info("{}", e.what());
+        shutdown(repl);
+        return SessionEnd::kStopped;
+    } catch (const SinkError &) {
+        // Stop before the event: drain the rest (never acknowledging past it) and
+        // send the final acknowledgement, then end the run.
+        try {
+            shutdown(repl);
+        } catch (const std::exception &e) {
+            spdlog::warn("while stopping: {}", e.what());
+        }
+        throw;
+    }
+}
+
+Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start_lsn) {
+    // A fresh tracker per session: the server resends everything after the
+    // slot's confirmed position; reports for the old session's tokens are ignored.
+    if (tracker_) next_token_ = tracker_->next_token();
+    tracker_ = std::make_unique<AckTracker>(next_token_, start_lsn);
+    pending_.clear();
+    txn_started_.clear();
+    txn_open_ = false;
+    received_ = start_lsn;
+    last_sent_flush_ = start_lsn;
+    delivery_error_logged_ = false;
+    last_status_ = Clock::now() - std::chrono::hours(1);  // report our position at once
+
+    while (true) {
+        if (stop_) {
+            shutdown(repl);
+            return SessionEnd::kStopped;
+        }
+        if (sink_->fatal() || tracker_->failed()) {
+            // Never acknowledge past the failure: drop the sink and everything
+            // in flight, resume from the slot's confirmed position.
+            spdlog::error(
+                "sink failed ({}); recreating it and restarting from the slot's "
+                "confirmed position {}",
+                sink_->describe(), format_lsn(tracker_->ack_lsn()));
+            maybe_send_status(repl, true);
+            next_token_ = tracker_->next_token();
+            tracker_.reset();  // before the sink: its destructor may still report
+            sink_.reset();
+            ShutdownToken::process().sleep_for(std::chrono::seconds(1));
+            return SessionEnd::kRestart;
+        }
+
+        bool blocked = !drain_pending();
+        int read = 0;
+        while (!blocked && read < kReadBatch) {
+            auto st = repl.read(current_);
+            if (st == ReplicationStream::ReadStatus::kWouldBlock) break;
+            if (st == ReplicationStream::ReadStatus::kEnded)
+                throw PgError(false, "the server ended the replication stream");
+            read++;
+            server_end_ = std::max(server_end_, current_.wal_end);
+            if (current_.kind == CopyMessage::Kind::kKeepalive) {
+                received_ = std::max(received_, current_.wal_end);
+                // Nothing pending: everything before walEnd was filtered or is
+                // delivered, so the slot need not keep that WAL.
+                tracker_->ack_idle(current_.wal_end);
+                if (current_.reply_requested) maybe_send_status(repl, true);
+                continue;
+            }
+            received_ = std::max(received_, current_.data_start);
+            handle_frame(current_.data);
+            blocked = !drain_pending();
+            if (read % 1000 == 0) sink_->poll(0);
+        }
+
+        sink_->poll(0);
+        observe_acks();
+        maybe_send_status(repl, false);
+        heartbeat_.tick();
+        log_progress(false);
+
+        if (blocked) {
+            // Backpressure: leave the socket unread (TCP pushes back on the
+            // server) but keep serving the sink and answering the server.
+            sink_->poll(50);
+        } else if (read < kReadBatch) {
+            int timeout = sink_->outstanding() > 0 ? 5 : 1000;
+            ShutdownToken::process().wait_fd(repl.socket(), POLLIN, timeout);
+        }
+    }
+}
+
+// Debezium's BEGIN/END record on <prefix>.transaction, keyed by the transaction id.
+void Pipeline::queue_transaction_record(std::string_view metadata) {
+    if (!config_.provide_transaction_metadata || metadata.empty()) return;
+    Pending p;
+    p.topic = transaction_topic_;
+    p.owned_key = "{\"id\":";
+    append_json_string(p.owned_key, json_string_field(metadata, "id"));
+    p.owned_key += "}";
+    p.value = metadata;
+    p.token = txn_token_;
+    pending_.push_back(std::move(p));
+}
+
+void Pipeline::handle_frame(std::string_view data) {
+    Frame f = parse_frame(data);
+    switch (f.type) {
+        case FrameType::kBegin: {
+            if (txn_open_) throw FrameError("malformed stream: begin frame inside a transaction");
+            txn_open_ = true;
+            txn_token_ = tracker_->begin(f.end_lsn);
+            if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
+            queue_transaction_record(f.metadata);
+            return;
+        }
+        case FrameType::kEvent: {
+            if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
+            Pending p;
+            p.topic = f.topic;
+            p.key = f.key;
+            p.value = f.value;
+            p.op = f.op;
+            p.token = txn_token_;
+            if (f.op == 'm' && f.topic == message_topic_ &&
+                f.key.find(kHeartbeatPrefix) != std::string_view::npos &&
+                json_string_field(f.key, "prefix") == kHeartbeatPrefix) {
+                // Debezium's heartbeat record: key {"serverName":..}, value {"ts_ms":..}.
+                p.topic = heartbeat_topic_;
+                p.owned_key = "{\"serverName\":";
+                append_json_string(p.owned_key, config_.topic_prefix);
+                p.owned_key += "}";
+                auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+                p.owned_value = "{\"ts_ms\":" + std::to_string(ms) + "}";
+            }
+            bool tombstone = f.op == 'd' && config_.tombstones_on_delete && !f.key.empty();
+            pending_.push_back(std::move(p));
+            if (tombstone) {
+                Pending t;
+                t.topic = f.topic;
+                t.key = f.key;
+                t.tombstone = true;
+                t.op = 'd';
+                t.token = txn_token_;
+                pending_.push_back(std::move(t));
+            }
+            return;
+        }
+        case FrameType::kCommit: {
+            if (!txn_open_)
+                throw FrameError("malformed stream: commit frame outside a transaction");
+            queue_transaction_record(f.metadata);
+            Pending seal;
+            seal.seal = true;
+            seal.token = txn_token_;
+            pending_.push_back(std::move(seal));
+            txn_open_ = false;
+            return;
+        }
+    }
+}
+
+bool Pipeline::drain_pending() {
+    while (!pending_.empty()) {
+        Pending &p = pending_.front();
+        if (p.seal) {
+            tracker_->seal(p.token);
+            pending_.pop_front();
+            continue;
+        }
+        Message m;
+        m.topic = p.owned_topic.empty() ? p.topic : std::string_view(p.owned_topic);
+        m.key = p.owned_key.empty() ? p.key : std::string_view(p.owned_key);
+        m.value = p.owned_value.empty() ? p.value : std::string_view(p.owned_value);
+        m.tombstone = p.tombstone;
+        m.token = p.token;
+        const bool hand_over = offer_frame_buffer(p, m);
+        // Reports come only from poll()/flush() (Sink contract), so counting
+        // after a successful produce cannot miss one.
+        if (!sink_->produce(m)) return false;
+        if (hand_over) current_.buffer.release();  // the sink owns and frees it now
+        tracker_->event_produced(p.token);
+        events_++;
+        count_event(p, m.value.size());
+        pending_.pop_front();
+    }
+    return true;
+}
+
+bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
+    // A large value goes to the sink in the buffer libpq received it in, moved to the
+    // buffer's start: one copy of it less in memory (the sink would copy it otherwise).
+    // libpq allocates it with malloc (PQfreemem is free() outside Windows).
+    constexpr std::size_t kHandOverBytes = 1 << 20;
+    char *base = current_.buffer.get();
+    if (p.tombstone || !p.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
+        !sink_->takes_value_buffers() || m.value.data() < base ||
+        m.value.data() + m.value.size() > current_.data.data() + current_.data.size())
+        return false;
+    // Everything still to produce from this frame keeps its own topic and key.
+    for (Pending &q : pending_) {
+        if (q.owned_topic.empty()) q.owned_topic.assign(q.topic);
+        if (q.owned_key.empty()) q.owned_key.assign(q.key);
+    }
+    m.topic = p.owned_topic;
+    m.key = p.owned_key;
+    std::memmove(base, m.value.data(), m.value.size());
+    p.value = m.value = std::string_view(base, m.value.size());
+    m.value_buffer = base;
+    return true;
+}
+
+void Pipeline::count_event(const Pending &p, std::size_t bytes) {
+    if (!metrics_ || p.op == 0) return;
+    const std::string_view topic = p.owned_topic.empty() ? p.topic : p.owned_topic;
+    std::string key(topic);
+    key += '\t';
+    key += p.tombstone ? 'T' : p.op;  // tombstones get their own series
+    auto it = counters_.find(key);
+    if (it == counters_.end()) {
+        // table label: the topic without "<prefix>."
+        std::string_view table = topic;
+        if (table.size() > config_.topic_prefix.size() + 1 &&
+            table.substr(0, config_.topic_prefix.size()) == config_.topic_prefix)
+            table.remove_prefix(config_.topic_prefix.size() + 1);
+        std::string op(1, p.op);
+        if (p.tombstone) op = "tombstone";
+        it = counters_
+                 .emplace(key, std::make_pair(&metrics_->events(std::string(table), op),
+                                              &metrics_->bytes(std::string(table), op)))
+                 .first;
+    }
+    it->second.first->inc();
+    it->second.second->inc(static_cast<double>(bytes));
+}
+
+void Pipeline::observe_acks() {
+    if (!metrics_) return;
+    Lsn ack = tracker_->ack_lsn();
+    auto now = Clock::now();
+    while (!txn_started_.empty() && txn_started_.front().first <= ack) {
+        metrics_->delivery_latency.observe(
+            std::chrono::duration<double>(now - txn_started_.front().second).count());
+        txn_started_.pop_front();
+    }
+    metrics_->ack_lsn.set(static_cast<double>(ack));
+    metrics_->lag_bytes.set(server_end_ > ack ? static_cast<double>(server_end_ - ack) : 0.0);
+    metrics_->producer_queue_depth.set(static_cast<double>(sink_->outstanding()));
+}
+
+void Pipeline::maybe_send_status(ReplicationStream &repl, bool force) {
+    auto now = Clock::now();
+    Lsn ack = tracker_->ack_lsn();
+    auto since = now - last_status_;
+    auto interval = std::chrono::milliseconds(config_.status_update_interval_ms);
+    // A moved ack is reported promptly (at most once a second) so the slot
+    // releases WAL; otherwise the timer keeps wal_sender_timeout away.
+    bool moved = ack > last_sent_flush_ &&
+                 since >= std::min<Clock::duration>(interval, std::chrono::seconds(1));
+    if (!force && since < interval && !moved) return;
+    repl.send_status(std::max(received_, ack), ack);
+    last_sent_flush_ = ack;
+    last_status_ = now;
+    spdlog::trace("status update: write {} flush {}", format_lsn(std::max(received_, ack)),
+                  format_lsn(ack));
+}
+
+void Pipeline::shutdown(ReplicationStream &repl) {
+    spdlog::info("stopping: draining the sink ({} outstanding)", sink_->outstanding());
+    auto deadline = Clock::now() + std::chrono::milliseconds(kShutdownFlushMs);
+    while (!sink_->flush(200) && Clock::now() < deadline && !sink_->fatal()) {
+        maybe_send_status(repl, false);  // stay alive for wal_sender_timeout
+    }
+    sink_->poll(0);
+    if (sink_->outstanding() > 0)
+        spdlog::warn("{} messages not delivered at shutdown; they will be resent next time",
+                     sink_->outstanding());
+    maybe_send_status(repl, true);
+    repl.finish();
+    log_progress(true);
+    spdlog::info("stopped; acknowledged {}", format_lsn(tracker_->ack_lsn()));
+}
+
+void Pipeline::log_progress(bool force) {
+    auto now = Clock::now();
+    double secs = std::chrono::duration<double>(now - last_log_).count();
+    if (!force && secs < 10.0) return;
+    Lsn ack = tracker_->ack_lsn();
+    spdlog::info(
+        "progress: {:.0f} events/s, {} events total, acknowledged {}, lag {} bytes, "
+        "{} transactions in flight, sink {}",
+        secs > 0 ? (events_ - events_at_last_log_) / secs : 0.0, events_, format_lsn(ack),
+        server_end_ > ack ? server_end_ - ack : 0, tracker_->in_flight(), sink_->describe());
+    events_at_last_log_ = events_;
+    last_log_ = now;
+}
+
+}  // namespace walcast

@@ -1,0 +1,99 @@
+// The streaming loop: replication frames -> ack tracker -> sink, with standby
+// status updates that never acknowledge past what the sink holds.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "stream/ack_tracker.h"
+#include "config/config.h"
+#include "stream/frame.h"
+#include "stream/heartbeat.h"
+#include "stream/replication.h"
+#include "sink/sink.h"
+
+namespace walcast {
+
+class SidecarMetrics;
+class Counter;
+
+class Pipeline {
+public:
+    // stop: set by SIGTERM/SIGINT. metrics may be null (metrics.address empty).
+    Pipeline(const Config &config, const std::atomic<bool> &stop, SidecarMetrics *metrics);
+    ~Pipeline();
+
+    // Streams until stopped (returns 0) or a non-retryable error (logs it and
+    // returns the process exit code). Throws ConfigError for sink settings.
+    int run();
+    // Creates the sink now (run() does it lazily), so that configuration
+    // errors surface before anything is logged. Throws ConfigError.
+    void open_sink();
+
+private:
+    using Clock = std::chrono::steady_clock;
+    enum class SessionEnd { kStopped, kRestart };
+
+    // A message waiting to be produced; owned_* hold bytes the pipeline made
+    // (heartbeat values, transaction keys), otherwise views into the frame.
+    struct Pending {
+        std::string_view topic, key, value;
+        std::string owned_topic, owned_key, owned_value;
+        bool tombstone = false;
+        bool seal = false;  // marker: seal the transaction once everything before is produced
+        char op = 0;
+        DeliveryToken token = 0;
+    };
+
+    SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
+    SessionEnd stream_session(ReplicationStream &repl, Lsn start_lsn);
+    void queue_transaction_record(std::string_view metadata);
+    void handle_frame(std::string_view data);
+    // Produces queued messages; false when the sink is full.
+    bool drain_pending();
+    // Offers the received buffer of a large value to the sink (Message::value_buffer).
+    bool offer_frame_buffer(Pending &p, Message &m);
+    void maybe_send_status(ReplicationStream &repl, bool force);
+    void shutdown(ReplicationStream &repl);
+    void on_delivery(DeliveryToken token, bool ok, const std::string &error);
+    void count_event(const Pending &p, std::size_t bytes);
+    void observe_acks();
+    void log_progress(bool force);
+
+    const Config &config_;
+    const std::atomic<bool> &stop_;
+    SidecarMetrics *metrics_;
+    std::unique_ptr<Sink> sink_;
+    std::unique_ptr<AckTracker> tracker_;
+    DeliveryToken next_token_ = 1;
+    Heartbeat heartbeat_;
+
+    // Session state.
+    CopyMessage current_;          // the message whose frame is being produced
+    std::deque<Pending> pending_;  // at most the events of one frame
+    bool txn_open_ = false;
+    DeliveryToken txn_token_ = 0;
+    Lsn received_ = 0;    // highest WAL position seen (write position)
+    Lsn server_end_ = 0;  // server's WAL end, for lag
+    Lsn last_sent_flush_ = 0;
+    Clock::time_point last_status_;
+    std::deque<std::pair<Lsn, Clock::time_point>> txn_started_;  // for the latency metric
+
+    // Progress.
+    std::uint64_t events_ = 0;
+    std::uint64_t events_at_last_log_ = 0;
+    Clock::time_point last_log_ = Clock::now();
+    bool delivery_error_logged_ = false;
+
+    const std::string heartbeat_topic_;
+    const std::string message_topic_;
+    const std::string transaction_topic_;
+    std::unordered_map<std::string, std::pair<Counter *, Counter *>> counters_;
+};
+
+}  // namespace walcast

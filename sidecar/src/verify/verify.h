@@ -1,0 +1,21 @@
+// `walcast verify`: folds the change topics of chosen tables (last value per key,
+// deletes and tombstones remove) and compares the result with the source tables,
+// key by key, reporting missing, extra and different keys with examples.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "config/config.h"
+
+namespace walcast {
+
+struct VerifyOptions {
+    std::string tables;  // comma-separated regexes on schema.table; empty: the config's lists
+    int examples = 5;    // per kind of difference and table
+};
+
+// Returns the exit code: 0 when every table matches its topic, 1 otherwise.
+int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out);
+
+}  // namespace walcast
