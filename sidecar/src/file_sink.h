@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "json_text.h"  // append_json_string, for kafka_errors.cpp (not used here)
 #include "sink.h"
 
 namespace walcast {
@@ -104,8 +105,5 @@ private:
 // for reading and writing. Returns the number of bytes removed; throws
 // std::runtime_error when the file cannot be read or truncated.
 std::uint64_t remove_torn_tail(int fd, const std::string &path);
-
-// Appends s as a JSON string literal (quotes included).
-void append_json_string(std::string &out, std::string_view s);
 
 }  // namespace walcast
