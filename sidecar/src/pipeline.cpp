@@ -26,6 +26,9 @@ constexpr auto kProgressInterval = std::chrono::seconds(10);
 // messages are outstanding and the socket is quiet the loop serves the sink this often
 // (an acknowledgement is reported at most once a second anyway).
 constexpr auto kDeliveryCheck = std::chrono::milliseconds(100);
+// Even with nothing outstanding the sink is served this often: it reports errors (a
+// broker refusing the producer, a fatal idempotence error) only from poll().
+constexpr auto kSinkService = std::chrono::seconds(1);
 // While the sink is full the loop waits in the sink's poll(), which returns at its next
 // delivery report; this bounds that wait so a stop request is seen promptly.
 constexpr auto kFullSinkWait = std::chrono::milliseconds(100);
@@ -256,7 +259,8 @@ Pipeline::Clock::time_point Pipeline::next_deadline() const {
     if (tracker_->ack_lsn() > last_sent_flush_)
         next = std::min(
             next, last_status_ + std::min<Clock::duration>(interval, std::chrono::seconds(1)));
-    if (sink_->outstanding() > 0) next = std::min(next, Clock::now() + kDeliveryCheck);
+    next =
+        std::min(next, Clock::now() + (sink_->outstanding() > 0 ? kDeliveryCheck : kSinkService));
     return next;
 }
 
