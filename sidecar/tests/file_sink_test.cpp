@@ -1,6 +1,7 @@
 // File/stdout sink: line format, deliveries only after sync, batching and
 // backpressure, failure reporting.
 #include "sink/file_sink.h"
+#include "common/json_text.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

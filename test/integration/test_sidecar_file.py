@@ -178,6 +178,25 @@ def test_heartbeats_go_to_the_heartbeat_topic(pg, sidecar):
     pg.wait_confirmed(s.slot, pg.current_lsn() - 1, timeout=10)
 
 
+def test_slow_heartbeat_does_not_hold_back_events(pg, sidecar):
+    # Heartbeats run beside the streaming loop: a heartbeat.action.query that takes
+    # seconds (or a server that does not answer) must not delay the events.
+    table = unique("hbslow")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    s = sidecar(heartbeat__interval__ms=100, heartbeat__action__query="SELECT pg_sleep(5)",
+                table__include__list=f"public\\.{table}").start()
+    s.wait_records(lambda recs: len(recs) >= 1, what="the first heartbeat")
+    worst = 0.0
+    for i in range(3):
+        time.sleep(0.7)  # a heartbeat's action query is running all along
+        start = time.monotonic()
+        pg.execute(f"INSERT INTO {table} VALUES ({i})")
+        s.wait_records(lambda recs: len(s.data_records(table)) > i, what=f"row {i}")
+        worst = max(worst, time.monotonic() - start)
+    assert worst < 2.0, f"an event waited {worst:.1f} s behind a heartbeat"
+    assert s.terminate() == 0
+
+
 def test_transaction_metadata_records(pg, sidecar):
     table = unique("txmeta")
     pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")

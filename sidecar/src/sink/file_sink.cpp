@@ -1,5 +1,7 @@
 #include "sink/file_sink.h"
 
+#include "common/json_text.h"
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -12,39 +14,6 @@
 #include <thread>
 
 namespace walcast {
-
-void append_json_string(std::string &out, std::string_view s) {
-    static const char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += "\\u00";
-                    out += kHex[(c >> 4) & 0xf];
-                    out += kHex[c & 0xf];
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-}
 
 std::uint64_t remove_torn_tail(int fd, const std::string &path) {
     struct stat st;

@@ -105,7 +105,4 @@ private:
 // std::runtime_error when the file cannot be read or truncated.
 std::uint64_t remove_torn_tail(int fd, const std::string &path);
 
-// Appends s as a JSON string literal (quotes included).
-void append_json_string(std::string &out, std::string_view s);
-
 }  // namespace walcast

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "sink/file_sink.h"  // append_json_string
+#include "common/json_text.h"
 #include "pg/lsn.h"
 
 namespace walcast {

@@ -5,14 +5,48 @@
 #include <string>
 
 #include "pg/pg_wait.h"
+#include "common/shutdown.h"
 
 namespace walcast {
 
-void Heartbeat::tick() {
-    if (config_.heartbeat_interval_ms <= 0) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now < next_) return;
-    next_ = now + std::chrono::milliseconds(config_.heartbeat_interval_ms);
+Heartbeat::Heartbeat(const Config &config) : config_(config) {
+    if (config_.heartbeat_interval_ms > 0) thread_ = std::thread([this] { thread_main(); });
+}
+
+Heartbeat::~Heartbeat() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Heartbeat::thread_main() {
+    const ShutdownToken &token = ShutdownToken::process();
+    const auto interval = std::chrono::milliseconds(config_.heartbeat_interval_ms);
+    // The shutdown token is checked at least this often while waiting for the next beat.
+    constexpr auto kStopCheck = std::chrono::milliseconds(200);
+    auto next = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_ && !token.requested()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next) {
+            wake_.wait_until(lock, std::min(next, now + kStopCheck));
+            continue;
+        }
+        next = now + interval;
+        lock.unlock();
+        try {
+            beat();
+        } catch (const Stopped &) {
+            return;  // a stop request cut a connect or query short
+        }
+        lock.lock();
+    }
+}
+
+void Heartbeat::beat() {
     try {
         if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) conn_ = pg_connect(config_, false);
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -5,10 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <simdjson.h>
-#include <thread>
 
-#include "sink/file_sink.h"
 #include "metrics/metrics.h"
 #include "common/shutdown.h"
 #include "sink/sink_factory.h"
@@ -23,17 +20,23 @@ constexpr int kMaxBackoffMs = 30000;
 // read again from the slot next time): SIGTERM is honoured within a few seconds.
 constexpr int kShutdownFlushMs = 3000;
 constexpr int kReadBatch = 10000;  // messages read before serving the sink again
+// Progress is logged this often.
+constexpr auto kProgressInterval = std::chrono::seconds(10);
+// Sinks report deliveries only from poll() and offer no descriptor to wait on, so while
+// messages are outstanding and the socket is quiet the loop serves the sink this often
+// (an acknowledgement is reported at most once a second anyway).
+constexpr auto kDeliveryCheck = std::chrono::milliseconds(100);
+// Even with nothing outstanding the sink is served this often: it reports errors (a
+// broker refusing the producer, a fatal idempotence error) only from poll().
+constexpr auto kSinkService = std::chrono::seconds(1);
+// While the sink is full the loop waits in the sink's poll(), which returns at its next
+// delivery report; this bounds that wait so a stop request is seen promptly.
+constexpr auto kFullSinkWait = std::chrono::milliseconds(100);
 
-// The value of a string field of a small JSON object, or "" (simdjson: the
-// only JSON the sidecar reads is keys and transaction records, never values).
-std::string json_string_field(std::string_view json, const char *field) {
-    simdjson::padded_string padded(json);
-    simdjson::ondemand::parser parser;
-    simdjson::ondemand::document doc;
-    std::string_view out;
-    if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return "";
-    if (doc[field].get_string().get(out) != simdjson::SUCCESS) return "";
-    return std::string(out);
+int millis_until(std::chrono::steady_clock::time_point deadline) {
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<std::int64_t>(0, left.count()));
 }
 
 }  // namespace
@@ -42,10 +45,8 @@ Pipeline::Pipeline(const Config &config, const std::atomic<bool> &stop, SidecarM
     : config_(config),
       stop_(stop),
       metrics_(metrics),
-      heartbeat_(config),
-      heartbeat_topic_("__debezium-heartbeat." + config.topic_prefix),
-      message_topic_(config.topic_prefix + ".message"),
-      transaction_topic_(config.topic_prefix + ".transaction") {}
+      router_(RouterOptions{config.topic_prefix, config.tombstones_on_delete,
+                            config.provide_transaction_metadata}) {}
 
 Pipeline::~Pipeline() = default;
 
@@ -154,6 +155,8 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
     delivery_error_logged_ = false;
     last_status_ = Clock::now() - std::chrono::hours(1);  // report our position at once
 
+    if (!heartbeat_) heartbeat_ = std::make_unique<Heartbeat>(config_);
+
     while (true) {
         if (stop_) {
             shutdown(repl);
@@ -174,9 +177,9 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
             return SessionEnd::kRestart;
         }
 
-        bool blocked = !drain_pending();
+        bool sink_full = !drain_pending();
         int read = 0;
-        while (!blocked && read < kReadBatch) {
+        while (!sink_full && read < kReadBatch) {
             auto st = repl.read(current_);
             if (st == ReplicationStream::ReadStatus::kWouldBlock) break;
             if (st == ReplicationStream::ReadStatus::kEnded)
@@ -184,98 +187,52 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
             read++;
             server_end_ = std::max(server_end_, current_.wal_end);
             if (current_.kind == CopyMessage::Kind::kKeepalive) {
-                received_ = std::max(received_, current_.wal_end);
-                // Nothing pending: everything before walEnd was filtered or is
-                // delivered, so the slot need not keep that WAL.
-                tracker_->ack_idle(current_.wal_end);
-                if (current_.reply_requested) maybe_send_status(repl, true);
+                process_keepalive(repl);
                 continue;
             }
-            received_ = std::max(received_, current_.data_start);
-            handle_frame(current_.data);
-            blocked = !drain_pending();
+            process_xlog_data();
+            sink_full = !drain_pending();
             if (read % 1000 == 0) sink_->poll(0);
         }
 
         sink_->poll(0);
         observe_acks();
         maybe_send_status(repl, false);
-        heartbeat_.tick();
         log_progress(false);
 
-        if (blocked) {
-            // Backpressure: leave the socket unread (TCP pushes back on the
-            // server) but keep serving the sink and answering the server.
-            sink_->poll(50);
-        } else if (read < kReadBatch) {
-            int timeout = sink_->outstanding() > 0 ? 5 : 1000;
-            ShutdownToken::process().wait_fd(repl.socket(), POLLIN, timeout);
-        }
+        // A full batch: more is probably waiting on the socket already.
+        if (!sink_full && read == kReadBatch) continue;
+        wait_for_work(repl, sink_full);
     }
 }
 
-// Debezium's BEGIN/END record on <prefix>.transaction, keyed by the transaction id.
-void Pipeline::queue_transaction_record(std::string_view metadata) {
-    if (!config_.provide_transaction_metadata || metadata.empty()) return;
-    Pending p;
-    p.topic = transaction_topic_;
-    p.owned_key = "{\"id\":";
-    append_json_string(p.owned_key, json_string_field(metadata, "id"));
-    p.owned_key += "}";
-    p.value = metadata;
-    p.token = txn_token_;
-    pending_.push_back(std::move(p));
+void Pipeline::process_keepalive(ReplicationStream &repl) {
+    received_ = std::max(received_, current_.wal_end);
+    // Nothing pending: everything before walEnd was filtered or is delivered, so the
+    // slot need not keep that WAL.
+    tracker_->ack_idle(current_.wal_end);
+    if (current_.reply_requested) maybe_send_status(repl, true);
 }
 
-void Pipeline::handle_frame(std::string_view data) {
-    Frame f = parse_frame(data);
+void Pipeline::process_xlog_data() {
+    received_ = std::max(received_, current_.data_start);
+    Frame f = parse_frame(current_.data);
     switch (f.type) {
-        case FrameType::kBegin: {
+        case FrameType::kBegin:
             if (txn_open_) throw FrameError("malformed stream: begin frame inside a transaction");
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
-            queue_transaction_record(f.metadata);
+            queue_routes(router_.route_boundary(f));
             return;
-        }
-        case FrameType::kEvent: {
+        case FrameType::kEvent:
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
-            Pending p;
-            p.topic = f.topic;
-            p.key = f.key;
-            p.value = f.value;
-            p.op = f.op;
-            p.token = txn_token_;
-            if (f.op == 'm' && f.topic == message_topic_ &&
-                f.key.find(kHeartbeatPrefix) != std::string_view::npos &&
-                json_string_field(f.key, "prefix") == kHeartbeatPrefix) {
-                // Debezium's heartbeat record: key {"serverName":..}, value {"ts_ms":..}.
-                p.topic = heartbeat_topic_;
-                p.owned_key = "{\"serverName\":";
-                append_json_string(p.owned_key, config_.topic_prefix);
-                p.owned_key += "}";
-                auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-                p.owned_value = "{\"ts_ms\":" + std::to_string(ms) + "}";
-            }
-            bool tombstone = f.op == 'd' && config_.tombstones_on_delete && !f.key.empty();
-            pending_.push_back(std::move(p));
-            if (tombstone) {
-                Pending t;
-                t.topic = f.topic;
-                t.key = f.key;
-                t.tombstone = true;
-                t.op = 'd';
-                t.token = txn_token_;
-                pending_.push_back(std::move(t));
-            }
+            queue_routes(router_.route_event(f));
             return;
-        }
         case FrameType::kCommit: {
             if (!txn_open_)
                 throw FrameError("malformed stream: commit frame outside a transaction");
-            queue_transaction_record(f.metadata);
+            queue_routes(router_.route_boundary(f));
             Pending seal;
             seal.seal = true;
             seal.token = txn_token_;
@@ -284,6 +241,38 @@ void Pipeline::handle_frame(std::string_view data) {
             return;
         }
     }
+}
+
+void Pipeline::queue_routes(Routes routes) {
+    for (int i = 0; i < routes.count; i++) {
+        Pending p;
+        p.msg = std::move(routes.message[i]);
+        p.token = txn_token_;
+        pending_.push_back(std::move(p));
+    }
+}
+
+Pipeline::Clock::time_point Pipeline::next_deadline() const {
+    const auto interval = std::chrono::milliseconds(config_.status_update_interval_ms);
+    Clock::time_point next = std::min(last_status_ + interval, last_log_ + kProgressInterval);
+    // An acknowledgement that moved is reported sooner (maybe_send_status).
+    if (tracker_->ack_lsn() > last_sent_flush_)
+        next = std::min(
+            next, last_status_ + std::min<Clock::duration>(interval, std::chrono::seconds(1)));
+    next =
+        std::min(next, Clock::now() + (sink_->outstanding() > 0 ? kDeliveryCheck : kSinkService));
+    return next;
+}
+
+void Pipeline::wait_for_work(ReplicationStream &repl, bool sink_full) {
+    const auto deadline = next_deadline();
+    if (sink_full) {
+        // Backpressure: leave the socket unread (TCP pushes back on the server) and
+        // wait for the sink's next delivery report, which makes room.
+        sink_->poll(millis_until(std::min(deadline, Clock::now() + kFullSinkWait)));
+        return;
+    }
+    ShutdownToken::process().wait_fd(repl.socket(), POLLIN, millis_until(deadline));
 }
 
 bool Pipeline::drain_pending() {
@@ -295,10 +284,10 @@ bool Pipeline::drain_pending() {
             continue;
         }
         Message m;
-        m.topic = p.owned_topic.empty() ? p.topic : std::string_view(p.owned_topic);
-        m.key = p.owned_key.empty() ? p.key : std::string_view(p.owned_key);
-        m.value = p.owned_value.empty() ? p.value : std::string_view(p.owned_value);
-        m.tombstone = p.tombstone;
+        m.topic = p.owned_topic.empty() ? p.msg.topic : std::string_view(p.owned_topic);
+        m.key = p.msg.message_key();
+        m.value = p.msg.message_value();
+        m.tombstone = p.msg.tombstone;
         m.token = p.token;
         const bool hand_over = offer_frame_buffer(p, m);
         // Reports come only from poll()/flush() (Sink contract), so counting
@@ -319,29 +308,29 @@ bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
     // libpq allocates it with malloc (PQfreemem is free() outside Windows).
     constexpr std::size_t kHandOverBytes = 1 << 20;
     char *base = current_.buffer.get();
-    if (p.tombstone || !p.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
+    if (p.msg.tombstone || !p.msg.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
         !sink_->takes_value_buffers() || m.value.data() < base ||
         m.value.data() + m.value.size() > current_.data.data() + current_.data.size())
         return false;
     // Everything still to produce from this frame keeps its own topic and key.
     for (Pending &q : pending_) {
-        if (q.owned_topic.empty()) q.owned_topic.assign(q.topic);
-        if (q.owned_key.empty()) q.owned_key.assign(q.key);
+        if (q.owned_topic.empty()) q.owned_topic.assign(q.msg.topic);
+        if (q.msg.owned_key.empty()) q.msg.owned_key.assign(q.msg.key);
     }
     m.topic = p.owned_topic;
-    m.key = p.owned_key;
+    m.key = p.msg.owned_key;
     std::memmove(base, m.value.data(), m.value.size());
-    p.value = m.value = std::string_view(base, m.value.size());
+    p.msg.value = m.value = std::string_view(base, m.value.size());
     m.value_buffer = base;
     return true;
 }
 
 void Pipeline::count_event(const Pending &p, std::size_t bytes) {
-    if (!metrics_ || p.op == 0) return;
-    const std::string_view topic = p.owned_topic.empty() ? p.topic : p.owned_topic;
+    if (!metrics_ || p.msg.op == 0) return;
+    const std::string_view topic = p.owned_topic.empty() ? p.msg.topic : p.owned_topic;
     std::string key(topic);
     key += '\t';
-    key += p.tombstone ? 'T' : p.op;  // tombstones get their own series
+    key += p.msg.tombstone ? 'T' : p.msg.op;  // tombstones get their own series
     auto it = counters_.find(key);
     if (it == counters_.end()) {
         // table label: the topic without "<prefix>."
@@ -349,8 +338,8 @@ void Pipeline::count_event(const Pending &p, std::size_t bytes) {
         if (table.size() > config_.topic_prefix.size() + 1 &&
             table.substr(0, config_.topic_prefix.size()) == config_.topic_prefix)
             table.remove_prefix(config_.topic_prefix.size() + 1);
-        std::string op(1, p.op);
-        if (p.tombstone) op = "tombstone";
+        std::string op(1, p.msg.op);
+        if (p.msg.tombstone) op = "tombstone";
         it = counters_
                  .emplace(key, std::make_pair(&metrics_->events(std::string(table), op),
                                               &metrics_->bytes(std::string(table), op)))
@@ -410,7 +399,7 @@ void Pipeline::shutdown(ReplicationStream &repl) {
 void Pipeline::log_progress(bool force) {
     auto now = Clock::now();
     double secs = std::chrono::duration<double>(now - last_log_).count();
-    if (!force && secs < 10.0) return;
+    if (!force && now - last_log_ < kProgressInterval) return;
     Lsn ack = tracker_->ack_lsn();
     spdlog::info(
         "progress: {:.0f} events/s, {} events total, acknowledged {}, lag {} bytes, "

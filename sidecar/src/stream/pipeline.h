@@ -12,6 +12,7 @@
 
 #include "stream/ack_tracker.h"
 #include "config/config.h"
+#include "stream/event_router.h"
 #include "stream/frame.h"
 #include "stream/heartbeat.h"
 #include "stream/replication.h"
@@ -39,21 +40,26 @@ private:
     using Clock = std::chrono::steady_clock;
     enum class SessionEnd { kStopped, kRestart };
 
-    // A message waiting to be produced; owned_* hold bytes the pipeline made
-    // (heartbeat values, transaction keys), otherwise views into the frame.
+    // A message waiting to be produced: a routed message whose views point into the
+    // frame (owned_topic holds the topic once the frame's buffer is handed over), or a
+    // marker that seals the transaction once everything before it is produced.
     struct Pending {
-        std::string_view topic, key, value;
-        std::string owned_topic, owned_key, owned_value;
-        bool tombstone = false;
-        bool seal = false;  // marker: seal the transaction once everything before is produced
-        char op = 0;
+        RoutedMessage msg;
+        std::string owned_topic;
+        bool seal = false;
         DeliveryToken token = 0;
     };
 
     SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
     SessionEnd stream_session(ReplicationStream &repl, Lsn start_lsn);
-    void queue_transaction_record(std::string_view metadata);
-    void handle_frame(std::string_view data);
+    // One function per kind of CopyData message from the server.
+    void process_keepalive(ReplicationStream &repl);
+    void process_xlog_data();
+    void queue_routes(Routes routes);
+    // Waits for the next thing to do: the socket (unless the sink is full), the shutdown
+    // token, or the earliest deadline (status update, progress log, delivery check).
+    void wait_for_work(ReplicationStream &repl, bool sink_full);
+    Clock::time_point next_deadline() const;
     // Produces queued messages; false when the sink is full.
     bool drain_pending();
     // Offers the received buffer of a large value to the sink (Message::value_buffer).
@@ -71,7 +77,8 @@ private:
     std::unique_ptr<Sink> sink_;
     std::unique_ptr<AckTracker> tracker_;
     DeliveryToken next_token_ = 1;
-    Heartbeat heartbeat_;
+    EventRouter router_;
+    std::unique_ptr<Heartbeat> heartbeat_;  // started with the first session
 
     // Session state.
     CopyMessage current_;          // the message whose frame is being produced
@@ -89,10 +96,6 @@ private:
     std::uint64_t events_at_last_log_ = 0;
     Clock::time_point last_log_ = Clock::now();
     bool delivery_error_logged_ = false;
-
-    const std::string heartbeat_topic_;
-    const std::string message_topic_;
-    const std::string transaction_topic_;
     std::unordered_map<std::string, std::pair<Counter *, Counter *>> counters_;
 };
 

@@ -1,0 +1,77 @@
+#include "stream/event_router.h"
+
+#include <chrono>
+#include <utility>
+
+namespace walcast {
+
+namespace {
+
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string server_name_key(const std::string &topic_prefix) {
+    std::string key = "{\"serverName\":";
+    append_json_string(key, topic_prefix);
+    key += "}";
+    return key;
+}
+
+}  // namespace
+
+EventRouter::EventRouter(RouterOptions options, WallClockMs now_ms)
+    : options_(std::move(options)),
+      now_ms_(now_ms ? std::move(now_ms) : WallClockMs(wall_clock_ms)),
+      heartbeat_topic_("__debezium-heartbeat." + options_.topic_prefix),
+      message_topic_(options_.topic_prefix + ".message"),
+      transaction_topic_(options_.topic_prefix + ".transaction"),
+      heartbeat_key_(server_name_key(options_.topic_prefix)) {}
+
+Routes EventRouter::route_boundary(const Frame &frame) {
+    Routes routes;
+    if (!options_.transaction_metadata || frame.metadata.empty()) return routes;
+    // Debezium keys the record by the transaction id: {"id":"<id>"}.
+    RoutedMessage &m = routes.message[routes.count++];
+    m.topic = transaction_topic_;
+    m.owned_key = "{\"id\":";
+    append_json_string(m.owned_key, json_.string_field(frame.metadata, "id"));
+    m.owned_key += "}";
+    m.value = frame.metadata;
+    return routes;
+}
+
+bool EventRouter::is_heartbeat(const Frame &frame) {
+    // The cheap checks first: only a logical message whose key mentions the prefix
+    // is parsed.
+    return frame.op == 'm' && frame.topic == message_topic_ &&
+           frame.key.find(kHeartbeatPrefix) != std::string_view::npos &&
+           json_.string_field(frame.key, "prefix") == kHeartbeatPrefix;
+}
+
+Routes EventRouter::route_event(const Frame &frame) {
+    Routes routes;
+    RoutedMessage &m = routes.message[routes.count++];
+    m.topic = frame.topic;
+    m.key = frame.key;
+    m.value = frame.value;
+    m.op = frame.op;
+    if (is_heartbeat(frame)) {
+        // Debezium's heartbeat record: key {"serverName":..}, value {"ts_ms":..}.
+        m.topic = heartbeat_topic_;
+        m.owned_key = heartbeat_key_;
+        m.owned_value = "{\"ts_ms\":" + std::to_string(now_ms_()) + "}";
+    }
+    if (frame.op == 'd' && options_.tombstones_on_delete && !frame.key.empty()) {
+        RoutedMessage &t = routes.message[routes.count++];
+        t.topic = frame.topic;
+        t.key = frame.key;
+        t.tombstone = true;
+        t.op = 'd';
+    }
+    return routes;
+}
+
+}  // namespace walcast

@@ -1,0 +1,161 @@
+// The Debezium routing rules: what each kind of frame becomes.
+#include <gtest/gtest.h>
+
+#include "stream/event_router.h"
+
+namespace walcast {
+namespace {
+
+RouterOptions options(bool tombstones, bool transaction_metadata) {
+    return RouterOptions{"shop", tombstones, transaction_metadata};
+}
+
+EventRouter router(bool tombstones = true, bool transaction_metadata = false) {
+    return EventRouter(options(tombstones, transaction_metadata), [] { return 1234; });
+}
+
+Frame event(char op, std::string_view topic, std::string_view key, std::string_view value) {
+    Frame f;
+    f.type = FrameType::kEvent;
+    f.op = op;
+    f.topic = topic;
+    f.key = key;
+    f.value = value;
+    return f;
+}
+
+Frame boundary(FrameType type, std::string_view metadata) {
+    Frame f;
+    f.type = type;
+    f.metadata = metadata;
+    return f;
+}
+
+TEST(EventRouter, ChangeEventKeepsItsTopicKeyAndValue) {
+    auto r = router();
+    Routes routes = r.route_event(event('u', "shop.public.orders", "{\"id\":1}", "{\"op\":\"u\"}"));
+    ASSERT_EQ(routes.count, 1);
+    const RoutedMessage &m = routes.message[0];
+    EXPECT_EQ(m.topic, "shop.public.orders");
+    EXPECT_EQ(m.message_key(), "{\"id\":1}");
+    EXPECT_EQ(m.message_value(), "{\"op\":\"u\"}");
+    EXPECT_FALSE(m.tombstone);
+    EXPECT_EQ(m.op, 'u');
+}
+
+TEST(EventRouter, DeleteIsFollowedByATombstoneWithTheSameKey) {
+    auto r = router(true);
+    Routes routes = r.route_event(event('d', "shop.public.orders", "{\"id\":1}", "{\"op\":\"d\"}"));
+    ASSERT_EQ(routes.count, 2);
+    EXPECT_FALSE(routes.message[0].tombstone);
+    EXPECT_EQ(routes.message[0].message_value(), "{\"op\":\"d\"}");
+    const RoutedMessage &t = routes.message[1];
+    EXPECT_TRUE(t.tombstone);
+    EXPECT_EQ(t.topic, "shop.public.orders");
+    EXPECT_EQ(t.message_key(), "{\"id\":1}");
+    EXPECT_EQ(t.op, 'd');
+}
+
+TEST(EventRouter, NoTombstoneWhenTombstonesOnDeleteIsOff) {
+    auto r = router(false);
+    Routes routes = r.route_event(event('d', "shop.public.orders", "{\"id\":1}", "{}"));
+    EXPECT_EQ(routes.count, 1);
+    EXPECT_FALSE(routes.message[0].tombstone);
+}
+
+TEST(EventRouter, NoTombstoneForAKeylessDelete) {
+    // A tombstone without a key compacts nothing.
+    auto r = router(true);
+    Routes routes = r.route_event(event('d', "shop.public.logs", "", "{}"));
+    EXPECT_EQ(routes.count, 1);
+}
+
+TEST(EventRouter, HeartbeatMessageBecomesDebeziumHeartbeatRecord) {
+    auto r = router();
+    Routes routes = r.route_event(
+        event('m', "shop.message", "{\"prefix\":\"walcast.heartbeat\"}", "{\"op\":\"m\"}"));
+    ASSERT_EQ(routes.count, 1);
+    const RoutedMessage &m = routes.message[0];
+    EXPECT_EQ(m.topic, "__debezium-heartbeat.shop");
+    EXPECT_EQ(r.heartbeat_topic(), "__debezium-heartbeat.shop");
+    EXPECT_EQ(m.message_key(), "{\"serverName\":\"shop\"}");
+    EXPECT_EQ(m.message_value(), "{\"ts_ms\":1234}");
+    EXPECT_EQ(m.op, 'm');
+}
+
+TEST(EventRouter, HeartbeatServerNameIsEscaped) {
+    EventRouter r(RouterOptions{"a\"b", true, false}, [] { return 1; });
+    Routes routes =
+        r.route_event(event('m', "a\"b.message", "{\"prefix\":\"walcast.heartbeat\"}", "{}"));
+    ASSERT_EQ(routes.count, 1);
+    EXPECT_EQ(routes.message[0].message_key(), "{\"serverName\":\"a\\\"b\"}");
+}
+
+TEST(EventRouter, OtherLogicalMessagesStayOnTheMessageTopic) {
+    auto r = router();
+    // Another prefix that merely contains the heartbeat prefix in its text.
+    Routes routes = r.route_event(
+        event('m', "shop.message", "{\"prefix\":\"app\",\"note\":\"walcast.heartbeat\"}", "{}"));
+    ASSERT_EQ(routes.count, 1);
+    EXPECT_EQ(routes.message[0].topic, "shop.message");
+    EXPECT_TRUE(routes.message[0].owned_value.empty());
+    // The heartbeat prefix on a message routed to another topic is not a heartbeat.
+    routes = r.route_event(event('m', "other.message", "{\"prefix\":\"walcast.heartbeat\"}", "{}"));
+    EXPECT_EQ(routes.message[0].topic, "other.message");
+    // A row change is never a heartbeat, whatever its key says.
+    routes = r.route_event(event('c', "shop.message", "{\"prefix\":\"walcast.heartbeat\"}", "{}"));
+    EXPECT_EQ(routes.message[0].topic, "shop.message");
+}
+
+TEST(EventRouter, TransactionRecordsWhenMetadataIsOn) {
+    auto r = router(true, true);
+    const std::string begin = "{\"status\":\"BEGIN\",\"id\":\"771:24023128\"}";
+    Routes routes = r.route_boundary(boundary(FrameType::kBegin, begin));
+    ASSERT_EQ(routes.count, 1);
+    EXPECT_EQ(routes.message[0].topic, "shop.transaction");
+    EXPECT_EQ(routes.message[0].message_key(), "{\"id\":\"771:24023128\"}");
+    EXPECT_EQ(routes.message[0].message_value(), begin);
+    EXPECT_EQ(routes.message[0].op, 0);  // not counted as a change event
+
+    const std::string end = "{\"status\":\"END\",\"id\":\"771:24023128\",\"event_count\":2}";
+    routes = r.route_boundary(boundary(FrameType::kCommit, end));
+    ASSERT_EQ(routes.count, 1);
+    EXPECT_EQ(routes.message[0].message_key(), "{\"id\":\"771:24023128\"}");
+    EXPECT_EQ(routes.message[0].message_value(), end);
+}
+
+TEST(EventRouter, TransactionRecordsSkippedWhenMetadataIsOffOrAbsent) {
+    auto off = router(true, false);
+    EXPECT_EQ(off.route_boundary(boundary(FrameType::kBegin, "{\"id\":\"1:2\"}")).count, 0);
+    auto on = router(true, true);
+    EXPECT_EQ(on.route_boundary(boundary(FrameType::kCommit, "")).count, 0);
+}
+
+TEST(EventRouter, TransactionKeyOfARecordWithoutIdIsEmptyString) {
+    auto r = router(true, true);
+    Routes routes = r.route_boundary(boundary(FrameType::kBegin, "not json"));
+    ASSERT_EQ(routes.count, 1);
+    EXPECT_EQ(routes.message[0].message_key(), "{\"id\":\"\"}");
+}
+
+TEST(JsonFieldReader, ReusedParserReadsSuccessiveDocuments) {
+    JsonFieldReader reader;
+    EXPECT_EQ(reader.string_field("{\"id\":\"a\"}", "id"), "a");
+    // A longer document after a shorter one, then a shorter one again.
+    std::string longer = "{\"pad\":\"" + std::string(5000, 'x') + "\",\"id\":\"b\"}";
+    EXPECT_EQ(reader.string_field(longer, "id"), "b");
+    EXPECT_EQ(reader.string_field("{\"id\":\"c\"}", "id"), "c");
+    EXPECT_EQ(reader.string_field("{\"id\":3}", "id"), "");
+    EXPECT_EQ(reader.string_field("{\"other\":\"x\"}", "id"), "");
+    EXPECT_EQ(reader.string_field("[1,2", "id"), "");
+    EXPECT_EQ(reader.string_field("{\"id\":\"a\\\"b\"}", "id"), "a\"b");
+}
+
+TEST(JsonText, AppendJsonStringEscapes) {
+    std::string out;
+    append_json_string(out, std::string("a\"b\\c\n\t\r\x01", 9));
+    EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\t\\r\\u0001\"");
+}
+
+}  // namespace
+}  // namespace walcast
