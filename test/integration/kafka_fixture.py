@@ -31,7 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "test" / "kafka" / "kafka.sh"
 
 from pg_server import WALCAST_BIN, PgServer, free_port, throwaway_server  # noqa: E402,F401 (re-exported)
-from walcast_process import WalcastProcess  # noqa: E402
+from walcast_process import WalcastProcess, scrape_metrics  # noqa: E402,F401 (re-exported)
 
 
 @dataclass
@@ -322,21 +322,6 @@ def end_offsets(bootstrap: str, topic: str) -> dict:
                 for p in md.topics[topic].partitions}
     finally:
         consumer.close()
-
-
-def scrape_metrics(address: str) -> dict:
-    """GET http://<address>/metrics -> {"name{labels}": value} (comments dropped)."""
-    import urllib.request
-    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as resp:
-        assert resp.status == 200
-        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        text = resp.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, value = line.rsplit(" ", 1)
-            out[series] = float(value)
-    return out
 
 
 def metric_sum(metrics: dict, name: str) -> float:

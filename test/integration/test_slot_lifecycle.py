@@ -4,17 +4,15 @@ needed"; a slot walcast has no snapshot on record for is refused (when_needed re
 it); a slot the server invalidated (wal_status lost) stops walcast with exit code 3,
 `walcast status` says so, and snapshot.mode=when_needed replaces it by itself."""
 
-import json
 import re
 import signal
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from conftest import unique
 from pg_server import WALCAST_BIN, free_port, wait_until
+from walcast_process import scrape_metrics
 
 SLOT_LOST_EXIT = 3
 
@@ -61,17 +59,6 @@ def wait_exit(s, timeout):
         return s.proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         pytest.fail(f"walcast still running {timeout}s later:\n{s.log_tail()}", pytrace=False)
-
-
-def scrape(address):
-    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
 
 
 # --- item 3: rights first, nothing left behind, never "no snapshot needed" wrongly ---
@@ -340,7 +327,7 @@ def test_when_needed_replaces_a_lost_slot_with_a_new_snapshot(private_pg, sideca
     s = sidecar(server=pg, metrics__address=metrics,
                 **snapshot_props(table, snapshot__mode="when_needed")).start()
     s.wait_records(lambda _: ids_in_sink(s, table) == set(range(1, 201)), 60, "the snapshot")
-    assert scrape(metrics)["walcast_slot_lost"] == 0
+    assert scrape_metrics(metrics)["walcast_slot_lost"] == 0
 
     # Lost while streaming: the sidecar stalls, the server invalidates the slot.
     s.proc.send_signal(signal.SIGSTOP)
@@ -356,7 +343,7 @@ def test_when_needed_replaces_a_lost_slot_with_a_new_snapshot(private_pg, sideca
     expected = {r[0] for r in pg.execute(f"SELECT id FROM {table}")}
     s.wait_records(lambda _: expected <= ids_in_sink(s, table), 60, "every row in the sink")
     s.assert_alive()
-    m = scrape(metrics)
+    m = scrape_metrics(metrics)
     assert m["walcast_slot_recreated_total"] == 1, m
     assert m["walcast_slot_lost"] == 0, m
     assert pg.execute("SELECT wal_status FROM pg_replication_slots WHERE slot_name = %s",
@@ -372,7 +359,7 @@ def test_when_needed_replaces_a_lost_slot_with_a_new_snapshot(private_pg, sideca
     s.start()
     s.wait_records(lambda _: 7000 in ids_in_sink(s, table), 60, "the row of the lost WAL")
     assert "dropping lost slot" in s.log_tail(200)
-    assert scrape(metrics)["walcast_slot_recreated_total"] == 1
+    assert scrape_metrics(metrics)["walcast_slot_recreated_total"] == 1
 
 
 def drop_under(pg, s):

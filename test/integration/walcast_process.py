@@ -94,3 +94,18 @@ class WalcastProcess:
             (self.workdir / f"{self.slot}.{i}.log").read_text(errors="replace")
             for i in range(1, self.starts + 1)
             if (self.workdir / f"{self.slot}.{i}.log").exists())
+
+
+def scrape_metrics(address: str) -> dict:
+    """GET http://<address>/metrics -> {"name{labels}": value} (comments dropped)."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = resp.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)
+    return out
