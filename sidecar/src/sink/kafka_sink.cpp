@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/shutdown.h"
+#include "config/redact.h"
 
 namespace walcast {
 
@@ -34,14 +35,6 @@ struct RktDeleter {
 struct ConfDeleter {
     void operator()(rd_kafka_conf_t *conf) const { rd_kafka_conf_destroy(conf); }
 };
-
-// Values of these properties never appear in error messages or logs.
-bool is_secret(const std::string &name) {
-    for (const char *s : {"password", "secret", "jaas", "key.pem", "token"}) {
-        if (name.find(s) != std::string::npos) return true;
-    }
-    return false;
-}
 
 // librdkafka uses syslog levels (0 emerg .. 7 debug).
 spdlog::level::level_enum to_spdlog(int level) {
@@ -414,7 +407,7 @@ KafkaSink::KafkaSink(const std::map<std::string, std::string> &kafka_props,
     auto set = [&](const std::string &name, const std::string &value, bool user) {
         if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), err, sizeof err) !=
             RD_KAFKA_CONF_OK) {
-            const std::string shown = is_secret(name) ? "<hidden>" : value;
+            const std::string shown = is_secret_key("kafka." + name) ? "<hidden>" : value;
             throw std::invalid_argument(std::string("invalid Kafka property ") +
                                         (user ? "kafka." : "(default) ") + name + "=" + shown +
                                         ": " + err);
