@@ -34,6 +34,7 @@ from pg_server import ROOT, WALCAST_BIN, PgServer  # noqa: E402
 DEBEZIUM_SH = ROOT / "test" / "debezium" / "debezium.sh"
 WORKLOAD = ROOT / "test" / "debezium" / "workload"
 DELIBERATE = ROOT / "test" / "debezium" / "deliberate-differences.json"
+TYPES_DOC = ROOT / "docs" / "types.md"
 DBNAME = "conform"
 PREFIX = "conform"
 DONE_TOPIC = f"{PREFIX}.public.dz_zz_done"
@@ -73,6 +74,8 @@ RUNS = [
     _run("c", "double", "connect", "hex", "numeric", "json", "true"),
     _run("d", "string", "connect", "base64-url-safe", "string", "map", "false"),
 ]
+
+RUNS_BY_NAME = {r.name: r for r in RUNS}
 
 # Fields whose values must differ between two consumers of the same change, with why.
 # Paths are JSON paths into the payload ("schema"/"payload" unwrapped); source.sequence is
@@ -461,9 +464,10 @@ class Difference:
 
 def _pair_key(r: Record):
     if r.topic.endswith(".transaction"):
-        # Transaction ids hold an LSN each consumer may choose differently: pair BEGIN and
-        # END records by their order.
-        return (r.topic, None, r.op)
+        # Transaction ids are "<txid>:<lsn>" and the LSN is each consumer's choice: pair
+        # BEGIN and END records by the transaction id part.
+        tx = str(r.value.get("id", "")).split(":")[0] if isinstance(r.value, dict) else ""
+        return (r.topic, tx, r.op)
     return (r.topic, render(r.key, 10 ** 6), r.op)
 
 
@@ -634,6 +638,43 @@ def deliberate_for(d: Difference, run: Run, schemas: str, entries: List[dict]) -
     return None
 
 
+DOCS_BEGIN = "<!-- generated from test/debezium/deliberate-differences.json -->"
+DOCS_END = "<!-- end of generated list -->"
+
+
+def docs_section(entries: List[dict]) -> str:
+    """The list docs/types.md carries, one bullet per allow-list entry."""
+    lines = [DOCS_BEGIN]
+    for e in entries:
+        lines.append(f"- {e['doc']} Why: {e['reason']}.")
+    lines.append(DOCS_END)
+    return "\n".join(lines)
+
+
+def write_docs(entries: List[dict]):
+    text = TYPES_DOC.read_text(encoding="utf-8")
+    new = docs_section(entries)
+    if DOCS_BEGIN in text:
+        head, rest = text.split(DOCS_BEGIN, 1)
+        tail = rest.split(DOCS_END, 1)[1]
+        text = head + new + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + DOCS_HEADING + new + "\n"
+    TYPES_DOC.write_text(text, encoding="utf-8")
+
+
+DOCS_HEADING = """## Deliberate differences from Debezium
+
+walcast's events are compared field by field with those of Debezium 3.6.1's PostgreSQL
+connector (pgoutput) on the same changes, for every type and mode, schemas on and off,
+snapshot and stream (`test/integration/test_debezium_conformance.py`). Besides the fields
+that differ by nature (the envelope's `ts_ms`/`ts_us`/`ts_ns`; in snapshot rows the read
+time, snapshot position and which row is the snapshot's overall `first`/`last`), these
+differences are deliberate:
+
+"""
+
+
 # ---------------------------------------------------------------------------- report
 
 def _generic_path(path: str) -> str:
@@ -661,7 +702,7 @@ def format_report(results: Dict[Tuple[str, str], List[Difference]],
     for (run_name, schemas), diffs in results.items():
         for d in diffs:
             groups.setdefault(_group(d), []).append((run_name, schemas, d))
-    if not groups:
+    if not groups and not failures:
         lines.append("no differences")
     for (kind, path, table), items in sorted(groups.items(), key=lambda kv: kv[0]):
         where = sorted({f"{r}/schemas-{s}" for r, s, _ in items})
@@ -708,7 +749,11 @@ def evaluate(captured: Dict[str, Captured], entries: List[dict]):
 # ---------------------------------------------------------------------------- script
 
 def main(argv):
-    """Captures every run on a throwaway server and writes outputs and reports to outdir."""
+    """Captures every run on a throwaway server and writes outputs and reports to outdir;
+    --docs rewrites docs/types.md's list of deliberate differences instead."""
+    if argv[1:] == ["--docs"]:
+        write_docs(load_deliberate())
+        return
     from pg_server import throwaway_server
     outdir = pathlib.Path(argv[1]).resolve()
     outdir.mkdir(parents=True, exist_ok=True)

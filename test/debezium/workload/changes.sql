@@ -20,6 +20,9 @@ INSERT INTO dz_arr SELECT id + 100, ia, i8a, ta, vca, na, nu, fa, ra, ba, ua, ja
     tsa, tstza, ta6, ia_iv, dpa, ea, ha, ipa, cta, ma FROM dz_arr WHERE id < 100;
 COMMIT;
 
+INSERT INTO dz_unknown SELECT id + 100, comp, bx, tv FROM dz_unknown WHERE id < 100;
+INSERT INTO dz_multidim SELECT id + 100, ia, ta FROM dz_multidim WHERE id < 100;
+
 -- Updates: values changed, set to NULL, set back.
 UPDATE dz_num SET i4 = i4 + 1, d = 'NaN', r = '-Infinity' WHERE id = 101;
 UPDATE dz_dec SET n = 0.1, m = NULL WHERE id = 101;

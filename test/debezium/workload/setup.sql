@@ -214,5 +214,13 @@ INSERT INTO "public"."tbl_é😀" VALUES (1, 'a');
 CREATE TABLE "public"."UPPER" (id int PRIMARY KEY);
 INSERT INTO "public"."UPPER" VALUES (1);
 
+-- Types Debezium has no mapping for (composite, geometric other than point, text search),
+-- and multi-dimensional arrays.
+CREATE TYPE dz_pair AS (a int, b text);
+CREATE TABLE dz_unknown (id int PRIMARY KEY, comp dz_pair, bx box, tv tsvector);
+INSERT INTO dz_unknown VALUES (1, ROW(1, 'x y'), '((1,2),(3,4))', 'a fat cat');
+CREATE TABLE dz_multidim (id int PRIMARY KEY, ia int[], ta text[]);
+INSERT INTO dz_multidim VALUES (1, '{{1,2},{3,NULL}}', '{{a,b},{c,d}}');
+
 -- Streamed last: every consumer stops once it has seen this table's insert.
 CREATE TABLE dz_zz_done (id int PRIMARY KEY);
