@@ -237,6 +237,16 @@ def _saw_done(c: Consumer) -> bool:
     return True
 
 
+def server_has_xml(conn) -> bool:
+    """Whether the server is built with libxml (PyPI's PostgreSQL 18 is not)."""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT '<a/>'::xml")
+        return True
+    except Exception:
+        return False
+
+
 def _snapshot_rows(server: PgServer, run: Run) -> int:
     """Rows in the tables the run captures: the snapshot records each consumer writes."""
     excluded = _common_settings(run)["table.exclude.list"].split(",")
@@ -282,6 +292,9 @@ def capture(server: PgServer, workdir: pathlib.Path, runs=RUNS) -> Dict[str, Cap
     with server.connect(DBNAME) as conn:
         conn.execute("CREATE EXTENSION walcast")  # walcast's snapshot needs it
         conn.execute((WORKLOAD / "setup.sql").read_text())
+        with_xml = server_has_xml(conn)
+        if with_xml:
+            conn.execute((WORKLOAD / "setup-xml.sql").read_text())
 
     consumers: Dict[Tuple[str, str], Consumer] = {}
     for run in runs:
@@ -319,6 +332,9 @@ def capture(server: PgServer, workdir: pathlib.Path, runs=RUNS) -> Dict[str, Cap
                 for c in waiting.values()))
         with server.connect(DBNAME) as conn:
             conn.execute((WORKLOAD / "changes.sql").read_text())
+            if with_xml:
+                conn.execute((WORKLOAD / "changes-xml.sql").read_text())
+            conn.execute("INSERT INTO dz_zz_done VALUES (1)")
 
         # Wait for every consumer to see the last insert and go quiet (or to exit).
         pending = dict(consumers)

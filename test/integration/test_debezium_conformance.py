@@ -41,7 +41,13 @@ def deliberate():
 
 @pytest.fixture(scope="module")
 def evaluated(captured, deliberate):
-    return dc.evaluate(captured, deliberate)
+    result = dc.evaluate(captured, deliberate)
+    keep = os.environ.get("WALCAST_CONFORMANCE_OUT")
+    if keep:
+        unexpected, allowed, failures = result
+        pathlib.Path(keep, "diff-report.txt").write_text(dc.format_report(unexpected, failures))
+        pathlib.Path(keep, "allowed-report.txt").write_text(dc.format_report(allowed, {}))
+    return result
 
 
 @pytest.mark.parametrize("schemas", ["off", "on"])

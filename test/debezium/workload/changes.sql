@@ -12,7 +12,7 @@ INSERT INTO dz_time SELECT id + 100, d, t, t0, t3, t6, tz, tz3, ts, ts0, ts3, ts
 INSERT INTO dz_bin SELECT id + 100, b, b1, b8, b16, b3, vb, vb1, vb20 FROM dz_bin WHERE id < 100;
 COMMIT;
 BEGIN;
-INSERT INTO dz_text SELECT id + 100, t, vc, vcu, c, c1, ct, nm, u, j, jb, x, ip, ip6, net, mac,
+INSERT INTO dz_text SELECT id + 100, t, vc, vcu, c, c1, ct, nm, u, j, jb, ip, ip6, net, mac,
     mac8, lt, r4, r8, nr, tsr, tstzr, dr, e FROM dz_text WHERE id < 100;
 INSERT INTO dz_struct SELECT id + 100, h, p, dpi, dpr, dts, dl, dd, db FROM dz_struct
     WHERE id < 100;
@@ -35,7 +35,7 @@ UPDATE dz_toast SET n = n + 1 WHERE id = 1;
 UPDATE dz_toast_full SET n = n + 1 WHERE id = 1;
 -- A TOASTed value that does change, and a delete of a row with TOASTed values.
 UPDATE dz_toast SET t = repeat('u', 6000) WHERE id = 1;
-INSERT INTO dz_toast SELECT 2, n, t, b, jb, ta, ia, h, x, vc, ct FROM dz_toast WHERE id = 1;
+INSERT INTO dz_toast SELECT 2, n, t, b, jb, ta, ia, h, vc, ct FROM dz_toast WHERE id = 1;
 DELETE FROM dz_toast WHERE id = 2;
 
 -- Replica identities: updates, key changes and deletes.
@@ -93,4 +93,5 @@ INSERT INTO dz_trunc VALUES (4, 'd');
 INSERT INTO dz_num (id, i2) VALUES (201, 2);
 COMMIT;
 
-INSERT INTO dz_zz_done VALUES (1);
+-- Then test/integration/debezium_conformance.py runs changes-xml.sql (when the server
+-- has xml) and inserts into dz_zz_done, the last change every consumer waits for.

@@ -94,22 +94,22 @@ INSERT INTO dz_bin VALUES
 -- Text-like types and types Debezium writes as strings.
 CREATE TYPE dz_mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TABLE dz_text (id int PRIMARY KEY, t text, vc varchar(10), vcu varchar, c char(5), c1 char,
-                      ct citext, nm name, u uuid, j json, jb jsonb, x xml, ip inet, ip6 inet,
+                      ct citext, nm name, u uuid, j json, jb jsonb, ip inet, ip6 inet,
                       net cidr, mac macaddr, mac8 macaddr8, lt ltree, r4 int4range, r8 int8range,
                       nr numrange, tsr tsrange, tstzr tstzrange, dr daterange, e dz_mood);
 INSERT INTO dz_text VALUES
     (1, E'h\u00e9llo "q" \\ \n\t\u0001 \U0001F600 \u2028', 'abc', 'unbounded', 'ab', 'x',
      'CiText', 'name', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '{"b": 1,  "a":[1,2]}',
-     '{"b": 1,  "a":[1,2], "c": {"d": null}}', '<a x="1">t &amp; u</a>', '192.168.0.1/24',
+     '{"b": 1,  "a":[1,2], "c": {"d": null}}', '192.168.0.1/24',
      '2001:db8::1/64', '10.0.0.0/8', '08:00:2b:01:02:03', '08:00:2b:01:02:03:04:05',
      'Top.Science.Astronomy', '[1,10)', '[-9223372036854775808,0)', '(1.5,2.5]',
      '["2016-11-04 13:51:30","2016-11-05 00:00:00")', '["2016-11-04 13:51:30+02",infinity)',
      '[2016-11-04,2016-12-01)', 'happy'),
     (2, '', '', '', '', ' ', '', '', '00000000-0000-0000-0000-000000000000', 'null', '[]',
-     '', '::1', '::ffff:1.2.3.4', '::/0', '00:00:00:00:00:00', '00:00:00:00:00:00:00:00', '',
+     '::1', '::ffff:1.2.3.4', '::/0', '00:00:00:00:00:00', '00:00:00:00:00:00:00:00', '',
      'empty', 'empty', '[,]', '(,)', 'empty', '(,)', 'sad'),
     (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 -- hstore, point, domains over several base types.
 CREATE DOMAIN dz_posint AS int CHECK (VALUE > 0);
@@ -150,17 +150,17 @@ INSERT INTO dz_arr VALUES
 
 -- Unchanged TOASTed values (REPLICA IDENTITY DEFAULT: not in WAL on update).
 CREATE TABLE dz_toast (id int PRIMARY KEY, n int, t text, b bytea, jb jsonb, ta text[],
-                       ia int[], h hstore, x xml, vc varchar(100000), ct citext);
+                       ia int[], h hstore, vc varchar(100000), ct citext);
 ALTER TABLE dz_toast ALTER COLUMN t SET STORAGE EXTERNAL, ALTER COLUMN b SET STORAGE EXTERNAL,
     ALTER COLUMN jb SET STORAGE EXTERNAL, ALTER COLUMN ta SET STORAGE EXTERNAL,
     ALTER COLUMN ia SET STORAGE EXTERNAL, ALTER COLUMN h SET STORAGE EXTERNAL,
-    ALTER COLUMN x SET STORAGE EXTERNAL, ALTER COLUMN vc SET STORAGE EXTERNAL,
+    ALTER COLUMN vc SET STORAGE EXTERNAL,
     ALTER COLUMN ct SET STORAGE EXTERNAL;
 INSERT INTO dz_toast
 SELECT 1, 0, repeat('t', 5000), convert_to(repeat('b', 5000), 'UTF8'),
        jsonb_build_object('k', repeat('j', 5000)), ARRAY[repeat('a', 5000)],
        array_fill(7, ARRAY[2000]), hstore('k', repeat('h', 5000)),
-       xmlelement(name x, repeat('x', 5000)), repeat('v', 5000), repeat('C', 5000);
+       repeat('v', 5000), repeat('C', 5000);
 -- The same under REPLICA IDENTITY FULL: the old row carries the real values.
 CREATE TABLE dz_toast_full (LIKE dz_toast INCLUDING ALL);
 ALTER TABLE dz_toast_full REPLICA IDENTITY FULL;
