@@ -76,6 +76,8 @@ fi
 declare -A integration_status no_tls
 if [ -d test/integration ]; then
     bash test/kafka/kafka.sh fetch || exit 1
+    # Debezium's connector, the reference of test_debezium_conformance.py (runs on every major).
+    bash test/debezium/debezium.sh fetch || exit 1
     first=1
     for major in "${majors[@]}"; do
         config=${pg_config_of[$major]}
