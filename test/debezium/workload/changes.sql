@@ -79,6 +79,8 @@ SELECT pg_logical_emit_message(true, 'dz-prefix', 'transactional content');
 COMMIT;
 SELECT pg_logical_emit_message(false, 'dz-prefix', convert_to(E'bytes \\001 é', 'UTF8'));
 SELECT pg_logical_emit_message(false, '', '');
+-- Bytes whose base64 has '+' and '/' (base64-url-safe differs).
+SELECT pg_logical_emit_message(false, 'dz-bytes', '\xfbffbf00'::bytea);
 
 -- Identifiers needing topic mapping.
 INSERT INTO "Odd Schema"."Tbl with space-and.dot" VALUES (2, 'b', 2);
