@@ -723,8 +723,12 @@ def format_report(results: Dict[Tuple[str, str], List[Difference]],
     for (kind, path, table), items in sorted(groups.items(), key=lambda kv: kv[0]):
         where = sorted({f"{r}/schemas-{s}" for r, s, _ in items})
         topics = sorted({d.topic for _, _, d in items})
+        ops: Dict[str, int] = {}
+        for _, _, d in items:
+            ops[d.op] = ops.get(d.op, 0) + 1
         lines.append(f"== {kind}: {path or '(whole record)'}{' of ' + table if table else ''}"
-                     f"  [{len(items)}x; {', '.join(where)}; topics {', '.join(topics)[:300]}]")
+                     f"  [{len(items)}x; ops {', '.join(f'{o} {n}x' for o, n in ops.items())};"
+                     f" {', '.join(where)}; topics {', '.join(topics)[:300]}]")
         seen = set()
         for run_name, schemas, d in items:
             sig = (d.debezium, d.walcast)
