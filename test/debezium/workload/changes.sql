@@ -88,6 +88,13 @@ UPDATE "Odd Schema"."Tbl with space-and.dot" SET "Col Name" = 'c' WHERE id = 1;
 INSERT INTO "public"."tbl_é😀" VALUES (2, 'b');
 INSERT INTO "public"."UPPER" VALUES (2);
 
+-- Schema changes between changes: a column added (with a default), one dropped.
+ALTER TABLE dz_compkey ADD COLUMN added numeric(5,1) DEFAULT 1.5;
+INSERT INTO dz_compkey (a, v, b) VALUES (3, 'z', 'k');
+UPDATE dz_compkey SET added = NULL WHERE a = 3;
+ALTER TABLE dz_compkey DROP COLUMN v;
+INSERT INTO dz_compkey (a, b, added) VALUES (4, 'k', 2.5);
+
 -- A transaction with several tables (transaction metadata: per-collection counts).
 BEGIN;
 INSERT INTO dz_num (id, i2) VALUES (200, 1);
