@@ -447,6 +447,25 @@ class Record:
 MISSING = object()
 
 
+def keyed_fields(schema):
+    """A Connect schema with each struct's "fields" list turned into an object keyed by field
+    name, so that a field one side lacks does not shift the others:
+    valueschema.fields.after.fields.<column>.type."""
+    if isinstance(schema, dict):
+        out = {}
+        for k, v in schema.items():
+            if k == "fields" and isinstance(v, list) and all(
+                    isinstance(f, dict) and "field" in f for f in v):
+                out[k] = {f["field"]: keyed_fields({x: y for x, y in f.items() if x != "field"})
+                          for f in v}
+            else:
+                out[k] = keyed_fields(v)
+        return out
+    if isinstance(schema, list):
+        return [keyed_fields(x) for x in schema]
+    return schema
+
+
 def to_record(line: str, index: int, schemas: bool) -> Record:
     obj = parse(line)
     key, value = obj.get("key"), obj.get("value")
@@ -463,7 +482,7 @@ def to_record(line: str, index: int, schemas: bool) -> Record:
             source["sequence"] = parse(source["sequence"])
         except ValueError:
             pass
-    return Record(obj.get("topic"), key, value, ks, vs, index)
+    return Record(obj.get("topic"), key, value, keyed_fields(ks), keyed_fields(vs), index)
 
 
 @dataclasses.dataclass

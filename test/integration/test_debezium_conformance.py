@@ -158,4 +158,11 @@ def test_compare_with_schemas_compares_the_schema():
     w = json.dumps({"topic": "t", "key": {"schema": other, "payload": {"id": 1}},
                     "value": None})
     assert [(x.kind, x.path) for x in dc.compare([d], [w], True)] == \
-        [("value", "keyschema.fields[0].type")]
+        [("value", "keyschema.fields.id.type")]
+    # a field one side lacks is named, the others still compare
+    more = {"type": "struct",
+            "fields": [{"field": "x", "type": "string"}, {"field": "id", "type": "int32"}],
+            "optional": False}
+    w = json.dumps({"topic": "t", "key": {"schema": more, "payload": {"id": 1}}, "value": None})
+    assert [(x.kind, x.path) for x in dc.compare([d], [w], True)] == \
+        [("only-in-walcast", "keyschema.fields.x")]
