@@ -43,6 +43,7 @@ WALCAST_TABLES = r"walcast\..*"
 # Debezium's precise mode has no representation for numeric NaN/Infinity.
 SPECIAL_NUMERIC_TABLE = r"public\.dz_dec_special"
 CAPTURE_TIMEOUT_S = 240
+SNAPSHOT_STALL_S = 30  # a snapshot that writes nothing for this long is taken as done
 QUIET_S = 1.5  # a consumer is done once DONE_TOPIC arrived and nothing else for this long
 
 
@@ -319,12 +320,20 @@ def capture(server: PgServer, workdir: pathlib.Path, runs=RUNS) -> Dict[str, Cap
                 f"{c.label}:\n{c.log_tail()}" for c in waiting.values()))
         # Debezium reads its snapshot after creating the slot, in a transaction of its own:
         # the changes wait until every consumer has written every snapshot row.
+        # A consumer whose snapshot stops short is not waited for longer than SNAPSHOT_STALL_S:
+        # the comparison then shows the rows it lacks.
         expected = {run.name: _snapshot_rows(server, run) for run in runs}
         waiting = dict(consumers)
+        progress = {k: (-1, time.time()) for k in consumers}
         while waiting and time.time() < deadline:
-            for (run_name, who), c in list(waiting.items()):
-                if c.proc.poll() is not None or _snapshot_count(c) >= expected[run_name]:
-                    del waiting[(run_name, who)]
+            now = time.time()
+            for key, c in list(waiting.items()):
+                count = _snapshot_count(c)
+                if count != progress[key][0]:
+                    progress[key] = (count, now)
+                if c.proc.poll() is not None or count >= expected[key[0]] or \
+                        now - progress[key][1] > SNAPSHOT_STALL_S:
+                    del waiting[key]
             time.sleep(0.2)
         if waiting:
             raise CaptureError("snapshots not finished in time: " + ", ".join(
