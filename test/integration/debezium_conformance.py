@@ -17,7 +17,6 @@ Also a script, to capture and write the outputs and the difference report to a d
 
 import dataclasses
 import json
-import os
 import pathlib
 import re
 import shutil
