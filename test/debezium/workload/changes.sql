@@ -17,7 +17,7 @@ INSERT INTO dz_text SELECT id + 100, t, vc, vcu, c, c1, ct, nm, u, j, jb, ip, ip
 INSERT INTO dz_struct SELECT id + 100, h, p, dpi, dpr, dts, dl, dd, db FROM dz_struct
     WHERE id < 100;
 INSERT INTO dz_arr SELECT id + 100, ia, i8a, ta, vca, na, nu, fa, ra, ba, ua, ja, jsa, bya, da,
-    tsa, tstza, ta6, ia_iv, dpa, ea, ha, ipa, cta, ma FROM dz_arr WHERE id < 100;
+    tsa, tstza, ta6, ia_iv, dpa, ea, ha, ipa, cta, ma, tza, ca, tsa2 FROM dz_arr WHERE id < 100;
 COMMIT;
 
 INSERT INTO dz_unknown SELECT id + 100, comp, bx, tv FROM dz_unknown WHERE id < 100;
@@ -87,6 +87,12 @@ INSERT INTO "Odd Schema"."Tbl with space-and.dot" VALUES (2, 'b', 2);
 UPDATE "Odd Schema"."Tbl with space-and.dot" SET "Col Name" = 'c' WHERE id = 1;
 INSERT INTO "public"."tbl_é😀" VALUES (2, 'b');
 INSERT INTO "public"."UPPER" VALUES (2);
+
+-- Typed keys: insert, update of a non-key column, key change, delete.
+INSERT INTO dz_typedkey SELECT n + 100, nu, ts, d, b, u, t, v FROM dz_typedkey;
+UPDATE dz_typedkey SET v = 10 WHERE n = 1.5;
+UPDATE dz_typedkey SET ts = '2020-02-29 00:00:00+00' WHERE n = -2;
+DELETE FROM dz_typedkey WHERE n = 101.5;
 
 -- Schema changes between changes: a column added (with a default), one dropped.
 ALTER TABLE dz_compkey ADD COLUMN added numeric(5,1) DEFAULT 1.5;

@@ -20,7 +20,20 @@ INSERT INTO dz_num (id, i2, i4, i8, o, r, d, b) VALUES
     (7, 0, 0, 0, 0, '-0', '-0', true),
     (8, 0, 0, 0, 0, 3.4028235e38, 1.7976931348623157e308, true),
     (9, 0, 0, 0, 0, 1.4e-45, 5e-324, true),
-    (10, NULL, NULL, NULL, NULL, 12345678.9, 12345678.9, NULL);
+    (10, NULL, NULL, NULL, NULL, 12345678.9, 12345678.9, NULL),
+    -- Java's Double/Float.toString: shortest digits, exponent from 1e7 and below 1e-3.
+    (11, 0, 0, 0, 0, 0.1, 0.30000000000000004, true),
+    (12, 0, 0, 0, 0, 16777217, 9007199254740993, true),
+    (13, 0, 0, 0, 0, 1.17549435e-38, 2.2250738585072014e-308, true),
+    (14, 0, 0, 0, 0, 3e-44, 1.1e-310, true),
+    (15, 0, 0, 0, 0, 9999999, 9999999, true),
+    (16, 0, 0, 0, 0, 0.001, 0.001, true),
+    (17, 0, 0, 0, 0, 0.00099999, 0.00099999, true),
+    (18, 0, 0, 0, 0, 1e-10, 2e23, true),
+    (19, 0, 0, 0, 0, 4.35, 1e23, true),
+    (20, 0, 0, 0, 0, 123456.79, 8.41e21, true),
+    (21, 0, 0, 0, 0, 0.33333334, 0.3333333333333333, true),
+    (22, 0, 0, 0, 0, 1e38, 9.223372036854776e18, true);
 
 -- numeric constrained and unconstrained, money with its extremes (finite values only:
 -- Debezium's precise mode cannot carry NaN, see dz_dec_special).
@@ -134,7 +147,7 @@ CREATE TABLE dz_arr (id int PRIMARY KEY, ia int[], i8a bigint[], ta text[], vca 
                      ua uuid[], ja jsonb[], jsa json[], bya bytea[], da date[],
                      tsa timestamp[], tstza timestamptz[], ta6 time[], ia_iv interval[],
                      dpa dz_posint[], ea dz_mood[], ha hstore[], ipa inet[], cta citext[],
-                     ma money[]);
+                     ma money[], tza timetz[], ca char(3)[], tsa2 timestamp(3)[]);
 INSERT INTO dz_arr VALUES
     (1, '{1,2,NULL}', '{9223372036854775807}', '{a,NULL,"b c","\""}', '{abc}',
      '{1234.11,NULL,-0.01}', '{1.50,-3,0.001}', '{1.5,NaN,-Infinity,5e-324}', '{1.5,Infinity}',
@@ -142,11 +155,12 @@ INSERT INTO dz_arr VALUES
      ARRAY['{"a":  1}'::json], '{"\\x00ff",NULL}', '{2016-11-04,infinity,-infinity,NULL}',
      '{"2016-11-04 13:51:30.5",infinity}', '{"2016-11-04 13:51:30+02",infinity,-infinity}',
      '{12:00:00.5,NULL}', '{"1 day","-1 mon"}', '{1,2}', '{sad,happy,NULL}',
-     ARRAY['a=>1'::hstore, NULL], '{127.0.0.1,::1}', '{A,b}', '{1.50,-2}'),
+     ARRAY['a=>1'::hstore, NULL], '{127.0.0.1,::1}', '{A,b}', '{1.50,-2}',
+     '{11:51:30.5+02,24:00:00+00}', '{a,"b  ",NULL}', '{"2016-11-04 13:51:30.123",-infinity}'),
     (2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
-     '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}'),
+     '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}'),
     (3, '{NULL}', '{NULL}', '{NULL,NULL}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 
 -- Unchanged TOASTed values (REPLICA IDENTITY DEFAULT: not in WAL on update).
 CREATE TABLE dz_toast (id int PRIMARY KEY, n int, t text, b bytea, jb jsonb, ta text[],
@@ -221,6 +235,14 @@ CREATE TABLE dz_unknown (id int PRIMARY KEY, comp dz_pair, bx box, tv tsvector);
 INSERT INTO dz_unknown VALUES (1, ROW(1, 'x y'), '((1,2),(3,4))', 'a fat cat');
 CREATE TABLE dz_multidim (id int PRIMARY KEY, ia int[], ta text[]);
 INSERT INTO dz_multidim VALUES (1, '{{1,2},{3,NULL}}', '{{a,b},{c,d}}');
+
+-- Keys of several types (the key's JSON decides the Kafka partition).
+CREATE TABLE dz_typedkey (n numeric(10,2), nu numeric, ts timestamptz, d date, b bytea, u uuid,
+                          t text, v int, PRIMARY KEY (n, nu, ts, d, b, u, t));
+INSERT INTO dz_typedkey VALUES
+    (1.5, 0.001, '2016-11-04 13:51:30.123456+02', '2016-11-04', '\x00ff',
+     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'k', 1),
+    (-2, 1e20, 'infinity', '-infinity', '\x', '00000000-0000-0000-0000-000000000000', '', 2);
 
 -- Streamed last: every consumer stops once it has seen this table's insert.
 CREATE TABLE dz_zz_done (id int PRIMARY KEY);
