@@ -335,6 +335,51 @@ char *trimmed(const char *text) {
     return pnstrdup(text, len);
 }
 
+// What Debezium parses a function-call default of the type as; nullptr: no default
+// (interval: Debezium's "epoch" placeholder is no interval PostgreSQL accepts).
+const char *function_placeholder(Oid typid) {
+    switch (typid) {
+        case UUIDOID:
+            return "00000000-0000-0000-0000-000000000000";
+        case DATEOID:
+        case TIMESTAMPOID:
+            return "1970-01-01";
+        case TIMESTAMPTZOID:
+            return "1970-01-01 00:00:00+00";
+        case TIMEOID:
+            return "00:00";
+        case FLOAT4OID:
+        case FLOAT8OID:
+        case NUMERICOID:
+            return "0.0";
+        case INTERVALOID:
+            return nullptr;
+        default:
+            return "0";
+    }
+}
+
+// A default PostgreSQL already converted to the column's type when the table was
+// defined, so its text converts back without error: a quoted literal followed only by
+// casts ('2024-01-01'::date, '-1'::integer) or a bare number (42, 1.5). Other
+// expressions ((1 + 2), CURRENT_DATE + 1) get no default: Debezium fails to parse most of
+// them too, and walcast never runs an input function on text that could make it raise an
+// error in the middle of decoding.
+bool is_validated_constant(const char *expr) {
+    const char *p = expr;
+    if (*p == '\'') {
+        const char *close = strchr(p + 1, '\'');
+        if (close == nullptr || close[1] == '\'') return false;  // '' inside: not simple
+        for (p = close + 1; *p; p++)
+            if (!(isalnum((unsigned char)*p) || strchr(":_ \"(),", *p))) return false;
+        return close[1] == ':' && close[2] == ':';
+    }
+    if (*p == '-' || *p == '+') p++;
+    bool digits = false;
+    for (; isdigit((unsigned char)*p) || *p == '.'; p++) digits = digits || *p != '.';
+    return digits && *p == '\0';
+}
+
 // The value of literal as the column's type, encoded as walcast encodes payload values.
 const char *encode_literal(const char *literal, Oid typid, int32 typmod, const TypeEncoder *enc,
                            const WalcastOptions *opts) {
@@ -409,30 +454,21 @@ const char *column_default(Relation rel, Form_pg_attribute attr, const TypeEncod
         case INT8OID:
         case FLOAT4OID:
         case FLOAT8OID:
+        case NUMERICOID:
         case UUIDOID:
         case DATEOID:
         case TIMEOID:
         case TIMESTAMPOID:
-        case TIMESTAMPTZOID: {
-            const char *placeholder = typid == UUIDOID   ? "00000000-0000-0000-0000-000000000000"
-                                      : typid == DATEOID ? "1970-01-01"
-                                      : typid == TIMEOID ? "00:00"
-                                      : typid == TIMESTAMPOID   ? "1970-01-01"
-                                      : typid == TIMESTAMPTZOID ? "1970-01-01 00:00:00+00"
-                                      : typid == FLOAT4OID || typid == FLOAT8OID ? "0.0"
-                                                                                 : "0";
-            const char *literal = default_literal(trimmed(expr), placeholder);
-            return literal ? encode_literal(literal, typid, typmod, enc, opts) : nullptr;
-        }
-        case NUMERICOID: {
-            if (opts->decimal_mode == DecimalMode::Precise && typmod < (int32)VARHDRSZ)
-                return nullptr;  // VariableScaleDecimal: a struct
-            const char *literal = default_literal(trimmed(expr), "0.0");
-            return literal ? encode_literal(literal, typid, typmod, enc, opts) : nullptr;
-        }
+        case TIMESTAMPTZOID:
         case INTERVALOID: {
-            const char *literal = default_literal(trimmed(expr), nullptr);
-            if (literal == nullptr || looks_like_function_call(expr)) return nullptr;
+            if (typid == NUMERICOID && opts->decimal_mode == DecimalMode::Precise &&
+                typmod < (int32)VARHDRSZ)
+                return nullptr;  // VariableScaleDecimal: a struct
+            const char *placeholder = function_placeholder(typid);
+            const char *text = trimmed(expr);
+            const char *literal = default_literal(text, placeholder);
+            if (literal == nullptr) return nullptr;
+            if (literal != placeholder && !is_validated_constant(text)) return nullptr;
             return encode_literal(literal, typid, typmod, enc, opts);
         }
         default:

@@ -200,7 +200,7 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
                     context);
     }
 
-    if (opts->schemas) connect_schema_build(info, published, opts);
+    if (opts->schemas && info->included) connect_schema_build(info, published, opts);
 
     if (published != rel) RelationClose(published);
     info->valid = true;
