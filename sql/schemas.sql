@@ -140,4 +140,26 @@ LIMIT 1;
 SELECT r::json->'schema'->>'name' AS name, r::json->'payload'->'after'->>'small' AS small
 FROM walcast.snapshot_rows('sc_t', 0, NULL, ARRAY['schemas', 'true']) r;
 
+-- Defaults: constants as Debezium parses them; function calls and CURRENT_* stand for
+-- Debezium's placeholder; other expressions, NULL, domains and arrays give none.
+CREATE DOMAIN sc_count AS int DEFAULT 3;
+CREATE TABLE sc_defaults (
+    id int PRIMARY KEY,
+    sum_of int DEFAULT (1 + 2),
+    neg int DEFAULT -1,
+    nothing int DEFAULT NULL,
+    today date DEFAULT CURRENT_DATE,
+    tomorrow date DEFAULT CURRENT_DATE + 1,
+    stamp timestamptz DEFAULT now(),
+    uid uuid DEFAULT gen_random_uuid(),
+    counted sc_count,
+    ints int[] DEFAULT '{1,2}',
+    quoted text DEFAULT 'it''s',
+    label text DEFAULT 'a' || 'b');
+INSERT INTO sc_defaults (id) VALUES (1);
+SELECT c->>'field' AS field, c->'default' AS "default"
+FROM sc_frames() AS f, json_array_elements(f[4]::json->'fields'->1->'fields') AS c
+WHERE f[1] = 'R' AND f[2] = 'walcast.public.sc_defaults';
+SELECT sc_consume();
+
 SELECT 'stop' FROM pg_drop_replication_slot('sc');
