@@ -200,7 +200,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
                     context);
     }
 
-    if (opts->schemas && info->included) connect_schema_build(info, published, opts);
+    // Also for excluded relations: walcast.snapshot_rows reads any table it is given.
+    if (opts->schemas) connect_schema_build(info, published, opts);
 
     if (published != rel) RelationClose(published);
     info->valid = true;

@@ -136,6 +136,10 @@ LIMIT 1;
 SELECT split_part(r, E'\t', 5) = '' AS keyless
 FROM walcast.snapshot_rows('sc_nokey', 0, NULL, ARRAY['snapshot.compact', 'true', 'schemas', 'true']) r
 LIMIT 1;
+-- A table left out of the stream still has its schemas when read directly.
+SELECT r::json->'schema'->>'name' AS name
+FROM walcast.snapshot_rows('sc_t', 0, NULL,
+         ARRAY['schemas', 'true', 'table.exclude.list', 'public\.sc_t']) r LIMIT 1;
 -- format=json snapshot rows are wrapped like streamed events.
 SELECT r::json->'schema'->>'name' AS name, r::json->'payload'->'after'->>'small' AS small
 FROM walcast.snapshot_rows('sc_t', 0, NULL, ARRAY['schemas', 'true']) r;
