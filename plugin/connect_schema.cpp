@@ -614,6 +614,19 @@ const char *connect_schema_message_value(const WalcastOptions *opts) {
     return buf.data;
 }
 
+const char *connect_schema_transaction_value() {
+    return "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
+           "\"field\":\"status\"},{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+           "{\"type\":\"int64\",\"optional\":true,\"field\":\"event_count\"},"
+           "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+           "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+           "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+           "\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
+           "\"optional\":true,\"field\":\"data_collections\"},"
+           "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+           "\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
+}
+
 void connect_schema_write_frame(StringInfo out, const char *topic, int topic_len,
                                 const char *key_schema, const char *value_schema) {
     JSON_LITERAL(out, "R\t");

@@ -18,6 +18,10 @@ void connect_schema_build(RelationInfo *info, Relation published, const WalcastO
 const char *connect_schema_message_key();
 const char *connect_schema_message_value(const WalcastOptions *opts);
 
+// Schema of transaction BEGIN/END records (io.debezium.connector.common.
+// TransactionMetadataValue); format=json wraps them with it.
+const char *connect_schema_transaction_value();
+
 // `R\t<topic>\t<key schema>\t<value schema>`: announces the schemas of a topic to the
 // sidecar before its first event (docs/framing.md).
 void connect_schema_write_frame(StringInfo out, const char *topic, int topic_len,

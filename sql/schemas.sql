@@ -105,6 +105,11 @@ FROM pg_logical_slot_peek_changes('sc', NULL, NULL, 'schemas', 'true')
 JOIN pg_logical_slot_peek_changes('sc', NULL, NULL) WITH ORDINALITY AS p(lsn, xid, data, n)
      USING (n)
 ORDER BY n;
+-- Transaction BEGIN/END lines carry Debezium's transaction metadata schema.
+SELECT data::json->'schema'->>'name' AS name, data::json->'payload'->>'status' AS status
+FROM pg_logical_slot_peek_changes('sc', NULL, NULL, 'schemas', 'true',
+         'provide.transaction.metadata', 'true')
+WHERE data::json->'payload'->>'status' IS NOT NULL LIMIT 2;
 SELECT sc_consume();
 
 -- A relation changed inside a transaction is announced again, with its new shape,
