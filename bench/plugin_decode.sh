@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Decoding speed of walcast against pgoutput, wal2json (format 2) and test_decoding.
+# Decoding speed of walcast against pgoutput, wal2json (format 2) and test_decoding, and
+# the cost of Connect schemas: walcast_frames (format=frames, what the sidecar asks for)
+# against walcast_frames_schemas (the same with schemas=true, as with
+# key/value.converter.schemas.enable).
 #
 #   bash bench/plugin_decode.sh            (or: make bench)
 #
@@ -25,7 +28,8 @@
 #                    used meanwhile, as a noise indicator
 #   HOST=            server address for pg_recvlogical; default the Unix socket,
 #                    HOST=127.0.0.1 for TCP
-#   PLUGINS="walcast pgoutput wal2json test_decoding"
+#   PLUGINS="walcast pgoutput wal2json test_decoding walcast_frames walcast_frames_schemas"
+#                    (walcast_* variants: the walcast plugin with other options)
 #   KEEP=0           1: keep the temporary server and its directory
 #   BENCH_SUMMARY=   also write the Markdown summary to this file
 set -euo pipefail
@@ -38,7 +42,7 @@ TXNS=${TXNS:-40000}
 BIG=${BIG:-0}
 BIG_ROWS=${BIG_ROWS:-10000000}
 PERF=${PERF:-auto}
-PLUGINS=(${PLUGINS:-walcast pgoutput wal2json test_decoding})
+PLUGINS=(${PLUGINS:-walcast pgoutput wal2json test_decoding walcast_frames walcast_frames_schemas})
 KEEP=${KEEP:-0}
 QUIET_WAIT=${QUIET_WAIT:-15}
 PUB=bench_pub
@@ -98,7 +102,9 @@ start_lsn=$(q "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_n
 
 # Copies for every timed run, plus one per plugin for the size round, one for the memory
 # run and one for the profile, all made before anything is decoded.
-copy_slot() { q "SELECT pg_copy_logical_replication_slot('bench_src', '$1', false, '$2')" >/dev/null; }
+# The output plugin of a run's name: walcast_* variants are walcast with other options.
+plugin_of() { case $1 in walcast_*) echo walcast ;; *) echo "$1" ;; esac; }
+copy_slot() { q "SELECT pg_copy_logical_replication_slot('bench_src', '$1', false, '$(plugin_of "$2")')" >/dev/null; }
 for ((r = 0; r <= ROUNDS; r++)); do
     for p in "${PLUGINS[@]}"; do copy_slot "r${r}_$p" "$p"; done
 done
@@ -119,6 +125,8 @@ plugin_opts() {
     case $1 in
         wal2json) echo "-o format-version=2" ;;
         pgoutput) echo "-o proto_version=1 -o publication_names=$PUB" ;;
+        walcast_frames) echo "-o format=frames" ;;
+        walcast_frames_schemas) echo "-o format=frames -o schemas=true" ;;
         *) echo "" ;;
     esac
 }

@@ -60,7 +60,9 @@ out.append(f"Workload: one {rows:,}-row INSERT transaction plus {txns:,} small t
            f"PostgreSQL {version}, {os.cpu_count()} CPUs, pg_recvlogical over {conn} to /dev/null, "
            f"median of {rounds} alternating rounds, every plugin starting from a copy of one slot. "
            "wal2json: `format-version=2`; pgoutput: `proto_version=1`, publication FOR ALL TABLES; "
-           "walcast and test_decoding: default options.")
+           "walcast and test_decoding: default options; walcast_frames: `format=frames` (the "
+           "sidecar's framing); walcast_frames_schemas: `format=frames`, `schemas=true` (Connect "
+           "schemas for key/value.converter.schemas.enable).")
 out.append("")
 out.append("| plugin | wall s (median) | min–max s | walsender CPU s (median) | events/s | output MB | bytes/event | walsender peak RssAnon MB |")
 out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -101,6 +103,14 @@ if "walcast" in wall:
     if "test_decoding" in wall and wall.get("test_decoding") and wall["walcast"]:
         out.append(f"- walcast / test_decoding, wall: {wall['walcast'] / wall['test_decoding']:.2f}; "
                    f"walsender CPU: {fmt(cpu['walcast'] / cpu['test_decoding'] if cpu.get('test_decoding') and cpu['walcast'] else None, '.2f')} (reference)")
+if "walcast_frames" in wall and "walcast_frames_schemas" in wall:
+    out.append(ratio_line("walcast_frames_schemas / walcast_frames, walsender CPU (cost of schemas)",
+                          cpu.get("walcast_frames_schemas"), cpu.get("walcast_frames"), 1.1, False,
+                          bestcpu.get("walcast_frames_schemas"), bestcpu.get("walcast_frames")))
+    if wall.get("walcast_frames") and wall.get("walcast_frames_schemas"):
+        out.append(f"- walcast_frames_schemas / walcast_frames, wall: "
+                   f"{wall['walcast_frames_schemas'] / wall['walcast_frames']:.2f} (reference: "
+                   "pg_recvlogical's wall time follows the machine's load more than the plugin's cost)")
 allruns = [r for rs in runs.values() for r in rs]
 if allruns:
     other = statistics.median(r.get("other_cpu_s", 0) for r in allruns)

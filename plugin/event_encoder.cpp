@@ -1,5 +1,7 @@
 #include "event_encoder.h"
 
+#include "connect_schema.h"
+
 #include "event_limits.h"
 #include "json_writer.h"
 #include "type_encoder.h"
@@ -152,6 +154,11 @@ void write_envelope_times(StringInfo out) {
     appendStringInfoCharMacro(out, '}');
 }
 
+// format=json carries the schema in each value; frames announce it once (R frames).
+bool wraps_value(const WalcastOptions *opts) {
+    return opts->schemas && opts->format == OutputFormat::Json;
+}
+
 void write_op(StringInfo out, char op) {
     char text[9] = {',', '"', 'o', 'p', '"', ':', '"', op, '"'};
     json_append(out, text, 9);
@@ -237,6 +244,8 @@ void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSour
             write_columns(out, opts, rel->keys, rel->nkeys, change->desc, key_row, none);
         appendStringInfoCharMacro(out, '\t');
     }
+    bool wrap = wraps_value(opts);
+    if (wrap) connect_schema_wrap_begin(out, rel->value_schema);
     JSON_LITERAL(out, "{\"before\":");
     write_row_or_null(out, opts, rel, change->desc, before, none);
     JSON_LITERAL(out, ",\"after\":");
@@ -246,6 +255,7 @@ void event_write_row(StringInfo out, const WalcastOptions *opts, const EventSour
                                  order);
     write_op(out, change->op);
     write_envelope_times(out);
+    if (wrap) connect_schema_wrap_end(out);
     event_limit_require(out, 0, nullptr, 0);
     event_limit_pop_context(&name_it);
 }
@@ -258,6 +268,12 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
     write_source_and_transaction(out, src, rel->source_names, rel->source_names_len,
                                  InvalidXLogRecPtr, nullptr);
     write_op(out, 'r');
+    if (opts->schemas) {
+        appendStringInfoChar(out, '\t');
+        if (rel->key_schema) appendStringInfoString(out, rel->key_schema);
+        appendStringInfoChar(out, '\t');
+        appendStringInfoString(out, rel->value_schema);
+    }
 }
 
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
@@ -279,10 +295,13 @@ void event_write_truncate(StringInfo out, const WalcastOptions *opts, const Even
         write_frame_header(out, 't', rel->topic, rel->topic_len);
         appendStringInfoCharMacro(out, '\t');
     }
+    bool wrap = wraps_value(opts);
+    if (wrap) connect_schema_wrap_begin(out, rel->value_schema);
     JSON_LITERAL(out, "{\"before\":null,\"after\":null,");
     write_source_and_transaction(out, src, rel->source_names, rel->source_names_len, lsn, order);
     write_op(out, 't');
     write_envelope_times(out);
+    if (wrap) connect_schema_wrap_end(out);
 }
 
 void event_write_message(StringInfo out, const WalcastOptions *opts, const EventSource *src,
@@ -301,6 +320,8 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
         json_write_cstring(out, prefix);
         JSON_LITERAL(out, "}\t");
     }
+    bool wrap = wraps_value(opts);
+    if (wrap) connect_schema_wrap_begin(out, opts->message_value_schema);
     // Debezium's message envelope: op and ts_ms first, no before/after.
     int64 micros = unix_micros(GetCurrentTimestamp());
     JSON_LITERAL(out, "{\"op\":\"m\",\"ts_ms\":");
@@ -313,5 +334,6 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
     JSON_LITERAL(out, ",\"content\":");
     json_write_base64(out, (const unsigned char *)content, (int)content_size, false);
     JSON_LITERAL(out, "}}");
+    if (wrap) connect_schema_wrap_end(out);
     event_limit_require(out, 0, nullptr, 0);
 }

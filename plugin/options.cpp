@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "connect_schema.h"
+
 #include <cstring>
 
 namespace {
@@ -132,7 +134,7 @@ const char *const kOptionNames =
     "skipped.operations, provide.transaction.metadata, message.prefix.include.list, "
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
-    "unavailable.value.placeholder, event.max.bytes";
+    "unavailable.value.placeholder, event.max.bytes, schemas";
 
 }  // namespace
 
@@ -158,6 +160,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->skipped_ops = parse_skipped_operations(elem);
         else if (option_is(elem, "provide.transaction.metadata"))
             opts->transaction_metadata = parse_bool(elem);
+        else if (option_is(elem, "schemas"))
+            opts->schemas = parse_bool(elem);
         else if (option_is(elem, "publish.via.partition.root"))
             opts->via_partition_root = parse_bool(elem);
         else if (option_is(elem, "decimal.handling.mode"))
@@ -201,6 +205,7 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                                  : "")));
         }
     }
+    if (opts->schemas) opts->message_value_schema = connect_schema_message_value(opts);
 }
 
 bool walcast_regex_match(regex_t *re, const char *text, int len) {

@@ -32,6 +32,10 @@ struct WalcastOptions {
     uint8 skipped_ops = SKIP_TRUNCATE;  // Debezium skips truncates by default
     bool transaction_metadata = false;
     bool via_partition_root = false;
+    // Connect schemas with the events: R frames (format=frames) or {"schema":..,"payload":..}
+    // values (format=json).
+    bool schemas = false;
+    const char *message_value_schema = nullptr;  // with schemas: of <prefix>.message events
     DecimalMode decimal_mode = DecimalMode::Precise;
     TimePrecisionMode time_precision = TimePrecisionMode::Adaptive;
     BinaryMode binary_mode = BinaryMode::Bytes;

@@ -1,5 +1,6 @@
 #include "relation_cache.h"
 
+#include "connect_schema.h"
 #include "json_writer.h"
 
 namespace {
@@ -95,6 +96,7 @@ const char *render_name_json(const char *name, int *len) {
 void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber leaf_attnum,
                  MemoryContext context) {
     col->attnum = leaf_attnum;
+    col->published_attnum = published_attr->attnum;
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
@@ -197,6 +199,9 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
         fill_column(&info->keys[info->nkeys++], attr, leaf_attnum_of(rel, published, attr),
                     context);
     }
+
+    // Also for excluded relations: walcast.snapshot_rows reads any table it is given.
+    if (opts->schemas) connect_schema_build(info, published, opts);
 
     if (published != rel) RelationClose(published);
     info->valid = true;

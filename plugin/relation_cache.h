@@ -10,8 +10,9 @@
 #include "type_encoder.h"
 
 struct ColumnInfo {
-    AttrNumber attnum;      // in the tuples of the relation being decoded (the leaf)
-    const char *name_json;  // `"name":` pre-escaped, ready to append
+    AttrNumber attnum;            // in the tuples of the relation being decoded (the leaf)
+    AttrNumber published_attnum;  // in the relation whose shape events carry
+    const char *name_json;        // `"name":` pre-escaped, ready to append
     int name_json_len;
     bool is_key;
     TypeEncoder encoder;
@@ -32,6 +33,11 @@ struct RelationInfo {
     ColumnInfo *columns;
     int nkeys;  // key columns, in key order
     ColumnInfo *keys;
+    // Connect schemas (option schemas): JsonConverter JSON of the key (nullptr without
+    // key) and of the envelope; announced is set once the R frame went out (format=frames).
+    const char *key_schema;
+    const char *value_schema;
+    bool schema_announced;
     MemoryContext context;  // owns everything above
 };
 

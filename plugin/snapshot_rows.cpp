@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "connect_schema.h"
 #include "event_encoder.h"
 #include "options.h"
 #include "relation_cache.h"
@@ -129,7 +130,9 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
 
     cs->scan = table_beginscan_tidrange(rel, GetActiveSnapshot(), &min_tid, &max_tid);
     cs->slot = table_slot_create(rel, nullptr);
-    cs->template_pending = cs->opts.snapshot_compact;
+    // The first value: the compact template, or with schemas and frames the R frame.
+    cs->template_pending =
+        cs->opts.snapshot_compact || (cs->opts.schemas && cs->opts.format == OutputFormat::Frames);
     cs->open = true;
     return cs;
 }
@@ -177,7 +180,10 @@ text *chunk_scan_next(ChunkScan *cs) {
     StringInfoData buf;
     initStringInfo(&buf);
     buf.len = VARHDRSZ;
-    if (tuple == nullptr) {
+    if (tuple == nullptr && !cs->opts.snapshot_compact) {
+        connect_schema_write_frame(&buf, cs->info->topic, cs->info->topic_len, cs->info->key_schema,
+                                   cs->info->value_schema);
+    } else if (tuple == nullptr) {
         event_write_snapshot_template(&buf, &cs->opts, &cs->source, cs->info);
     } else if (cs->opts.snapshot_compact) {
         write_compact_rows(cs, &buf, tuple);

@@ -1,5 +1,6 @@
 #include "transaction_state.h"
 
+#include "connect_schema.h"
 #include "json_writer.h"
 
 namespace {
@@ -53,6 +54,14 @@ uint64 count_collection(TransactionState *txn, const char *data_collection) {
     return 1;
 }
 
+// format=json: the record on a line of its own, with its schema when schemas are on.
+void write_json_metadata_record(StringInfo out, const TransactionState *txn, bool end,
+                                const WalcastOptions *opts) {
+    if (opts->schemas) connect_schema_wrap_begin(out, connect_schema_transaction_value());
+    write_metadata_record(out, txn, end);
+    if (opts->schemas) connect_schema_wrap_end(out);
+}
+
 }  // namespace
 
 void transaction_state_init(TransactionState *txn, MemoryContext parent) {
@@ -91,7 +100,7 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
         OutputPluginWrite(ctx, false);
     } else if (opts->transaction_metadata) {
         OutputPluginPrepareWrite(ctx, false);
-        write_metadata_record(ctx->out, txn, false);
+        write_json_metadata_record(ctx->out, txn, false, opts);
         OutputPluginWrite(ctx, false);
     }
 }
@@ -119,7 +128,7 @@ void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx
         OutputPluginWrite(ctx, true);
     } else if (opts->transaction_metadata) {
         OutputPluginPrepareWrite(ctx, true);
-        write_metadata_record(ctx->out, txn, true);
+        write_json_metadata_record(ctx->out, txn, true, opts);
         OutputPluginWrite(ctx, true);
     }
     txn->begun = false;

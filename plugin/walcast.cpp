@@ -4,6 +4,7 @@
 
 #include "pg.h"
 
+#include "connect_schema.h"
 #include "event_encoder.h"
 #include "json_writer.h"
 #include "options.h"
@@ -25,6 +26,7 @@ struct PluginState {
     MemoryContext change_context;  // reset after every change
     TransactionState txn;
     int changes_since_progress;
+    bool message_schema_announced;  // the R frame of <prefix>.message went out
 };
 
 PluginState *state_of(LogicalDecodingContext *ctx) {
@@ -105,9 +107,38 @@ bool key_changed(const RelationInfo *rel, HeapTuple oldtuple, HeapTuple newtuple
     return false;
 }
 
+// With schemas and format=frames: the topic's R frame before its first event of the
+// session, and again after the relation's entry was rebuilt (its shape may have changed).
+bool announces_schemas(const WalcastOptions *opts) {
+    return opts->schemas && opts->format == OutputFormat::Frames;
+}
+
+void announce_schemas(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel) {
+    if (!announces_schemas(&state->opts) || rel->schema_announced) return;
+    OutputPluginPrepareWrite(ctx, true);
+    connect_schema_write_frame(ctx->out, rel->topic, rel->topic_len, rel->key_schema,
+                               rel->value_schema);
+    OutputPluginWrite(ctx, true);
+    rel->schema_announced = true;
+}
+
+void announce_message_schemas(LogicalDecodingContext *ctx, PluginState *state) {
+    if (!announces_schemas(&state->opts) || state->message_schema_announced) return;
+    StringInfoData topic;
+    initStringInfo(&topic);
+    topic_append_mapped(&topic, state->opts.topic_prefix);
+    appendStringInfoString(&topic, ".message");
+    OutputPluginPrepareWrite(ctx, true);
+    connect_schema_write_frame(ctx->out, topic.data, topic.len, connect_schema_message_key(),
+                               state->opts.message_value_schema);
+    OutputPluginWrite(ctx, true);
+    state->message_schema_announced = true;
+}
+
 void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel,
               const RowChange &change) {
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    announce_schemas(ctx, state, rel);
     EventOrder order;
     const EventOrder *order_ptr =
         transaction_state_next_order(&state->txn, &state->opts, rel, &order);
@@ -170,6 +201,7 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations, R
         RelationInfo *rel = relation_cache_get(relations[i]);
         if (!rel->included) continue;
         transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+        announce_schemas(ctx, state, rel);
         EventOrder order;
         const EventOrder *order_ptr =
             transaction_state_next_order(&state->txn, &state->opts, rel, &order);
@@ -201,6 +233,7 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
         transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
                                 GetCurrentTimestamp());
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    announce_message_schemas(ctx, state);
     EventOrder order;
     const EventOrder *order_ptr =
         transaction_state_next_order(&state->txn, &state->opts, nullptr, &order);

@@ -20,7 +20,7 @@ struct Emitted {
 class MarkersTest : public ::testing::Test {
 protected:
     std::shared_ptr<const ChunkTemplate> tmpl = std::make_shared<const ChunkTemplate>(
-        ChunkTemplate{"t", "{\"before\":null,\"after\":", ",\"op\":\"r\""});
+        ChunkTemplate::parse("S\tt\t{\"before\":null,\"after\":\t,\"op\":\"r\""));
     std::vector<Emitted> out;
 
     SnapshotMarkers markers(std::size_t tables) {

@@ -563,6 +563,8 @@ Config load_config(const ConfigSources &sources) {
     c.topic_prefix = c.values["topic.prefix"];
     c.tombstones_on_delete = flag("tombstones.on.delete");
     c.provide_transaction_metadata = flag("provide.transaction.metadata");
+    c.key_schemas = flag("key.converter.schemas.enable");
+    c.value_schemas = flag("value.converter.schemas.enable");
     c.publish_via_partition_root = flag("publish.via.partition.root");
     c.heartbeat_interval_ms = number("heartbeat.interval.ms");
     c.heartbeat_action_query = c.values["heartbeat.action.query"];
@@ -588,6 +590,9 @@ Config load_config(const ConfigSources &sources) {
             value += ",walcast\\.heartbeat";  // heartbeats must pass the user's filter
         if (user_set && !value.empty()) c.plugin_options.emplace_back(spec.name, value);
     }
+    // The plugin sends each topic's Connect schemas once (R frames, snapshot templates);
+    // the sidecar wraps keys and values with them.
+    if (c.key_schemas || c.value_schemas) c.plugin_options.emplace_back("schemas", "true");
     return c;
 }
 

@@ -35,6 +35,8 @@ struct Config {
     std::vector<std::pair<std::string, std::string>> plugin_options;
     bool tombstones_on_delete = false;
     bool provide_transaction_metadata = false;
+    bool key_schemas = false;    // key.converter.schemas.enable
+    bool value_schemas = false;  // value.converter.schemas.enable
     bool publish_via_partition_root = false;
     std::int64_t heartbeat_interval_ms = 0;
     std::string heartbeat_action_query;

@@ -148,6 +148,10 @@ const std::vector<Setting> &settings() {
          "Changes of partitions appear as changes of their partitioned table"},
         {"tombstones.on.delete", Kind::kBool, "true", {}, 0, kNoMax, Group::kEventFormat, kRun, false, nullptr,
          "A delete is followed by a tombstone (null value) for log compaction"},
+        {"key.converter.schemas.enable", Kind::kBool, "false", {}, 0, kNoMax, Group::kEventFormat, kFormat, false, "Kafka Connect's JsonConverter setting; its default there is true",
+         "Keys are {\"schema\":..,\"payload\":..} with Debezium's Connect key schema"},
+        {"value.converter.schemas.enable", Kind::kBool, "false", {}, 0, kNoMax, Group::kEventFormat, kFormat, false, "Kafka Connect's JsonConverter setting; its default there is true",
+         "Values are {\"schema\":..,\"payload\":..} with Debezium's Connect value schema"},
 
         {"sink", Kind::kSink, "", {}, 0, kNoMax, Group::kSink, kRun | kStatus | kVerify, false, "walcast only (Debezium writes through Kafka Connect)",
          "Where events go (verify: where the topics are read)"},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/connect_schemas.h"
 #include "common/frame_error.h"
 
 namespace walcast {
@@ -16,15 +17,43 @@ ChunkTemplate ChunkTemplate::parse(std::string_view frame) {
     };
     if (frame.size() < 2 || frame.substr(0, 2) != "S\t") throw fail();
     std::string_view rest = frame.substr(2);
-    auto t1 = rest.find('\t');
-    auto t2 = t1 == std::string_view::npos ? t1 : rest.find('\t', t1 + 1);
-    if (t2 == std::string_view::npos || rest.find('\t', t2 + 1) != std::string_view::npos)
-        throw fail();
+    std::vector<std::string_view> fields;
+    for (;;) {
+        auto tab = rest.find('\t');
+        fields.push_back(rest.substr(0, tab));
+        if (tab == std::string_view::npos) break;
+        rest.remove_prefix(tab + 1);
+    }
+    if (fields.size() != 3 && fields.size() != 5) throw fail();
     ChunkTemplate t;
-    t.topic = rest.substr(0, t1);
-    t.head = rest.substr(t1 + 1, t2 - t1 - 1);
-    t.tail = rest.substr(t2 + 1);
+    t.topic = fields[0];
+    t.head = fields[1];
+    t.tail = fields[2];
+    if (fields.size() == 5) {
+        if (fields[4].empty()) throw fail();
+        t.key_schema = fields[3];
+        t.value_schema = fields[4];
+    }
     return t;
+}
+
+void ChunkTemplate::wrap_with_schemas(bool keys, bool values) {
+    if (!keys && !values) return;
+    if (value_schema.empty())
+        throw FrameError("snapshot template of " + topic + " carries no schemas");
+    if (keys && !key_schema.empty()) key_head = schema_envelope_head(key_schema);
+    if (values) {
+        head = schema_envelope_head(value_schema) + head;
+        value_close = "}";
+    }
+}
+
+std::string_view ChunkTemplate::key_of(std::string_view key, std::string &scratch) const {
+    if (key_head.empty() || key.empty()) return key;
+    scratch.assign(key_head);
+    scratch.append(key);
+    scratch.push_back('}');
+    return scratch;
 }
 
 void RowBatch::add_rows(std::string_view rows) {

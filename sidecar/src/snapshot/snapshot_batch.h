@@ -14,13 +14,24 @@
 namespace walcast {
 
 // The constant parts of a chunk's events, from its template frame
-// `S\t<topic>\t<value head>\t<value tail>`. Throws FrameError when malformed.
+// `S\t<topic>\t<value head>\t<value tail>[\t<key schema>\t<value schema>]` (the schemas
+// when snapshot_rows was asked for them). Throws FrameError when malformed.
 struct ChunkTemplate {
     std::string topic;
     std::string head;  // the value up to the row: {"before":null,"after":
     std::string tail;  // the value after the row: ,"source":{...},"transaction":null,"op":"r"
+    std::string key_schema, value_schema;  // empty: none sent (key_schema: no key)
+    // With schemas on: `{"schema":<key schema>,"payload":` before a key (empty: keys as
+    // they are), and what closes the value after the envelope times ("}" or empty).
+    std::string key_head;
+    std::string value_close;
 
     static ChunkTemplate parse(std::string_view frame);
+    // Puts keys and/or values in {"schema":..,"payload":..} (JsonConverter's layout).
+    // Throws FrameError when the template carries no schemas.
+    void wrap_with_schemas(bool keys, bool values);
+    // The key as the sink stores it; uses scratch when it has to be wrapped.
+    std::string_view key_of(std::string_view key, std::string &scratch) const;
 };
 
 struct SnapshotRow {

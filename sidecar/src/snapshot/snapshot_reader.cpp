@@ -65,7 +65,9 @@ std::string options_array_sql(const std::vector<std::pair<std::string, std::stri
 }
 
 SnapshotReader::SnapshotReader(const Config &config, const std::string &snapshot_name)
-    : conn_(pg_connect(config, false)) {
+    : conn_(pg_connect(config, false)),
+      key_schemas_(config.key_schemas),
+      value_schemas_(config.value_schemas) {
     // A snapshot of a billion rows runs for hours: the server's limits must not end it.
     for (const char *sql :
          {"SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0",
@@ -122,8 +124,9 @@ std::uint64_t SnapshotReader::read_chunk(
                 std::string_view value(p, static_cast<std::size_t>(field_len));
                 p += field_len;
                 if (!event_template) {
-                    event_template =
-                        std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
+                    ChunkTemplate parsed = ChunkTemplate::parse(value);
+                    parsed.wrap_with_schemas(key_schemas_, value_schemas_);
+                    event_template = std::make_shared<const ChunkTemplate>(std::move(parsed));
                     batch.event_template = event_template;
                     continue;
                 }

@@ -33,6 +33,7 @@ public:
 
 private:
     PgConnPtr conn_;
+    bool key_schemas_, value_schemas_;  // *.converter.schemas.enable
 };
 
 // The SQL array literal of name/value options.

@@ -52,9 +52,10 @@ public:
 
     void on_batch(RowBatch &batch) {
         const std::uint32_t rel = chunks_[batch.chunk].rel;
-        times_ = envelope_times(unix_micros_now());
-        const std::size_t n = batch.rows();
         const ChunkTemplate &t = *batch.event_template;
+        // value_close: the "}" of {"schema":..,"payload":..} when values carry schemas.
+        times_ = envelope_times(unix_micros_now()) + t.value_close;
+        const std::size_t n = batch.rows();
         // Bytes of the event values, as the sink stores them.
         std::size_t event_bytes = n * (t.head.size() + t.tail.size() + times_.size());
         for (std::size_t i = 0; i < n; i++) event_bytes += batch.row(i).after.size();
@@ -111,6 +112,7 @@ private:
         Message msg = snapshot_message(event_template, row,
                                        marked_tail.empty() ? event_template.tail : marked_tail,
                                        times_, static_cast<DeliveryToken>(chunk + 1));
+        msg.key = event_template.key_of(row.key, key_scratch_);
         while (!sink_->produce(msg)) {  // full: wait for deliveries
             ShutdownToken::process().throw_if_requested("running the snapshot");
             sink_->poll(10);
@@ -135,7 +137,8 @@ private:
     Sink *sink_ = nullptr;
     std::unordered_map<std::uint32_t, std::size_t> chunks_left_;        // not yet read
     std::unordered_map<std::uint32_t, std::size_t> chunks_unrecorded_;  // not yet delivered
-    std::string times_;  // the envelope times of the batch being forwarded
+    std::string times_;        // the envelope times of the batch being forwarded
+    std::string key_scratch_;  // a key put in {"schema":..,"payload":..}
     std::size_t unfinished_ = 0;
     std::size_t recorded_ = 0;
     std::uint64_t total_bytes_ = 0;

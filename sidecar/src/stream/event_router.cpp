@@ -1,5 +1,7 @@
 #include "stream/event_router.h"
 
+#include "common/connect_schemas.h"
+
 #include <chrono>
 #include <utility>
 
@@ -40,7 +42,37 @@ Routes EventRouter::route_boundary(const Frame &frame) {
     append_json_string(m.owned_key, json_.string_field(frame.metadata, "id"));
     m.owned_key += "}";
     m.value = frame.metadata;
+    if (options_.key_schemas) m.owned_key = with_schema(kTransactionKeySchema, m.owned_key);
+    if (options_.value_schemas) m.owned_value = with_schema(kTransactionValueSchema, m.value);
     return routes;
+}
+
+void EventRouter::set_schemas(const Frame &frame) {
+    if (!schemas_on()) return;
+    TopicSchemas &s = schemas_[std::string(frame.topic)];
+    s.key_head = frame.key.empty() ? std::string() : schema_envelope_head(frame.key);
+    s.value_head = std::make_shared<const std::string>(schema_envelope_head(frame.value));
+    last_schemas_ = nullptr;  // the map may have rehashed
+}
+
+const EventRouter::TopicSchemas &EventRouter::schemas_of(std::string_view topic) {
+    if (last_schemas_ && topic == last_topic_) return *last_schemas_;
+    auto it = schemas_.find(std::string(topic));
+    if (it == schemas_.end())
+        throw FrameError("malformed stream: event for topic " + std::string(topic) +
+                         " before its schema frame (R)");
+    last_topic_.assign(topic);
+    last_schemas_ = &it->second;
+    return it->second;
+}
+
+void EventRouter::wrap(RoutedMessage &m, const TopicSchemas &schemas) const {
+    if (options_.key_schemas && !schemas.key_head.empty() && !m.key.empty()) {
+        m.owned_key = schemas.key_head;
+        m.owned_key += m.key;
+        m.owned_key += '}';
+    }
+    if (options_.value_schemas && !m.tombstone) m.value_head = schemas.value_head;
 }
 
 bool EventRouter::is_heartbeat(const Frame &frame) {
@@ -63,6 +95,11 @@ Routes EventRouter::route_event(const Frame &frame) {
         m.topic = heartbeat_topic_;
         m.owned_key = heartbeat_key_;
         m.owned_value = "{\"ts_ms\":" + std::to_string(now_ms_()) + "}";
+        if (options_.key_schemas) m.owned_key = with_schema(kHeartbeatKeySchema, m.owned_key);
+        if (options_.value_schemas)
+            m.owned_value = with_schema(kHeartbeatValueSchema, m.owned_value);
+    } else if (schemas_on()) {
+        wrap(m, schemas_of(frame.topic));
     }
     if (frame.op == 'd' && options_.tombstones_on_delete && !frame.key.empty()) {
         RoutedMessage &t = routes.message[routes.count++];
@@ -70,6 +107,7 @@ Routes EventRouter::route_event(const Frame &frame) {
         t.key = frame.key;
         t.tombstone = true;
         t.op = 'd';
+        t.owned_key = m.owned_key;  // the key as the delete's (with its schema, if any)
     }
     return routes;
 }

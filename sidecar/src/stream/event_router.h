@@ -2,12 +2,16 @@
 // An event becomes itself, plus a tombstone after a delete when tombstones.on.delete;
 // a walcast heartbeat message becomes Debezium's heartbeat record; a transaction's
 // begin and commit become its BEGIN/END record on <prefix>.transaction when
-// provide.transaction.metadata, and nothing otherwise.
+// provide.transaction.metadata, and nothing otherwise. With key/value schemas on, keys
+// and values become {"schema":..,"payload":..} (JsonConverter's layout): the schemas of
+// a topic come from its R frame, those of heartbeats and transaction records are fixed.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 #include "stream/frame.h"
@@ -22,11 +26,19 @@ inline constexpr const char *kHeartbeatPrefix = "walcast.heartbeat";
 struct RoutedMessage {
     std::string_view topic, key, value;  // views into the frame or the router's topics
     std::string owned_key, owned_value;  // when not empty, replace key / value
+    // Set when the value goes out as value_head + message_value() + "}": the frame's
+    // value is not copied (the head is shared by all events of the topic).
+    std::shared_ptr<const std::string> value_head;
     bool tombstone = false;
     char op = 0;  // the event's op; 0 for transaction records (not counted as events)
 
     std::string_view message_key() const { return owned_key.empty() ? key : owned_key; }
     std::string_view message_value() const { return owned_value.empty() ? value : owned_value; }
+    // The value as the sink stores it (for tests and logs: it copies).
+    std::string full_value() const {
+        if (!value_head) return std::string(message_value());
+        return *value_head + std::string(message_value()) + "}";
+    }
 };
 
 // The messages one frame becomes, in production order.
@@ -39,6 +51,8 @@ struct RouterOptions {
     std::string topic_prefix;
     bool tombstones_on_delete = true;
     bool transaction_metadata = false;
+    bool key_schemas = false;    // key.converter.schemas.enable
+    bool value_schemas = false;  // value.converter.schemas.enable
 };
 
 class EventRouter {
@@ -50,13 +64,24 @@ public:
     // A begin or commit frame: its BEGIN/END record, or nothing.
     Routes route_boundary(const Frame &frame);
     // An event frame: the event (a heartbeat re-addressed), then its tombstone if any.
+    // Throws FrameError when schemas are on and the topic had no R frame.
     Routes route_event(const Frame &frame);
+    // An R frame: the schemas of the topic's next events.
+    void set_schemas(const Frame &frame);
 
     const std::string &heartbeat_topic() const { return heartbeat_topic_; }
     const std::string &transaction_topic() const { return transaction_topic_; }
 
 private:
+    struct TopicSchemas {
+        std::string key_head;  // empty: keys of the topic stay as they are (no key schema)
+        std::shared_ptr<const std::string> value_head;
+    };
+
     bool is_heartbeat(const Frame &frame);
+    bool schemas_on() const { return options_.key_schemas || options_.value_schemas; }
+    const TopicSchemas &schemas_of(std::string_view topic);
+    void wrap(RoutedMessage &m, const TopicSchemas &schemas) const;
 
     RouterOptions options_;
     WallClockMs now_ms_;
@@ -65,6 +90,10 @@ private:
     const std::string transaction_topic_;
     const std::string heartbeat_key_;
     JsonFieldReader json_;  // one parser for the router's life
+    std::unordered_map<std::string, TopicSchemas> schemas_;
+    // The last topic looked up, so consecutive events of one table skip the hash.
+    std::string last_topic_;
+    const TopicSchemas *last_schemas_ = nullptr;
 };
 
 }  // namespace walcast

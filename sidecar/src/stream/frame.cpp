@@ -57,6 +57,14 @@ Frame parse(std::string_view data) {
             if (f.value.empty()) throw FrameError("malformed frame: empty value");
             return f;
         }
+        case 'R':
+            f.type = FrameType::kSchema;
+            f.topic = next_field(rest, "R");
+            if (f.topic.empty()) throw FrameError("malformed frame: empty topic");
+            f.key = next_field(rest, "topic");
+            f.value = rest;
+            if (f.value.empty()) throw FrameError("malformed frame: empty value schema");
+            return f;
         case 'C':
             f.type = FrameType::kCommit;
             f.end_lsn = parse_u64(next_field(rest, "C"), "end_lsn");

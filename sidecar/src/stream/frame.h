@@ -11,7 +11,7 @@
 
 namespace walcast {
 
-enum class FrameType { kBegin, kEvent, kCommit };
+enum class FrameType { kBegin, kEvent, kCommit, kSchema };
 
 struct Frame {
     FrameType type = FrameType::kEvent;
@@ -21,7 +21,7 @@ struct Frame {
     // begin and commit
     Lsn end_lsn = 0;
     std::string_view metadata;  // Debezium BEGIN/END record, empty when off
-    // event
+    // event; schema (R frame): topic, key = key schema (empty: no key), value = value schema
     char op = 0;
     std::string_view topic;
     std::string_view key;    // empty = null key

@@ -46,7 +46,8 @@ Pipeline::Pipeline(const Config &config, const std::atomic<bool> &stop, SidecarM
       stop_(stop),
       metrics_(metrics),
       router_(RouterOptions{config.topic_prefix, config.tombstones_on_delete,
-                            config.provide_transaction_metadata}) {}
+                            config.provide_transaction_metadata, config.key_schemas,
+                            config.value_schemas}) {}
 
 Pipeline::~Pipeline() = default;
 
@@ -229,6 +230,9 @@ void Pipeline::process_xlog_data() {
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
             queue_routes(router_.route_event(f));
             return;
+        case FrameType::kSchema:  // in or between transactions: no event of its own
+            router_.set_schemas(f);
+            return;
         case FrameType::kCommit: {
             if (!txn_open_)
                 throw FrameError("malformed stream: commit frame outside a transaction");
@@ -287,6 +291,11 @@ bool Pipeline::drain_pending() {
         m.topic = p.owned_topic.empty() ? p.msg.topic : std::string_view(p.owned_topic);
         m.key = p.msg.message_key();
         m.value = p.msg.message_value();
+        if (p.msg.value_head) {  // {"schema":..,"payload": + value + }
+            m.value = *p.msg.value_head;
+            m.value_more[0] = p.msg.message_value();
+            m.value_more[1] = "}";
+        }
         m.tombstone = p.msg.tombstone;
         m.token = p.token;
         const bool hand_over = offer_frame_buffer(p, m);
@@ -296,7 +305,7 @@ bool Pipeline::drain_pending() {
         if (hand_over) current_.buffer.release();  // the sink owns and frees it now
         tracker_->event_produced(p.token);
         events_++;
-        count_event(p, m.value.size());
+        count_event(p, m.value_size());
         pending_.pop_front();
     }
     return true;
@@ -308,8 +317,9 @@ bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
     // libpq allocates it with malloc (PQfreemem is free() outside Windows).
     constexpr std::size_t kHandOverBytes = 1 << 20;
     char *base = current_.buffer.get();
-    if (p.msg.tombstone || !p.msg.owned_value.empty() || m.value.size() < kHandOverBytes || !base ||
-        !sink_->takes_value_buffers() || m.value.data() < base ||
+    if (p.msg.tombstone || !p.msg.owned_value.empty() || p.msg.value_head ||
+        m.value.size() < kHandOverBytes || !base || !sink_->takes_value_buffers() ||
+        m.value.data() < base ||
         m.value.data() + m.value.size() > current_.data.data() + current_.data.size())
         return false;
     // Everything still to produce from this frame keeps its own topic and key.

@@ -34,8 +34,10 @@ simdjson::dom::element parse(simdjson::dom::parser &parser, std::string_view jso
 
 }  // namespace
 
-TopicFold::TopicFold(const std::string &placeholder)
-    : placeholder_string_("\"" + placeholder + "\""),
+TopicFold::TopicFold(const std::string &placeholder, bool key_schemas, bool value_schemas)
+    : key_schemas_(key_schemas),
+      value_schemas_(value_schemas),
+      placeholder_string_("\"" + placeholder + "\""),
       placeholder_array_("[\"" + placeholder + "\"]"),
       placeholder_bytes_("\"" + base64(placeholder) + "\"") {}
 
@@ -69,9 +71,13 @@ bool TopicFold::apply(std::string_view key, std::string_view value, bool is_null
     };
     if (!key.empty() && parser.parse(key.data(), key.size()).get(key_element))
         return reject("key is not valid JSON");
+    if (!key.empty() && key_schemas_ && key_element["payload"].get(key_element))
+        return reject("key has no payload");
     const std::string k = key.empty() ? std::string("null") : simdjson::minify(key_element);
     if (!is_null && parser.parse(value.data(), value.size()).get(envelope))
         return reject("value is not valid JSON");
+    if (!is_null && value_schemas_ && envelope["payload"].get(envelope))
+        return reject("value has no payload");
     records_++;
     if (is_null) {
         rows_.erase(k);

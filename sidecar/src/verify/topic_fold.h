@@ -15,7 +15,10 @@ using FoldedRow = std::map<std::string, std::string>;
 
 class TopicFold {
 public:
-    explicit TopicFold(const std::string &placeholder);
+    // key_schemas / value_schemas: records are {"schema":..,"payload":..} (the
+    // *.converter.schemas.enable settings); the payload is what is folded.
+    explicit TopicFold(const std::string &placeholder, bool key_schemas = false,
+                       bool value_schemas = false);
 
     // One Kafka record: key JSON (empty for null) and value JSON (tombstone: is_null).
     // Returns false, changing nothing, when the key or value is not valid JSON (why says
@@ -38,6 +41,7 @@ private:
     bool is_placeholder(const std::string &canonical_value) const;
 
     std::map<std::string, FoldedRow> rows_;
+    bool key_schemas_, value_schemas_;
     std::string placeholder_string_, placeholder_array_, placeholder_bytes_;
     std::uint64_t records_ = 0;
     std::uint64_t damaged_ = 0;

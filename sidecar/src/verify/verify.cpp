@@ -110,7 +110,8 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
                 }
             });
         }
-        TopicFold fold(config.get("unavailable.value.placeholder"));
+        TopicFold fold(config.get("unavailable.value.placeholder"), config.key_schemas,
+                       config.value_schemas);
         read_topic(
             config, topic,
             [&](std::string_view key, std::string_view value, bool null_value,
