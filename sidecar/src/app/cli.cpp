@@ -22,7 +22,9 @@
 #include "sink/sink_factory.h"
 #include "pg/slot_health.h"
 #include "snapshot/snapshot_mode.h"
+#include "app/start_banner.h"
 #include "app/status.h"
+#include "app/subcommand_error.h"
 #include "verify/verify.h"
 
 namespace walcast {
@@ -91,6 +93,9 @@ int cmd_run(const Config &config) {
         // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
         // which then starts at the slot's consistent point. A slot lost while streaming
         // ends the run, unless when_needed replaces it with a new slot and snapshot.
+        // The banner comes first: a snapshot can take hours, and the user should see at
+        // once what this run is going to do.
+        spdlog::info("{}", start_banner(config));
         for (;;) {
             bool stream = run_initial_snapshot(
                 config,
@@ -99,9 +104,7 @@ int cmd_run(const Config &config) {
                 },
                 registry.get());
             if (!stream || token.requested()) return 0;
-            spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
-                         WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
-                         config.conninfo_redacted());
+            spdlog::info("streaming slot {} to sink {}", config.slot_name, config.sink);
             int rc = pipeline.run();
             if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
                 return rc;
@@ -188,6 +191,10 @@ int run_cli(int argc, char **argv) {
     CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
     config_doc->group("");
 
+    if (auto unknown = subcommand_error(app, argc, argv)) {
+        std::cerr << "walcast: " << *unknown << "\n";
+        return kExitConfig;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
