@@ -6,8 +6,8 @@ namespace {
 
 std::string snapshot_plan_in_words(const std::string &mode) {
     if (mode == "initial")
-        return "snapshot the included tables if the slot is new (or finish an interrupted "
-               "snapshot), then stream";
+        return "snapshot the included tables if the slot is new or its snapshot unfinished, "
+               "then stream";
     if (mode == "initial_only") return "snapshot the included tables, then drop the slot and stop";
     if (mode == "when_needed")
         return "as initial, and replace a lost slot with a new one and a new snapshot";
