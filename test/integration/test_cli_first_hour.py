@@ -46,7 +46,9 @@ def test_banner_comes_before_the_snapshot(pg, app_db, walcast_cli, tmp_path):
 
 
 @pytest.mark.parametrize("args, text", [
-    (["--tables", "public\\.t("], "verify: table pattern public\\.t(: "),
+    (["--tables", "public\\.t("], "--tables: 'public\\.t(' is not a valid regular expression"),
+    (["--set", "table.exclude.list=a,b[c"],
+     "table.exclude.list: 'b[c' is not a valid regular expression"),
     (["--tables", "public\\.nothing_here"], "verify: no table matches public\\.nothing_here"),
     (["--sink", "stdout"], "set sink to kafka or file:<path> (sink=stdout)"),
 ])
@@ -77,3 +79,15 @@ def test_usage_errors_name_the_problem_and_exit_2(walcast_cli, args, text):
     res = walcast_cli(*args)
     assert res.returncode == 2, (res.returncode, res.stderr)
     assert text in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("mode", ["no_data", "initial"])
+@pytest.mark.parametrize("setting", ["table.include.list", "column.exclude.list",
+                                     "message.prefix.include.list"])
+def test_run_with_a_bad_pattern_exits_2_before_creating_the_slot(pg, app_db, walcast_cli,
+                                                                   tmp_path, mode, setting):
+    props = props_for(pg, app_db, tmp_path, **{"snapshot.mode": mode, setting: "public\\..*,x("})
+    res = walcast_cli("run", props=props)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    assert f"{setting}: 'x(' is not a valid regular expression" in res.stderr, res.stderr
+    assert pg.slot(props["slot.name"]) is None, "no slot is left behind"

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
+#include "pg/filter_patterns.h"
 #include "pg/pg_conn.h"
 #include "stream/pipeline.h"
 #include "config/redact.h"
@@ -70,6 +71,19 @@ Config load(const CommonOptions &o) {
     return load_config(src);
 }
 
+// A regular expression the server rejects is a usage error (exit 2) found before the slot
+// exists. Best effort: an unreachable server or a refused role is reported, with its
+// remedy, by what runs next.
+void check_patterns_before_start(const Config &config) {
+    PgConnPtr conn;
+    try {
+        conn = pg_connect(config, false);
+    } catch (const PgError &) {
+        return;
+    }
+    check_filter_patterns(conn.get(), config);
+}
+
 int cmd_run(const Config &config) {
     install_stop_signal_handlers();
     const ShutdownToken &token = ShutdownToken::process();
@@ -90,6 +104,7 @@ int cmd_run(const Config &config) {
     Pipeline pipeline(config, token.flag(), metrics.get());
     try {
         pipeline.open_sink();
+        check_patterns_before_start(config);
         // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
         // which then starts at the slot's consistent point. A slot lost while streaming
         // ends the run, unless when_needed replaces it with a new slot and snapshot.

@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "pg/filter_patterns.h"
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
 #include "snapshot/snapshot_reader.h"
@@ -50,26 +51,13 @@ void read_topic(const Config &config, const std::string &topic, const RecordCall
     return read_file_topic(config.sink.substr(5), topic, on_record, on_damaged);
 }
 
-// Usage errors (exit 2), found before anything is read: a sink verify cannot read back,
-// a table pattern the server cannot compile.
+// A usage error (exit 2), found before anything is read: a sink verify cannot read back.
 void check_sink(const Config &config) {
     if (config.sink != "kafka" && config.sink.rfind("file:", 0) != 0)
         throw ConfigError(
             "walcast verify reads the topics back: set sink to kafka or "
             "file:<path> (sink=" +
             config.sink + ")");
-}
-
-void check_table_patterns(PGconn *catalog, const TableFilter &filter) {
-    for (const std::string *list : {&filter.include_list, &filter.exclude_list}) {
-        if (list->empty()) continue;
-        try {
-            pg_query(catalog, "SELECT ''::text ~ $1", {anchored_list_regex(*list)},
-                     "checking the table pattern");
-        } catch (const PgError &e) {
-            throw ConfigError("verify: table pattern " + *list + ": " + e.what());
-        }
-    }
 }
 
 }  // namespace
@@ -83,7 +71,8 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     // One consistent snapshot of the source for every table.
     SnapshotReader reader(config, "");
     PgConnPtr catalog = pg_connect(config, false);
-    check_table_patterns(catalog.get(), filter);
+    check_filter_patterns(catalog.get(), config);
+    if (!options.tables.empty()) check_pattern_list(catalog.get(), "--tables", options.tables);
     SnapshotPlan plan =
         plan_snapshot(catalog.get(), filter, std::int64_t(1) << 50);  // one chunk per table
     if (plan.tables.empty())
