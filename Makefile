@@ -1,5 +1,5 @@
 # walcast: output plugin + extension (PGXS) and the sidecar (CMake), built together.
-#   make && make install        build and install everything
+#   make && make install        build and install everything (walcast into $(PREFIX)/bin, /usr/local/bin)
 #   make test                   the whole test suite on PostgreSQL 15 and 18 (installs what it needs)
 #   make check-versions         the plugin compiled against PostgreSQL 14, 16 and 17 headers
 #   make bench                  benchmarks, printed as ratios against baselines
@@ -66,7 +66,7 @@ CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
 all: sidecar
 
-.PHONY: sidecar sidecar-install test check-versions bench format deps demo config-doc
+.PHONY: sidecar sidecar-install sidecar-uninstall test check-versions bench format deps demo config-doc
 sidecar:
 	@if [ -f sidecar/CMakeLists.txt ]; then \
 		cmake -S sidecar -B $(SIDECAR_BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) >/dev/null && \
@@ -76,10 +76,22 @@ sidecar:
 config-doc: sidecar
 	$(SIDECAR_BUILD)/walcast config-doc > docs/configuration.md
 
+# The walcast program goes where programs are found, $(PREFIX)/bin (/usr/local/bin, on
+# PATH), not into PostgreSQL's bindir (PGXS's $(bindir): /usr/lib/postgresql/15/bin on
+# Debian, not on PATH). Packagers: make install PREFIX=/usr DESTDIR=<staging dir>;
+# WALCAST_BINDIR overrides the directory itself.
+PREFIX ?= /usr/local
+WALCAST_BINDIR ?= $(PREFIX)/bin
+
 install: sidecar-install
 sidecar-install: sidecar
 	@if [ -f $(SIDECAR_BUILD)/walcast ]; then \
-		install -D -m 755 $(SIDECAR_BUILD)/walcast $(DESTDIR)$(bindir)/walcast; fi
+		install -D -m 755 $(SIDECAR_BUILD)/walcast $(DESTDIR)$(WALCAST_BINDIR)/walcast && \
+		echo "walcast installed as $(DESTDIR)$(WALCAST_BINDIR)/walcast"; fi
+
+uninstall: sidecar-uninstall
+sidecar-uninstall:
+	rm -f $(DESTDIR)$(WALCAST_BINDIR)/walcast
 
 deps:
 	bash test/install-deps.sh

@@ -99,6 +99,15 @@ if [ -d test/integration ]; then
     done
 fi
 
+# README's commands, verbatim, against a throwaway PostgreSQL 15 (the system's, whose
+# plugin make installed above) and Kafka broker; walcast from a staging `make install`.
+readme_status=""
+if [[ " ${majors[*]} " == *" 15 "* ]]; then
+    section "README path (test/readme_path.py)"
+    run readme.log env PG_BINDIR="$("${pg_config_of[15]}" --bindir)" test/.venv/bin/python test/readme_path.py
+    readme_status=$?
+fi
+
 # The counts of each runner's closing lines, summed into the last line.
 passed=0
 failed=0
@@ -157,10 +166,13 @@ if [ -f "$logs/unit.log" ]; then
     count "$((total - ufailed))" "$ufailed"
     echo "sidecar unit tests: $((total - ufailed)) passed, $ufailed failed"
 fi
+if [ -n "$readme_status" ]; then
+    if [ "$readme_status" = 0 ]; then count 1 0; echo "README path: ok"; else count 0 1; echo "README path: FAILED"; fi
+fi
 echo "make test took $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
 
 status=0
-for s in "$compile_status" "$unit_status" "${regress_status[@]}" "${integration_status[@]}"; do
+for s in "$compile_status" "$unit_status" "${regress_status[@]}" "${integration_status[@]}" ${readme_status:+"$readme_status"}; do
     [ "$s" = 0 ] || status=1
 done
 echo "total: $passed passed, $failed failed"

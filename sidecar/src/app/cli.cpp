@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
+#include "pg/filter_patterns.h"
 #include "pg/pg_conn.h"
 #include "stream/pipeline.h"
 #include "config/redact.h"
@@ -22,7 +23,9 @@
 #include "sink/sink_factory.h"
 #include "pg/slot_health.h"
 #include "snapshot/snapshot_mode.h"
+#include "app/start_banner.h"
 #include "app/status.h"
+#include "app/subcommand_error.h"
 #include "verify/verify.h"
 
 namespace walcast {
@@ -68,6 +71,19 @@ Config load(const CommonOptions &o) {
     return load_config(src);
 }
 
+// A regular expression the server rejects is a usage error (exit 2) found before the slot
+// exists. Best effort: an unreachable server or a refused role is reported, with its
+// remedy, by what runs next.
+void check_patterns_before_start(const Config &config) {
+    PgConnPtr conn;
+    try {
+        conn = pg_connect(config, false);
+    } catch (const PgError &) {
+        return;
+    }
+    check_filter_patterns(conn.get(), config);
+}
+
 int cmd_run(const Config &config) {
     install_stop_signal_handlers();
     const ShutdownToken &token = ShutdownToken::process();
@@ -88,9 +104,13 @@ int cmd_run(const Config &config) {
     Pipeline pipeline(config, token.flag(), metrics.get());
     try {
         pipeline.open_sink();
+        check_patterns_before_start(config);
         // snapshot.mode: the initial snapshot (or its resumption) comes before streaming,
         // which then starts at the slot's consistent point. A slot lost while streaming
         // ends the run, unless when_needed replaces it with a new slot and snapshot.
+        // The banner comes first: a snapshot can take hours, and the user should see at
+        // once what this run is going to do.
+        spdlog::info("{}", start_banner(config));
         for (;;) {
             bool stream = run_initial_snapshot(
                 config,
@@ -99,9 +119,7 @@ int cmd_run(const Config &config) {
                 },
                 registry.get());
             if (!stream || token.requested()) return 0;
-            spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
-                         WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
-                         config.conninfo_redacted());
+            spdlog::info("streaming slot {} to sink {}", config.slot_name, config.sink);
             int rc = pipeline.run();
             if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
                 return rc;
@@ -188,6 +206,10 @@ int run_cli(int argc, char **argv) {
     CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
     config_doc->group("");
 
+    if (auto unknown = subcommand_error(app, argc, argv)) {
+        std::cerr << "walcast: " << *unknown << "\n";
+        return kExitConfig;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

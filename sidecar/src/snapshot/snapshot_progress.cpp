@@ -1,29 +1,23 @@
 #include "snapshot/snapshot_progress.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace walcast {
 
 namespace {
 
-std::string human_bytes(double bytes) {
-    const char *units[] = {"B", "KB", "MB", "GB", "TB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) bytes /= 1024, u++;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
-    return buf;
-}
-
-std::string human_duration(double seconds) {
-    if (seconds < 0) return "?";
-    char buf[32];
-    long s = static_cast<long>(seconds);
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-    return buf;
+// Columns of the terminal on stderr, or 80 when unknown; never more than 80 (the table's
+// layout), fewer on a narrower terminal so that no line wraps.
+std::size_t terminal_width() {
+    winsize ws{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_col < 80)
+        return ws.ws_col;
+    return 80;
 }
 
 }  // namespace
@@ -83,35 +77,26 @@ void SnapshotProgress::set_pinning(double xmin_pinned_seconds, std::int64_t reta
     if (retained_metric_) retained_metric_->set(static_cast<double>(retained_wal_bytes));
 }
 
-std::string SnapshotProgress::line(const TableProgress &t, double seconds) const {
-    double fraction = t.done ? 1.0
-                      : t.estimated_rows > 0
-                          ? std::min(0.99, static_cast<double>(t.acked) / t.estimated_rows)
-                          : 0.0;
-    double rate = seconds > 0 ? static_cast<double>(t.rows) / seconds : 0;
-    double eta = t.done ? 0
-                 : (rate > 0 && t.estimated_rows > 0)
-                     ? std::max(0.0, (t.estimated_rows - t.rows) / rate)
-                     : -1;
-    const int width = 20;
-    std::string bar(static_cast<std::size_t>(fraction * width), '#');
-    bar.resize(width, '.');
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "[%s] %5.1f%% %-40.40s %12llu rows read, %llu delivered %10s %9.0f rows/s ETA %s",
-                  bar.c_str(), fraction * 100, t.name.c_str(),
-                  static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.acked),
-                  human_bytes(t.bytes).c_str(), rate, human_duration(eta).c_str());
-    return buf;
+ProgressRow SnapshotProgress::row(const TableProgress &t, double seconds) const {
+    ProgressRow r;
+    r.name = t.name;
+    r.done = t.done;
+    r.fraction = t.done ? 1.0
+                 : t.estimated_rows > 0
+                     ? std::min(0.99, static_cast<double>(t.acked) / t.estimated_rows)
+                     : 0.0;
+    r.rows = t.rows;
+    r.acked = t.acked;
+    r.bytes = t.bytes;
+    r.rate = seconds > 0 ? static_cast<double>(t.rows) / seconds : 0;
+    r.eta_seconds = t.done ? 0
+                    : (r.rate > 0 && t.estimated_rows > 0)
+                        ? std::max(0.0, (t.estimated_rows - static_cast<double>(t.rows)) / r.rate)
+                        : -1;
+    return r;
 }
 
-void SnapshotProgress::report(bool final) {
-    auto now = Clock::now();
-    auto since_last = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_report_);
-    if (!final && since_last.count() < (tty_ ? 500 : log_interval_ms_)) return;
-    last_report_ = now;
-    double seconds = std::chrono::duration<double>(now - start_).count();
-
+SnapshotProgress::TableProgress SnapshotProgress::total() const {
     TableProgress total;
     total.name = "total";
     bool all_done = true;
@@ -124,25 +109,43 @@ void SnapshotProgress::report(bool final) {
         all_done = all_done && t.done;
     }
     total.done = all_done;
-    std::string pinning = "xmin horizon pinned for " + human_duration(xmin_pinned_seconds_) +
-                          ", slot retains " +
-                          human_bytes(static_cast<double>(retained_wal_bytes_)) + " of WAL";
+    return total;
+}
+
+std::string SnapshotProgress::pinning() const {
+    return "xmin horizon pinned for " + human_duration(xmin_pinned_seconds_) + ", slot retains " +
+           human_bytes(static_cast<double>(retained_wal_bytes_)) + " of WAL";
+}
+
+std::vector<std::string> SnapshotProgress::table_lines(double seconds, std::size_t width) const {
+    std::vector<ProgressRow> rows;
+    for (auto rel : order_) rows.push_back(row(tables_.at(rel), seconds));
+    return render_progress_table(rows, row(total(), seconds), pinning(), width);
+}
+
+void SnapshotProgress::report(bool final) {
+    auto now = Clock::now();
+    auto since_last = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_report_);
+    if (!final && since_last.count() < (tty_ ? 500 : log_interval_ms_)) return;
+    last_report_ = now;
+    double seconds = std::chrono::duration<double>(now - start_).count();
     if (tty_) {
         // Redraw in place: move up over the previous block, then rewrite each line.
         std::string out;
         if (drawn_lines_ > 0) out += "\033[" + std::to_string(drawn_lines_) + "F";
-        int lines = 0;
-        for (auto rel : order_) {
-            out += "\033[2K" + line(tables_.at(rel), seconds) + "\n";
-            lines++;
-        }
-        out += "\033[2K" + line(total, seconds) + "\n\033[2K" + pinning + "\n";
-        lines += 2;
+        auto lines = table_lines(seconds, terminal_width());
+        for (const auto &l : lines) out += "\033[2K" + l + "\n";
         std::fputs(out.c_str(), stderr);
         std::fflush(stderr);
-        drawn_lines_ = lines;
+        drawn_lines_ = static_cast<int>(lines.size());
     } else {
-        spdlog::info("snapshot: {} | {}", line(total, seconds), pinning);
+        ProgressRow r = row(total(), seconds);
+        char done[16];
+        std::snprintf(done, sizeof done, "%.1f%%", r.fraction * 100);
+        spdlog::info("snapshot: {} done, {} rows read, {} delivered, {}, {} rows/s, ETA {} | {}",
+                     done, r.rows, r.acked, human_bytes(static_cast<double>(r.bytes)),
+                     human_count(r.rate), r.done ? "done" : human_duration(r.eta_seconds),
+                     pinning());
     }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "metrics/metrics.h"
+#include "snapshot/progress_table.h"
 #include "snapshot/snapshot_plan.h"
 
 namespace walcast {
@@ -27,6 +28,9 @@ public:
     void set_pinning(double xmin_pinned_seconds, std::int64_t retained_wal_bytes);
     // Redraws or logs when due; final=true always prints.
     void report(bool final = false);
+    // The table as drawn on a terminal `width` columns wide (snapshot/progress_table.h),
+    // `seconds` after the start.
+    std::vector<std::string> table_lines(double seconds, std::size_t width = 80) const;
 
 private:
     struct TableProgress {
@@ -40,7 +44,9 @@ private:
         Counter *bytes_metric = nullptr;
     };
     using Clock = std::chrono::steady_clock;
-    std::string line(const TableProgress &t, double seconds) const;
+    ProgressRow row(const TableProgress &t, double seconds) const;
+    TableProgress total() const;
+    std::string pinning() const;
 
     std::map<std::uint32_t, TableProgress> tables_;
     std::vector<std::uint32_t> order_;

@@ -5,6 +5,8 @@
 #include <map>
 #include <vector>
 
+#include "pg/filter_patterns.h"
+#include "pg/pg_conn.h"
 #include "pg/pg_query.h"
 #include "snapshot/snapshot_reader.h"
 #include "snapshot/snapshot_settings.h"
@@ -46,15 +48,22 @@ std::string describe_difference(const FoldedRow &source, const FoldedRow &topic)
 void read_topic(const Config &config, const std::string &topic, const RecordCallback &on_record,
                 const DamageCallback &on_damaged) {
     if (config.sink == "kafka") return read_kafka_topic(config.kafka_props, topic, on_record);
-    if (config.sink.rfind("file:", 0) == 0)
-        return read_file_topic(config.sink.substr(5), topic, on_record, on_damaged);
-    throw std::runtime_error(
-        "walcast verify reads the topics back: set sink to kafka or file:<path>");
+    return read_file_topic(config.sink.substr(5), topic, on_record, on_damaged);
+}
+
+// A usage error (exit 2), found before anything is read: a sink verify cannot read back.
+void check_sink(const Config &config) {
+    if (config.sink != "kafka" && config.sink.rfind("file:", 0) != 0)
+        throw ConfigError(
+            "walcast verify reads the topics back: set sink to kafka or "
+            "file:<path> (sink=" +
+            config.sink + ")");
 }
 
 }  // namespace
 
 int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out) {
+    check_sink(config);
     TableFilter filter = table_filter_from(config);
     if (!options.tables.empty()) filter.include_list = options.tables, filter.exclude_list.clear();
     auto encoder_options = snapshot_settings_from(config).encoder_options;
@@ -62,13 +71,14 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
     // One consistent snapshot of the source for every table.
     SnapshotReader reader(config, "");
     PgConnPtr catalog = pg_connect(config, false);
+    check_filter_patterns(catalog.get(), config);
+    if (!options.tables.empty()) check_pattern_list(catalog.get(), "--tables", options.tables);
     SnapshotPlan plan =
         plan_snapshot(catalog.get(), filter, std::int64_t(1) << 50);  // one chunk per table
-    if (plan.tables.empty()) {
-        out << "no table matches "
-            << (filter.include_list.empty() ? "the configuration" : filter.include_list) << "\n";
-        return 1;
-    }
+    if (plan.tables.empty())
+        throw ConfigError("verify: no table matches " + (filter.include_list.empty()
+                                                             ? std::string("the configuration")
+                                                             : filter.include_list));
 
     // Tables sharing a topic (partitions routed to their root) are compared together.
     std::map<std::string, std::vector<const SnapshotTable *>> by_topic;

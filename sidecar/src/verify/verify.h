@@ -15,7 +15,9 @@ struct VerifyOptions {
     int examples = 5;    // per kind of difference and table
 };
 
-// Returns the exit code: 0 when every table matches its topic, 1 otherwise.
+// Returns the exit code: 0 when every table matches its topic, 1 otherwise. Throws
+// ConfigError (exit 2) for usage errors: a sink it cannot read back, a table pattern the
+// server rejects, no table matching.
 int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out);
 
 }  // namespace walcast
