@@ -62,6 +62,12 @@ void write_json_metadata_record(StringInfo out, const TransactionState *txn, boo
     if (opts->schemas) connect_schema_wrap_end(out);
 }
 
+// A non-transactional logical message is framed as a transaction of its own (xid 0)
+// but belongs to none: like Debezium, no BEGIN/END records and a null transaction block.
+bool carries_metadata(const TransactionState *txn, const WalcastOptions *opts) {
+    return opts->transaction_metadata && TransactionIdIsValid(txn->xid);
+}
+
 }  // namespace
 
 void transaction_state_init(TransactionState *txn, MemoryContext parent) {
@@ -96,9 +102,9 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
         OutputPluginPrepareWrite(ctx, false);
         appendStringInfo(ctx->out, "B\t%u\t%llu\t%llu\t", txn->xid,
                          (unsigned long long)txn->commit_lsn, (unsigned long long)txn->end_lsn);
-        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, false);
+        if (carries_metadata(txn, opts)) write_metadata_record(ctx->out, txn, false);
         OutputPluginWrite(ctx, false);
-    } else if (opts->transaction_metadata) {
+    } else if (carries_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, false);
         write_json_metadata_record(ctx->out, txn, false, opts);
         OutputPluginWrite(ctx, false);
@@ -107,7 +113,7 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
 
 const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,
                                                const RelationInfo *rel, EventOrder *order) {
-    if (!opts->transaction_metadata) return nullptr;
+    if (!carries_metadata(txn, opts)) return nullptr;
     txn->total_order++;
     if (rel != nullptr)
         order->data_collection_order = count_collection(txn, rel->data_collection);
@@ -124,9 +130,9 @@ void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx
     if (opts->format == OutputFormat::Frames) {
         OutputPluginPrepareWrite(ctx, true);
         appendStringInfo(ctx->out, "C\t%llu\t", (unsigned long long)txn->end_lsn);
-        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, true);
+        if (carries_metadata(txn, opts)) write_metadata_record(ctx->out, txn, true);
         OutputPluginWrite(ctx, true);
-    } else if (opts->transaction_metadata) {
+    } else if (carries_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, true);
         write_json_metadata_record(ctx->out, txn, true, opts);
         OutputPluginWrite(ctx, true);

@@ -64,6 +64,9 @@ BEGIN;
 INSERT INTO ev_t VALUES (20, 'x', 1), (21, 'y', 2);
 SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'm');
 COMMIT;
+-- A non-transactional message belongs to no transaction: no records, a null block.
+SELECT 'm' FROM pg_logical_emit_message(false, 'app', 'alone');
+INSERT INTO ev_t VALUES (22, 'z', 3);  -- flushes the message
 SELECT coalesce(e->>'status', e->>'op') AS what, e->'event_count' AS event_count,
        e->'data_collections' AS data_collections,
        e->'transaction'->'total_order' AS total_order,
