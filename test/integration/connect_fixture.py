@@ -1,0 +1,197 @@
+"""A Kafka Connect standalone worker (test/connect/connect.sh) running Debezium's JDBC
+sink, for the tests that prove walcast's topics feed real Connect consumers.
+
+The worker's jars come from Maven Central (test/connect/pom.xml). If they cannot be
+fetched or the worker cannot start, the test FAILS (pytest.fail), never skips.
+"""
+
+import json
+import pathlib
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from typing import Dict, List, Sequence
+
+import pytest
+
+from pg_server import PgServer, free_port
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CONNECT_DIR = ROOT / "test" / "connect"
+CONNECT_SH = CONNECT_DIR / "connect.sh"
+
+
+def _sh(*args, timeout):
+    try:
+        proc = subprocess.run([str(CONNECT_SH), *args], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"connect.sh {' '.join(args)} timed out after {timeout}s:\n{e.stderr}",
+                    pytrace=False)
+    if proc.returncode != 0:
+        pytest.fail(f"connect.sh {' '.join(args)} failed (exit {proc.returncode}); the "
+                    f"JDBC-sink tests need a real Kafka Connect worker.\n"
+                    f"stderr:\n{proc.stderr[-6000:]}", pytrace=False)
+    return proc.stdout
+
+
+def render(template: str, out: pathlib.Path, **values) -> pathlib.Path:
+    """test/connect/<template> with each @KEY@ replaced by values[KEY]; fails on a
+    placeholder left unfilled."""
+    text = (CONNECT_DIR / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", str(value))
+    if "@" in "".join(line for line in text.splitlines() if not line.startswith("#")):
+        pytest.fail(f"{template}: placeholder left unfilled:\n{text}", pytrace=False)
+    out.write_text(text)
+    return out
+
+
+class ConnectWorker:
+    """One standalone worker in `workdir` with the connectors given to start()."""
+
+    def __init__(self, workdir: pathlib.Path, bootstrap: str):
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.bootstrap = bootstrap
+        self.url = None
+        self.names: List[str] = []
+
+    def connector_file(self, template: str, name: str, **values) -> pathlib.Path:
+        self.names.append(name)
+        return render(template, self.workdir / f"{name}.properties", NAME=name, **values)
+
+    def start(self, connector_files: Sequence[pathlib.Path]):
+        _sh("fetch", timeout=900)
+        plugin_path = _sh("plugin-path", timeout=30).strip()
+        worker = render("worker.properties.in", self.workdir / "worker.properties",
+                        BOOTSTRAP=self.bootstrap, REST_PORT=free_port(),
+                        PLUGIN_PATH=plugin_path, DIR=self.workdir)
+        out = _sh("start", str(self.workdir), str(worker), *map(str, connector_files),
+                  timeout=180).strip().splitlines()
+        if not out:
+            pytest.fail("connect.sh start printed no URL", pytrace=False)
+        self.url = out[-1].strip()
+        return self
+
+    def stop(self):
+        subprocess.run([str(CONNECT_SH), "stop", str(self.workdir)], capture_output=True,
+                       timeout=60)
+
+    def log_tail(self, n=80) -> str:
+        try:
+            lines = (self.workdir / "connect.log").read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return "(no connect.log)"
+        return "\n".join(lines[-n:])
+
+    def status(self, name: str) -> dict:
+        try:
+            with urllib.request.urlopen(f"{self.url}/connectors/{name}/status",
+                                        timeout=10) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as e:
+            return {"error": f"HTTP {e.code}: {e.read().decode(errors='replace')}"}
+
+    def failures(self) -> Dict[str, str]:
+        """name -> the failed connector's or task's trace, for every failed one."""
+        out = {}
+        for name in self.names:
+            st = self.status(name)
+            if "error" in st:
+                out[name] = st["error"]
+                continue
+            for part in [st.get("connector", {})] + st.get("tasks", []):
+                if part.get("state") == "FAILED":
+                    out[name] = part.get("trace", "(no trace)")
+        return out
+
+    def assert_healthy(self):
+        failed = self.failures()
+        if failed:
+            pytest.fail("Kafka Connect reports failed connectors:\n" + "\n\n".join(
+                f"--- {name}:\n{trace[-4000:]}" for name, trace in failed.items()),
+                pytrace=False)
+
+    def wait_running(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.assert_healthy()
+            states = [self.status(n) for n in self.names]
+            if all(s.get("connector", {}).get("state") == "RUNNING" and s.get("tasks")
+                   and all(t.get("state") == "RUNNING" for t in s["tasks"]) for s in states):
+                return
+            time.sleep(0.5)
+        pytest.fail(f"connectors not RUNNING after {timeout}s: {states}\n{self.log_tail()}",
+                    pytrace=False)
+
+
+# --------------------------------------------------------------------------
+# Comparing tables of two databases.
+
+def _canonical(value):
+    """A column value in a form that compares equal across the column types the JDBC
+    sink may choose when it creates a table itself (numeric vs numeric(p,s), uuid vs
+    text, json vs jsonb...)."""
+    import datetime
+    import decimal
+    import uuid
+    if isinstance(value, memoryview):
+        return bytes(value)
+    if isinstance(value, decimal.Decimal):
+        return value.normalize() if value.is_finite() else value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc)
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def table_rows(pg: PgServer, dbname: str, table: str, columns: Sequence[str],
+               order_by: Sequence[str]) -> List[tuple]:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    order = ", ".join(f'"{c}"' for c in order_by)
+    rows = pg.execute(f"SELECT {cols} FROM {table} ORDER BY {order}", dbname=dbname)
+    return [tuple(_canonical(v) for v in row) for row in rows]
+
+
+def _same_value(source, target) -> bool:
+    import decimal
+    if source == target:
+        return True
+    # A column the sink created itself for Debezium's VariableScaleDecimal (numeric
+    # without a declared scale) is double precision: equal if the double is.
+    return (isinstance(source, decimal.Decimal) and isinstance(target, float)
+            and float(source) == target)
+
+
+def same_rows(source: List[tuple], target: List[tuple]) -> bool:
+    return len(source) == len(target) and all(
+        len(s) == len(t) and all(_same_value(a, b) for a, b in zip(s, t))
+        for s, t in zip(source, target))
+
+
+def rows_diff(source: List[tuple], target: List[tuple], key_len: int) -> str:
+    """The rows that differ, by key: missing, extra, changed."""
+    src = {r[:key_len]: r for r in source}
+    tgt = {r[:key_len]: r for r in target}
+    lines = []
+    for key in sorted(set(src) | set(tgt), key=repr):
+        if key not in tgt:
+            lines.append(f"  missing in target: {src[key]}")
+        elif key not in src:
+            lines.append(f"  extra in target:   {tgt[key]}")
+        elif not same_rows([src[key]], [tgt[key]]):
+            lines.append(f"  differs: source {src[key]}\n           target {tgt[key]}")
+    return "\n".join(lines[:40]) + (f"\n  ... {len(lines) - 40} more" if len(lines) > 40 else "")
+
+
+def table_exists(pg: PgServer, dbname: str, schema: str, table: str) -> bool:
+    return bool(pg.execute("SELECT to_regclass(%s) IS NOT NULL", f'"{schema}"."{table}"',
+                           dbname=dbname)[0][0])
