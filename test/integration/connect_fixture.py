@@ -7,6 +7,7 @@ fetched or the worker cannot start, the test FAILS (pytest.fail), never skips.
 
 import json
 import pathlib
+import re
 import subprocess
 import time
 import urllib.error
@@ -98,21 +99,36 @@ class ConnectWorker:
         """name -> the failed connector's or task's trace, for every failed one."""
         out = {}
         for name in self.names:
-            st = self.status(name)
-            if "error" in st:
-                out[name] = st["error"]
-                continue
+            st = self.status(name)  # an error here: not registered yet, not failed
             for part in [st.get("connector", {})] + st.get("tasks", []):
                 if part.get("state") == "FAILED":
                     out[name] = part.get("trace", "(no trace)")
+        return out
+
+    def rejected_records(self) -> List[str]:
+        """The records Connect's error reporter logged (errors.log.enable), read back
+        from Kafka: topic, offset, key and value of each."""
+        try:
+            text = (self.workdir / "connect.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        found = sorted(set(re.findall(
+            r"Error encountered in task (\S+)\. Executing stage '(\w+)'.*?consumed record is "
+            r"\{topic='([^']+)', partition=(\d+), offset=(\d+)", text)))
+        out = []
+        for task, stage, topic, partition, offset in found[:5]:
+            key, value = _read_record(self.bootstrap, topic, int(partition), int(offset))
+            out.append(f"--- {task} rejected {topic}[{partition}]@{offset} at {stage} "
+                       f"(payloads; the schemas left out):\n"
+                       f"key:   {_payload(key)[:1500]}\nvalue: {_payload(value)[:3000]}")
         return out
 
     def assert_healthy(self):
         failed = self.failures()
         if failed:
             pytest.fail("Kafka Connect reports failed connectors:\n" + "\n\n".join(
-                f"--- {name}:\n{trace[-4000:]}" for name, trace in failed.items()),
-                pytrace=False)
+                f"--- {name}:\n{trace[-3000:]}" for name, trace in failed.items())
+                + "\n\n" + "\n".join(self.rejected_records()), pytrace=False)
 
     def wait_running(self, timeout=60):
         deadline = time.time() + timeout
@@ -125,6 +141,33 @@ class ConnectWorker:
             time.sleep(0.5)
         pytest.fail(f"connectors not RUNNING after {timeout}s: {states}\n{self.log_tail()}",
                     pytrace=False)
+
+
+def _payload(text: str) -> str:
+    """The payload of a {"schema":..,"payload":..} message, else the text as it is."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(doc, dict) and set(doc) == {"schema", "payload"}:
+        return json.dumps(doc["payload"])
+    return text
+
+
+def _read_record(bootstrap: str, topic: str, partition: int, offset: int):
+    """(key, value) of one record as text ("(null)" for null, "?" if unreadable)."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "walcast-connect-check",
+                         "enable.auto.commit": False})
+    try:
+        consumer.assign([TopicPartition(topic, partition, offset)])
+        msg = consumer.poll(10)
+        if msg is None or msg.error():
+            return "?", "?"
+        text = lambda b: "(null)" if b is None else b.decode(errors="replace")  # noqa: E731
+        return text(msg.key()), text(msg.value())
+    finally:
+        consumer.close()
 
 
 # --------------------------------------------------------------------------
