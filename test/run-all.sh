@@ -76,6 +76,8 @@ fi
 declare -A integration_status no_tls
 if [ -d test/integration ]; then
     bash test/kafka/kafka.sh fetch || exit 1
+    # The Kafka Connect worker and Debezium's JDBC sink of test_kafka_jdbc_sink.py
+    bash test/connect/connect.sh fetch || exit 1
     first=1
     for major in "${majors[@]}"; do
         config=${pg_config_of[$major]}
