@@ -220,6 +220,14 @@ def same_rows(source: List[tuple], target: List[tuple]) -> bool:
         for s, t in zip(source, target))
 
 
+def _short(row: tuple) -> str:
+    """A row's repr with long values cut (TOASTed text is kilobytes)."""
+    def cut(v):
+        r = repr(v)
+        return r if len(r) <= 120 else f"{r[:60]}...{r[-20:]} ({len(v)} long)"
+    return "(" + ", ".join(cut(v) for v in row) + ")"
+
+
 def rows_diff(source: List[tuple], target: List[tuple], key_len: int) -> str:
     """The rows that differ, by key: missing, extra, changed."""
     src = {r[:key_len]: r for r in source}
@@ -227,11 +235,12 @@ def rows_diff(source: List[tuple], target: List[tuple], key_len: int) -> str:
     lines = []
     for key in sorted(set(src) | set(tgt), key=repr):
         if key not in tgt:
-            lines.append(f"  missing in target: {src[key]}")
+            lines.append(f"  missing in target: {_short(src[key])}")
         elif key not in src:
-            lines.append(f"  extra in target:   {tgt[key]}")
+            lines.append(f"  extra in target:   {_short(tgt[key])}")
         elif not same_rows([src[key]], [tgt[key]]):
-            lines.append(f"  differs: source {src[key]}\n           target {tgt[key]}")
+            lines.append(f"  differs: source {_short(src[key])}\n"
+                         f"           target {_short(tgt[key])}")
     return "\n".join(lines[:40]) + (f"\n  ... {len(lines) - 40} more" if len(lines) > 40 else "")
 
 

@@ -15,6 +15,7 @@ connector (pgoutput) in the worker instead of walcast: it shows that what the te
 demands is what the consumers do with the events walcast models.
 """
 
+import hashlib
 import re
 import time
 
@@ -42,7 +43,14 @@ TABLES = {
         seen_at timestamptz,
         payload bytea,
         tag uuid,
-        doc jsonb""", ["id"]),
+        doc jsonb,
+        at_time time,
+        labels text[],
+        notes text""", ["id"]),
+    "jdbc_docs": ("""
+        id int PRIMARY KEY,
+        title text,
+        body text""", ["id"]),
     "jdbc_pairs": ("""
         a int,
         b text,
@@ -51,8 +59,9 @@ TABLES = {
 }
 
 ITEM_INSERT = """INSERT INTO jdbc_items
-    (id, name, qty, big, price, ratio, score, active, born, seen, seen_at, payload, tag, doc)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+    (id, name, qty, big, price, ratio, score, active, born, seen, seen_at, payload, tag, doc,
+     at_time, labels, notes)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 
 
 def item(i: int) -> tuple:
@@ -66,7 +75,15 @@ def item(i: int) -> tuple:
             f"2026-0{i % 9 + 1}-0{i % 9 + 1} 0{i % 10}:30:00.123456+0{i % 9}",
             None if nul else bytes([i % 256, 0, 255, 10]) * (i % 4),
             None if nul else f"{i:08x}-0000-4000-8000-{i:012x}",
-            None if nul else f'{{"i": {i}, "tags": ["a", "b"]}}')
+            None if nul else f'{{"i": {i}, "tags": ["a", "b"]}}',
+            None if nul else f"{i % 24:02d}:{i % 60:02d}:07.{i:06d}",
+            None if nul else [f"l{i}", "two words", ""], f"n{i}")
+
+
+def toasted(i: int) -> str:
+    """8 kB of hex digits that pglz cannot shrink: stored out of line, so an UPDATE that
+    leaves it alone does not carry it (an unchanged-TOAST placeholder in the event)."""
+    return "".join(hashlib.sha256(f"{i}/{k}".encode()).hexdigest() for k in range(128))
 
 
 def create_schema(pg):
@@ -75,6 +92,7 @@ def create_schema(pg):
     for table, (columns, _key) in TABLES.items():
         pg.execute(f"CREATE TABLE {table} ({columns})")
         pg.execute(f"CREATE TABLE replica.{table} ({columns})", dbname=TARGET_DB)
+    pg.execute("ALTER TABLE jdbc_docs REPLICA IDENTITY FULL")
 
 
 def snapshot_rows(conn):
@@ -83,6 +101,8 @@ def snapshot_rows(conn):
     for a in range(1, 6):
         for b in ("x", "y"):
             conn.execute("INSERT INTO jdbc_pairs VALUES (%s, %s, %s)", (a, b, f"{a}{b}"))
+    for i in range(1, 7):
+        conn.execute("INSERT INTO jdbc_docs VALUES (%s, %s, %s)", (i, f"doc {i}", toasted(i)))
 
 
 def workload(conn):
@@ -109,6 +129,12 @@ def workload(conn):
         conn.execute("INSERT INTO jdbc_pairs VALUES (7, 'x', NULL)")
         conn.execute("UPDATE jdbc_pairs SET note = 'late' WHERE a = 7")
     conn.execute("DELETE FROM jdbc_items WHERE id = 1003")                  # a moved row
+    # TOASTed values left alone by an UPDATE (REPLICA IDENTITY FULL: the old row has them),
+    # changed, and carried over a key change
+    conn.execute("UPDATE jdbc_docs SET title = title || ' v2' WHERE id IN (1, 2)")
+    conn.execute("UPDATE jdbc_docs SET body = body || '!' WHERE id = 3")
+    conn.execute("UPDATE jdbc_docs SET id = 40 WHERE id = 4")
+    conn.execute("DELETE FROM jdbc_docs WHERE id = 5")
 
 
 def columns_of(pg, table):
@@ -173,6 +199,9 @@ def run_scenario(tmp_path, broker, pg, source: str):
     create_schema(pg)
     with pg.connect() as conn:
         snapshot_rows(conn)
+    toast_rows = pg.execute("SELECT count(*) FROM pg_toast.pg_toast_%s" % pg.execute(
+        "SELECT 'jdbc_docs'::regclass::oid")[0][0])[0][0]
+    assert toast_rows > 0, "jdbc_docs.body should be stored out of line"
     prefix = unique_name(f"jdbc_{source}")
     slot = prefix.lower()
     tables = ",".join(f"public.{t}" for t in TABLES)
