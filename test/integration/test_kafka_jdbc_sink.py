@@ -8,7 +8,11 @@ A Kafka Connect standalone worker runs Debezium's JDBC sink twice:
 walcast streams the source tables with key.converter.schemas.enable=true and
 value.converter.schemas.enable=true (what a Debezium deployment's JsonConverter
 writes); after a snapshot and inserts, updates, deletes and primary-key changes over
-a range of column types, both copies must equal the source.
+a range of column types, both copies must equal the source. jdbc_items keeps REPLICA
+IDENTITY DEFAULT with NOT NULL non-key columns (a delete's `before` must still satisfy
+its schema); jdbc_docs is REPLICA IDENTITY FULL with TOASTed text left alone by updates.
+(With DEFAULT identity such an update carries a placeholder, and the JDBC sink writes
+it as the value, Debezium's source included: not something a sink copy can pass.)
 
 The harness self-check runs the same scenario with Debezium's own PostgreSQL source
 connector (pgoutput) in the worker instead of walcast: it shows that what the test
