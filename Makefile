@@ -75,6 +75,7 @@ sidecar:
 # docs/configuration.md from the sidecar's settings table (a unit test checks it is current).
 config-doc: sidecar
 	$(SIDECAR_BUILD)/walcast config-doc > docs/configuration.md
+	$(SIDECAR_BUILD)/walcast config-doc --debezium-keys > docs/debezium-keys.md
 
 install: sidecar-install
 sidecar-install: sidecar

@@ -94,10 +94,11 @@ char *trimmed(const char *p, int len) {
 }
 
 [[noreturn]] void bad_key_columns(const char *entry) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("walcast option \"message.key.columns\" has invalid entry \"%s\"", entry),
-                    errhint("Entries are <schema.table regex>:<column>[,<column>...], separated "
-                            "by ';'.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("walcast option \"message.key.columns\" has invalid entry \"%s\"", entry),
+             errhint("Entries are <schema.table regex>:<column>[,<column>...], separated "
+                     "by ';'.")));
     pg_unreachable();
 }
 

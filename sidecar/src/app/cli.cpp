@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "config/config.h"
+#include "config/connector_keys.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "pg/pg_conn.h"
@@ -68,6 +69,12 @@ Config load(const CommonOptions &o) {
     return load_config(src);
 }
 
+// A stop on request (SIGTERM, SIGINT) ends the run with 0.
+int stopped_cleanly(const Config &config) {
+    if (config.slot_drop_on_stop) drop_slot_on_stop(config);
+    return 0;
+}
+
 int cmd_run(const Config &config) {
     install_stop_signal_handlers();
     const ShutdownToken &token = ShutdownToken::process();
@@ -98,11 +105,13 @@ int cmd_run(const Config &config) {
                     return make_sink(config, std::move(cb), registry.get());
                 },
                 registry.get());
-            if (!stream || token.requested()) return 0;
+            if (!stream) return 0;
+            if (token.requested()) return stopped_cleanly(config);
             spdlog::info("walcast {} starting: slot {}, topic.prefix {}, sink {}, postgres {}",
                          WALCAST_VERSION, config.slot_name, config.topic_prefix, config.sink,
                          config.conninfo_redacted());
             int rc = pipeline.run();
+            if (rc == 0 && token.requested()) return stopped_cleanly(config);
             if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
                 return rc;
             spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
@@ -110,7 +119,7 @@ int cmd_run(const Config &config) {
     } catch (const Stopped &e) {
         // Chunks already delivered stay recorded: the next run resumes the snapshot.
         spdlog::info("{}; exiting", e.what());
-        return 0;
+        return stopped_cleanly(config);
     } catch (const SinkError &e) {
         spdlog::critical("{}", e.what());
         return e.exit_code();
@@ -187,6 +196,9 @@ int run_cli(int argc, char **argv) {
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
     CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
     config_doc->group("");
+    bool debezium_keys_doc = false;
+    config_doc->add_flag("--debezium-keys", debezium_keys_doc,
+                         "Print docs/debezium-keys.md instead");
 
     try {
         app.parse(argc, argv);
@@ -196,7 +208,7 @@ int run_cli(int argc, char **argv) {
     }
 
     if (*config_doc) {
-        std::cout << settings_markdown();
+        std::cout << (debezium_keys_doc ? foreign_keys_markdown() : settings_markdown());
         return 0;
     }
     try {

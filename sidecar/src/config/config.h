@@ -29,6 +29,7 @@ struct Config {
     // (sidecar/src/config/settings.cpp), which holds every default.
     std::string slot_name;
     bool slot_create = false;
+    bool slot_drop_on_stop = false;
     std::int64_t slot_create_timeout_ms = 0;
     std::string topic_prefix;
     // Forwarded to START_REPLICATION (format=frames first).

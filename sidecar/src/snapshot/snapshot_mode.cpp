@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "pg/pg_query.h"
@@ -156,8 +158,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
     const std::int64_t chunk_bytes = config.snapshot_chunk_bytes;
-    const bool create =
-        action != SnapshotAction::kResume && action != SnapshotAction::kDropCompleted;
+    const bool create = action == SnapshotAction::kCreate || action == SnapshotAction::kReplaceSlot;
     if (action != SnapshotAction::kDropCompleted)
         require_snapshot_preflight(conn.get(), table_filter_from(config), needs);
 
@@ -170,10 +171,10 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
             if (metrics) slot_lost_gauge(*metrics).set(1);
             spdlog::error("{}", describe_lost_slot(slot, *info));
             spdlog::warn(
-                "snapshot.mode=when_needed: dropping lost slot {} and creating it again "
+                "snapshot.mode={}: dropping lost slot {} and creating it again "
                 "with a new initial snapshot; the changes in the lost WAL are covered "
                 "by the snapshot's rows",
-                slot);
+                mode, slot);
         } else if (record_state(run) == SnapshotRecord::kPending) {
             spdlog::warn(
                 "slot {} was created by a walcast run that stopped before its snapshot "
@@ -207,6 +208,20 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         log_result(run_snapshot(settings, snapshot, run->consistent_point, chunks, tables, store,
                                 make_sink, metrics));
         store.complete_run();
+    } else if (action == SnapshotAction::kResnapshot) {
+        // The slot keeps its position: the new snapshot sees at least as much as the
+        // slot has confirmed, and the stream replays everything after that position.
+        const Lsn from = parse_lsn(info->confirmed_flush_lsn).value_or(0);
+        spdlog::info(
+            "snapshot.mode=always: snapshot of every table, then streaming from slot {} at {} "
+            "(changes between that position and the snapshot may be delivered again)",
+            slot, format_lsn(from));
+        ExportedSnapshot snapshot = ExportedSnapshot::fresh(config);
+        SnapshotPlan plan = plan_under(config, snapshot.name(), chunk_bytes, settings.threads);
+        store.start_run(from, plan);
+        log_result(run_snapshot(settings, snapshot, from, plan.chunks, plan.tables, store,
+                                make_sink, metrics));
+        store.complete_run();
     } else if (create) {
         // The record first: a slot found with only this record had nothing read from it.
         store.record_pending();
@@ -230,6 +245,34 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         return false;
     }
     return true;
+}
+
+void drop_slot_on_stop(const Config &config) {
+    const std::string &slot = config.slot_name;
+    try {
+        PgConnPtr conn = pg_connect(config, false);
+        // The walsender lets go of the slot a moment after the stream's connection closed.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        for (;;) {
+            std::optional<SlotInfo> info = lookup_slot(conn.get(), slot);
+            if (!info) {
+                spdlog::info("slot.drop.on.stop: slot {} does not exist", slot);
+                return;
+            }
+            if (!info->active_pid) break;
+            if (std::chrono::steady_clock::now() > deadline)
+                throw PgError(true, "replication slot " + slot + " is still active for PID " +
+                                        *info->active_pid);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        drop_replication_slot(conn.get(), slot);
+        if (has_extension(conn.get())) SnapshotStore(conn.get(), slot).forget_run();
+        spdlog::info("slot.drop.on.stop: dropped slot {}; the next run starts over", slot);
+    } catch (const std::exception &e) {
+        spdlog::error(
+            "slot.drop.on.stop: could not drop slot {} ({}); drop it with `walcast slot drop`",
+            slot, e.what());
+    }
 }
 
 }  // namespace walcast
