@@ -22,6 +22,7 @@
 #include "common/shutdown.h"
 #include "sink/sink_factory.h"
 #include "pg/slot_health.h"
+#include "snapshot/slot_drop_on_stop.h"
 #include "snapshot/snapshot_mode.h"
 #include "app/status.h"
 #include "verify/verify.h"

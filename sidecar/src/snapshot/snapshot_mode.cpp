@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "pg/pg_query.h"
@@ -245,34 +243,6 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         return false;
     }
     return true;
-}
-
-void drop_slot_on_stop(const Config &config) {
-    const std::string &slot = config.slot_name;
-    try {
-        PgConnPtr conn = pg_connect(config, false);
-        // The walsender lets go of the slot a moment after the stream's connection closed.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        for (;;) {
-            std::optional<SlotInfo> info = lookup_slot(conn.get(), slot);
-            if (!info) {
-                spdlog::info("slot.drop.on.stop: slot {} does not exist", slot);
-                return;
-            }
-            if (!info->active_pid) break;
-            if (std::chrono::steady_clock::now() > deadline)
-                throw PgError(true, "replication slot " + slot + " is still active for PID " +
-                                        *info->active_pid);
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        drop_replication_slot(conn.get(), slot);
-        if (has_extension(conn.get())) SnapshotStore(conn.get(), slot).forget_run();
-        spdlog::info("slot.drop.on.stop: dropped slot {}; the next run starts over", slot);
-    } catch (const std::exception &e) {
-        spdlog::error(
-            "slot.drop.on.stop: could not drop slot {} ({}); drop it with `walcast slot drop`",
-            slot, e.what());
-    }
 }
 
 }  // namespace walcast

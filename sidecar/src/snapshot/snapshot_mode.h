@@ -13,8 +13,4 @@ namespace walcast {
 // should follow (false for initial_only). Throws PgError / std::runtime_error.
 bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Registry *metrics);
 
-// slot.drop.on.stop: drops the slot (and its snapshot record) after a clean stop, once
-// the server has released it. Logs instead of throwing: the stop itself succeeded.
-void drop_slot_on_stop(const Config &config);
-
 }  // namespace walcast
