@@ -209,6 +209,19 @@ TEST(DebeziumConfig, ValuesWalcastDoesNotImplementAreRefused) {
         << e;
 }
 
+TEST(DebeziumConfig, MeaningsWalcastDoesNotImplementAreRefused) {
+    ConfigSources src;
+    src.sets = {"column.mask.with.12.chars=public.users.ssn", "converters=", "slot.nmae=x"};
+    const std::string e = error_of(src);
+    EXPECT_NE(e.find("column.mask.with.12.chars (--set) is not supported: masking column values "
+                     "is not implemented"),
+              std::string::npos)
+        << e;
+    EXPECT_EQ(e.find("converters"), std::string::npos) << "empty: unset" << e;
+    EXPECT_NE(e.find("unknown configuration key 'slot.nmae'"), std::string::npos)
+        << "in one message";
+}
+
 TEST(DebeziumConfig, EveryUnknownKeyIsNamedInOneMessage) {
     ConfigSources src;
     src.file = write_file(

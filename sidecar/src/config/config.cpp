@@ -194,6 +194,9 @@ SortedKeys sort_keys(const std::vector<SourcedValue> &given) {
             unknown.push_back(kv);
         } else if (foreign->kind == ForeignKind::kAlias) {
             out.aliases.push_back(kv);
+        } else if (foreign->kind == ForeignKind::kUnsupported && !kv.value.empty()) {
+            unsupported.push_back(kv.key + " (" + kv.origin +
+                                  ") is not supported: " + foreign->reason);
         } else if (foreign->kind == ForeignKind::kDefaultOnly &&
                    !default_only_accepts(*foreign, kv.value)) {
             unsupported.push_back("unsupported value '" + kv.value + "' for " + kv.key + " (" +

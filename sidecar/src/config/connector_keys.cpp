@@ -11,6 +11,7 @@ namespace {
 constexpr ForeignKind kIgnored = ForeignKind::kIgnored;
 constexpr ForeignKind kAlias = ForeignKind::kAlias;
 constexpr ForeignKind kDefaultOnly = ForeignKind::kDefaultOnly;
+constexpr ForeignKind kUnsupported = ForeignKind::kUnsupported;
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(),
@@ -39,6 +40,8 @@ const char *kind_text(ForeignKind kind) {
             return "read as";
         case ForeignKind::kDefaultOnly:
             return "accepted only as";
+        case ForeignKind::kUnsupported:
+            return "refused";
     }
     return "";
 }
@@ -140,6 +143,24 @@ const std::vector<ForeignKey> &foreign_keys() {
         {"skip.messages.without.change", kDefaultOnly, "false", "walcast sends every update"},
         {"money.fraction.digits", kDefaultOnly, "2", "walcast encodes money with two fraction digits"},
         {"snapshot.mode.custom.name", kDefaultOnly, "", "walcast has no custom snapshot modes"},
+        {"include.schema.comments", kDefaultOnly, "false", "walcast writes no schema comments"},
+        {"streaming.delay.ms", kIgnored, "", "walcast streams as soon as its snapshot is done"},
+        {"snapshot.tables.order.by.row.count", kIgnored, "", "walcast's snapshot reads the largest tables first, in parallel chunks"},
+
+        // Meanings walcast does not implement: silently dropping them would change what
+        // consumers receive (a masked column would arrive in clear).
+        {"column.mask.*", kUnsupported, "", "masking column values is not implemented; leave the column out with column.exclude.list"},
+        {"column.truncate.to.*", kUnsupported, "", "truncating column values is not implemented; leave the column out with column.exclude.list"},
+        {"column.propagate.source.type", kUnsupported, "", "source type parameters in schemas are not implemented"},
+        {"datatype.propagate.source.type", kUnsupported, "", "source type parameters in schemas are not implemented"},
+        {"replica.identity.autoset.values", kUnsupported, "", "walcast does not change REPLICA IDENTITY; set it with ALTER TABLE ... REPLICA IDENTITY"},
+        {"snapshot.include.collection.list", kUnsupported, "", "the snapshot reads every captured table; narrow table.include.list, or use snapshot.mode=no_data"},
+        {"snapshot.select.statement.overrides*", kUnsupported, "", "the snapshot reads whole tables"},
+        {"database.initial.statements", kUnsupported, "", "walcast runs no statements of the user's on its connections (session settings: database.url options)"},
+        {"converters", kUnsupported, "", "custom converters are Java classes"},
+        {"converters.*", kUnsupported, "", "custom converters are Java classes"},
+        {"post.processors", kUnsupported, "", "post processors are Java classes"},
+        {"post.processors.*", kUnsupported, "", "post processors are Java classes"},
     };
     // clang-format on
     return kKeys;
@@ -179,7 +200,9 @@ std::string foreign_keys_markdown() {
         "- *ignored*: no meaning for walcast (the reason says why, or what replaces it);\n"
         "- *read as*: an older Debezium name, read as the setting named (the setting wins when\n"
         "  both are set);\n"
-        "- *accepted only as*: walcast behaves as this value says; any other value is an error.\n\n"
+        "- *accepted only as*: walcast behaves as this value says; any other value is an error;\n"
+        "- *refused*: a meaning walcast does not implement; set to anything but an empty value,\n"
+        "  the key stops walcast (the reason says what to do instead).\n\n"
         "A key ending in `*` stands for every key with that prefix. A key that is in neither\n"
         "table stops walcast (exit code 2) before anything starts; every such key is named in\n"
         "one message, with the nearest known key when one is close.\n\n"

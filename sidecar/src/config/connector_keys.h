@@ -1,8 +1,8 @@
 // Keys of a Debezium PostgreSQL connector configuration (or of the Kafka Connect
 // worker around it) that are not walcast settings, and what walcast does with each:
 // accept and ignore them, read them under their current name, or accept them only
-// with the value that is walcast's behaviour. Consulted only for keys the settings
-// table (settings.cpp) does not declare: a declared setting always wins.
+// with the value that is walcast's behaviour, or refuse them with the reason. Consulted only for
+// keys the settings table (settings.cpp) does not declare: a declared setting always wins.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ enum class ForeignKind {
     kIgnored,      // no meaning for walcast (Kafka Connect's, the pgoutput publication's...)
     kAlias,        // an older Debezium name of a walcast setting
     kDefaultOnly,  // accepted when the value is what walcast does anyway
+    kUnsupported,  // a meaning walcast does not implement: refused unless empty
 };
 
 struct ForeignKey {
