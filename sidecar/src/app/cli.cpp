@@ -53,7 +53,8 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App *cmd, CommonOptions &o) {
-    cmd->add_option("-c,--config", o.config_file, "Debezium-style .properties file");
+    cmd->add_option("-c,--config", o.config_file,
+                    "Debezium connector .properties file or Kafka Connect REST JSON");
     cmd->add_option("--set", o.sets, "Override a property: --set key=value (repeatable)");
     cmd->add_option("--log-level", o.log_level,
                     "trace, debug, info, warn, error, critical, off (log.level)");

@@ -137,6 +137,7 @@ const std::vector<ForeignKey> &foreign_keys() {
         {"topic.delimiter", kDefaultOnly, ".", "walcast joins topic name parts with '.'"},
         {"topic.transaction", kDefaultOnly, "transaction", "walcast's transaction topic is <topic.prefix>.transaction"},
         {"topic.heartbeat.prefix", kDefaultOnly, "__debezium-heartbeat", "walcast's heartbeat topic is __debezium-heartbeat.<topic.prefix>"},
+        {"heartbeat.topics.prefix", kDefaultOnly, "__debezium-heartbeat", "Debezium 1.x name of topic.heartbeat.prefix"},
         {"topic.cache.size", kIgnored, "", "walcast caches topic names per relation in its plugin"},
         {"schema.name.adjustment.mode", kDefaultOnly, "none", "walcast keeps names as they are"},
         {"field.name.adjustment.mode", kDefaultOnly, "none", "walcast keeps names as they are"},
