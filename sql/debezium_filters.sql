@@ -81,5 +81,7 @@ SELECT * FROM pg_logical_slot_peek_changes('dz', NULL, NULL, 'message.key.column
 SELECT * FROM pg_logical_slot_peek_changes('dz', NULL, NULL, 'schema.include.list', '(unclosed');
 
 SELECT 'stop' FROM pg_drop_replication_slot('dz');
+SET client_min_messages = warning;
 DROP SCHEMA dza, dzb CASCADE;
+RESET client_min_messages;
 DROP FUNCTION dz_load();

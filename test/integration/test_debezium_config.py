@@ -116,12 +116,14 @@ def test_slot_drop_on_stop_drops_the_slot_on_a_clean_stop_only(pg, sidecar):
     assert pg.slot(kept.slot) is not None, "the default keeps the slot"
 
 
-def test_snapshot_mode_always_snapshots_on_every_start(pg, sidecar):
-    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+# The shared server stays without the extension (test_sidecar_errors.py relies on it).
+def test_snapshot_mode_always_snapshots_on_every_start(private_pg, sidecar):
+    pg = private_pg
+    pg.execute("CREATE EXTENSION walcast")
     table = unique("alw")
     pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, note text)")
     pg.execute(f"INSERT INTO {table} SELECT g, 'n' FROM generate_series(1, 3) g")
-    s = sidecar(snapshot__mode="always", table__include__list=f"public\\.{table}")
+    s = sidecar(server=pg, snapshot__mode="always", table__include__list=f"public\\.{table}")
     topic = f"{s.props['topic.prefix']}.public.{table}"
 
     s.start()
@@ -149,14 +151,15 @@ def test_snapshot_mode_always_snapshots_on_every_start(pg, sidecar):
     assert "snapshot.mode=always: snapshot of every table" in s.all_logs()
 
 
-def test_schema_and_column_include_lists_shape_the_snapshot(pg, sidecar):
-    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+def test_schema_and_column_include_lists_shape_the_snapshot(private_pg, sidecar):
+    pg = private_pg
+    pg.execute("CREATE EXTENSION walcast")
     inside, outside = unique("sin"), unique("sout")
     for schema in (inside, outside):
         pg.execute(f"CREATE SCHEMA {schema}")
         pg.execute(f"CREATE TABLE {schema}.t (id int PRIMARY KEY, keep text, secret text)")
         pg.execute(f"INSERT INTO {schema}.t VALUES (1, 'k', 's')")
-    s = sidecar(snapshot__mode="initial", schema__include__list=inside,
+    s = sidecar(server=pg, snapshot__mode="initial", schema__include__list=inside,
                 column__include__list=r".*\.t\.(id|keep)",
                 message__key__columns=rf"{inside}\.t:keep")
     s.start()
