@@ -284,7 +284,7 @@ TEST(DebeziumConfig, ForeignKeyTableIsConsistent) {
         EXPECT_EQ(find_foreign_key(key), &e) << e.pattern;
     }
     // The most specific entry wins: an exact key over a prefix.
-    EXPECT_EQ(find_foreign_key("key.converter.schemas.enable")->kind, ForeignKind::kDefaultOnly);
+    EXPECT_EQ(find_foreign_key("key.converter")->kind, ForeignKind::kDefaultOnly);
     EXPECT_EQ(find_foreign_key("key.converter.schema.registry.url")->kind, ForeignKind::kIgnored);
     EXPECT_EQ(find_foreign_key("transformsx"), nullptr);
     EXPECT_EQ(find_foreign_key("slot.nmae"), nullptr);

@@ -57,15 +57,14 @@ std::string cell(const std::string &s) {
 const std::vector<ForeignKey> &foreign_keys() {
     // clang-format off
     static const std::vector<ForeignKey> kKeys = {
-        // Kafka Connect's own keys: walcast is the whole connector.
+        // Kafka Connect's own keys: walcast is the whole connector. (The JsonConverter's
+        // *.converter.schemas.enable are settings: the settings table wins over these.)
         {"name", kIgnored, "", "Kafka Connect's connector name; walcast names nothing after it"},
         {"connector.class", kIgnored, "", "walcast is the connector"},
         {"tasks.max", kIgnored, "", "one slot is one stream: walcast runs a single task, as Debezium's PostgreSQL connector does"},
         {"config.action.reload", kIgnored, "", "Kafka Connect's restart policy; restart walcast to reload its file"},
         {"key.converter", kDefaultOnly, "org.apache.kafka.connect.json.JsonConverter", "walcast writes what Kafka Connect's JsonConverter writes; other converters (Avro, Protobuf) are not supported"},
         {"value.converter", kDefaultOnly, "org.apache.kafka.connect.json.JsonConverter", "walcast writes what Kafka Connect's JsonConverter writes; other converters (Avro, Protobuf) are not supported"},
-        {"key.converter.schemas.enable", kDefaultOnly, "false", "JsonConverter's schema envelope; walcast writes schemaless JSON"},
-        {"value.converter.schemas.enable", kDefaultOnly, "false", "JsonConverter's schema envelope; walcast writes schemaless JSON"},
         {"key.converter.*", kIgnored, "", "options of the converter class (schema registry...), which walcast does not load"},
         {"value.converter.*", kIgnored, "", "options of the converter class (schema registry...), which walcast does not load"},
         {"header.converter", kIgnored, "", "walcast writes no Kafka Connect headers"},
