@@ -102,8 +102,21 @@ void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber l
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
 }
 
-// Key columns: the primary key, else the replica identity index; none gives a null key.
-List *key_attnums(Relation rel) {
+// Key columns: message.key.columns when it names the table (the columns that exist,
+// in its order), else the primary key, else the replica identity index; none gives a
+// null key.
+List *key_attnums(Relation rel, const WalcastOptions *opts, const char *qualified) {
+    List *named = walcast_message_key_columns(opts, qualified);
+    if (named != NIL) {
+        List *attnums = NIL;
+        ListCell *cell;
+        foreach (cell, named) {
+            AttrNumber attnum = get_attnum(RelationGetRelid(rel), (const char *)lfirst(cell));
+            if (attnum > 0 && !list_member_int(attnums, attnum))
+                attnums = lappend_int(attnums, attnum);
+        }
+        if (attnums != NIL) return attnums;
+    }
     Oid index_oid = WALCAST_PRIMARY_KEY_INDEX(rel);
     if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
     if (!OidIsValid(index_oid)) return NIL;
@@ -157,6 +170,9 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
     // walcast's own bookkeeping tables never become events.
     bool own_table = strcmp(schema, "walcast") == 0;
     info->included = !own_table &&
+                     (opts->schema_include == nullptr ||
+                      walcast_regex_match(opts->schema_include, schema, strlen(schema))) &&
+                     !walcast_regex_match(opts->schema_exclude, schema, strlen(schema)) &&
                      (opts->table_include == nullptr ||
                       walcast_regex_match(opts->table_include, qualified, strlen(qualified))) &&
                      !walcast_regex_match(opts->table_exclude, qualified, strlen(qualified));
@@ -181,14 +197,17 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
     info->source_names_len = buf.len;
 
     TupleDesc desc = RelationGetDescr(published);
-    List *keys = key_attnums(published);
+    List *keys = key_attnums(published, opts, qualified);
     info->columns = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(desc->natts, 1));
     info->keys = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(list_length(keys), 1));
     for (int i = 0; i < desc->natts; i++) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (attr->attisdropped || attr->attnum <= 0) continue;
         char *column_name = psprintf("%s.%s", qualified, NameStr(attr->attname));
-        if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name))) continue;
+        if ((opts->column_include != nullptr &&
+             !walcast_regex_match(opts->column_include, column_name, strlen(column_name))) ||
+            walcast_regex_match(opts->column_exclude, column_name, strlen(column_name)))
+            continue;
         ColumnInfo *col = &info->columns[info->ncolumns++];
         fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
         col->is_key = list_member_int(keys, attr->attnum);

@@ -65,7 +65,10 @@ void check_sink(const Config &config) {
 int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out) {
     check_sink(config);
     TableFilter filter = table_filter_from(config);
-    if (!options.tables.empty()) filter.include_list = options.tables, filter.exclude_list.clear();
+    if (!options.tables.empty()) {
+        // --tables names the tables: the configuration's table and schema lists step aside.
+        filter = TableFilter{options.tables, "", "", "", filter.via_partition_root};
+    }
     auto encoder_options = snapshot_settings_from(config).encoder_options;
 
     // One consistent snapshot of the source for every table.
