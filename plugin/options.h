@@ -45,6 +45,10 @@ struct WalcastOptions {
     const char *snapshot_marker = "true";
     Oid snapshot_expect_filenode = InvalidOid;  // the table's file when the snapshot was planned
     bool snapshot_compact = false;  // one template frame per call, then key and after per row
+    // Set by the snapshot function: values are read from the table, where Debezium's
+    // snapshot reads them through JDBC, which renders a few values differently (dates at
+    // ±infinity) from its streamed form.
+    bool reading_table = false;
 };
 
 // Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the

@@ -9,7 +9,7 @@ struct CacheSlot {
     RelationInfo *info;
 };
 
-// Longer than any topic: prefix, schema and table are each capped at 249 characters.
+// Longer than any topic: topics are capped at 249 characters.
 const int kTopicKeySize = 1024;
 
 // Which relation a topic was given to in this session.
@@ -124,9 +124,13 @@ void topic_append_mapped(StringInfo out, const char *name) {
     const int kMaxTopicLength = 249;
     int start = out->len;
     for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++) {
-        // One '_' per character, not per byte: skip UTF-8 continuation bytes.
-        if (((unsigned char)*p & 0xC0) == 0x80) continue;
+        unsigned char c = (unsigned char)*p;
+        // One '_' per UTF-16 code unit, as Java counts characters: skip UTF-8 continuation
+        // bytes; a 4-byte sequence (outside the BMP) is a surrogate pair, two '_'.
+        if ((c & 0xC0) == 0x80) continue;
         appendStringInfoCharMacro(out, is_topic_char(*p) ? *p : '_');
+        if ((c & 0xF8) == 0xF0 && out->len - start < kMaxTopicLength)
+            appendStringInfoCharMacro(out, '_');
     }
 }
 
@@ -161,11 +165,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
 
     StringInfoData buf;
     initStringInfo(&buf);
-    topic_append_mapped(&buf, opts->topic_prefix);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, schema);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, table);
+    // Mapped and capped as a whole, as Debezium's sanitizedTopicName does.
+    topic_append_mapped(&buf, psprintf("%s.%s", opts->topic_prefix, qualified));
     info->topic = buf.data;
     info->topic_len = buf.len;
 

@@ -18,6 +18,8 @@ struct TransactionState {
     XLogRecPtr commit_lsn;
     XLogRecPtr end_lsn;
     TimestampTz commit_time;
+    RepOriginId origin_id;  // InvalidRepOriginId: not replayed from a replication origin
+    XLogRecPtr origin_lsn;
     bool begun;  // the begin frame / BEGIN record has been written
     EventSource source;
     const char *id;  // "<xid>:<commit lsn>"
@@ -29,7 +31,8 @@ struct TransactionState {
 
 void transaction_state_init(TransactionState *txn, MemoryContext parent);
 void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
-                             XLogRecPtr end_lsn, TimestampTz commit_time);
+                             XLogRecPtr end_lsn, TimestampTz commit_time, RepOriginId origin_id,
+                             XLogRecPtr origin_lsn);
 // Writes the begin frame (format=frames) or BEGIN record (transaction metadata) once.
 void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,
                                     const WalcastOptions *opts);

@@ -79,7 +79,7 @@ void keep_walsender_alive(LogicalDecodingContext *ctx, PluginState *state) {
 void begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {
     PluginState *state = state_of(ctx);
     transaction_state_begin(&state->txn, txn->xid, txn->final_lsn, txn->end_lsn,
-                            WALCAST_COMMIT_TIME(txn));
+                            WALCAST_COMMIT_TIME(txn), txn->origin_id, txn->origin_lsn);
 }
 
 void commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *, XLogRecPtr) {
@@ -199,7 +199,7 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
     bool standalone = !transactional;
     if (standalone)
         transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
-                                GetCurrentTimestamp());
+                                GetCurrentTimestamp(), InvalidRepOriginId, InvalidXLogRecPtr);
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
     EventOrder order;
     const EventOrder *order_ptr =

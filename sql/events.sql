@@ -77,5 +77,30 @@ SELECT 'm' FROM pg_logical_emit_message(true, 'drop.me', 'b');
 SELECT e->'message'->>'prefix' AS prefix
 FROM wc_events('ev', 'message.prefix.include.list', 'keep\..*') AS e;
 
+-- Message content follows binary.handling.mode, as Debezium's message monitor.
+SELECT 'm' FROM pg_logical_emit_message(true, 'bin', '\x00ff10'::bytea);
+SELECT 'm' FROM pg_logical_emit_message(true, 'bin', '\xfbff'::bytea);
+SELECT mode, e->'message'->'content' AS content
+FROM (VALUES ('bytes'), ('base64'), ('base64-url-safe'), ('hex')) AS m(mode),
+     LATERAL (SELECT data::json AS e
+              FROM pg_logical_slot_peek_changes('ev', NULL, NULL,
+                                                'binary.handling.mode', m.mode)) AS x;
+SELECT count(*) FROM pg_logical_slot_get_changes('ev', NULL, NULL);
+
+-- source.origin and source.origin_lsn: the replication origin a transaction was replayed
+-- from (as logical replication does), null otherwise.
+SELECT 'o' FROM pg_replication_origin_create('upstream');
+SELECT 'o' FROM pg_replication_origin_session_setup('upstream');
+BEGIN;
+SELECT 'o' FROM pg_replication_origin_xact_setup('0/AB', now());
+INSERT INTO ev_t VALUES (30, 'from upstream', 1);
+COMMIT;
+SELECT 'o' FROM pg_replication_origin_session_reset();
+INSERT INTO ev_t VALUES (31, 'local', 1);
+SELECT e->'after'->>'name' AS name, e->'source'->'origin' AS origin,
+       e->'source'->'origin_lsn' AS origin_lsn
+FROM wc_events('ev') AS e;
+SELECT 'o' FROM pg_replication_origin_drop('upstream');
+
 SELECT 'stop' FROM pg_drop_replication_slot('ev');
 DROP TABLE ev_t;
