@@ -1,5 +1,7 @@
 #include "relation_cache.h"
 
+#include "column_default.h"
+
 #include "json_writer.h"
 
 namespace {
@@ -92,12 +94,14 @@ const char *render_name_json(const char *name, int *len) {
     return buf.data;
 }
 
-void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber leaf_attnum,
-                 MemoryContext context) {
+void fill_column(ColumnInfo *col, Relation published, Form_pg_attribute published_attr,
+                 AttrNumber leaf_attnum, const WalcastOptions *opts, MemoryContext context) {
     col->attnum = leaf_attnum;
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
+    col->null_json =
+        column_null_json(published, published_attr, &col->encoder, opts, &col->null_json_len);
 }
 
 // Key columns: the primary key, else the replica identity index; none gives a null key.
@@ -189,14 +193,14 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
         char *column_name = psprintf("%s.%s", qualified, NameStr(attr->attname));
         if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name))) continue;
         ColumnInfo *col = &info->columns[info->ncolumns++];
-        fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
+        fill_column(col, published, attr, leaf_attnum_of(rel, published, attr), opts, context);
         col->is_key = list_member_int(keys, attr->attnum);
     }
     ListCell *cell;
     foreach (cell, keys) {
         Form_pg_attribute attr = TupleDescAttr(desc, lfirst_int(cell) - 1);
-        fill_column(&info->keys[info->nkeys++], attr, leaf_attnum_of(rel, published, attr),
-                    context);
+        fill_column(&info->keys[info->nkeys++], published, attr,
+                    leaf_attnum_of(rel, published, attr), opts, context);
     }
 
     if (published != rel) RelationClose(published);
