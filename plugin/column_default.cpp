@@ -272,7 +272,10 @@ const char *column_null_json(Relation rel, Form_pg_attribute attr, const TypeEnc
                              const WalcastOptions *opts, int *len) {
     StringInfoData buf;
     initStringInfo(&buf);
-    char *expr = default_expression(rel, attr);
+    // A nullable column's default only stands in for NULL through JsonConverter's
+    // replace.null.with.default; a NOT NULL column's is Debezium's own.
+    char *expr = attr->attnotnull || opts->replace_null_with_default ? default_expression(rel, attr)
+                                                                     : nullptr;
     if (expr == nullptr || !write_parsed_default(&buf, attr, enc, expr, opts)) {
         resetStringInfo(&buf);
         if (attr->attnotnull)

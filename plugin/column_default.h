@@ -11,6 +11,7 @@
 // The JSON to write instead of a missing or NULL value: the column's DEFAULT as Debezium
 // parses it (a literal; a function call or CURRENT_* gives the type's placeholder, e.g. 0
 // for nextval(), the epoch for now()), else for a NOT NULL column the converters' fallback
-// (0, "", false, [], "1970-01-01T00:00:00Z", ...), else null.
+// (0, "", false, [], "1970-01-01T00:00:00Z", ...), else null. A nullable column's default
+// is used only with value.converter.replace.null.with.default (the default).
 const char *column_null_json(Relation rel, Form_pg_attribute attr, const TypeEncoder *enc,
                              const WalcastOptions *opts, int *len);

@@ -132,7 +132,7 @@ const char *const kOptionNames =
     "skipped.operations, provide.transaction.metadata, message.prefix.include.list, "
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
-    "unavailable.value.placeholder, event.max.bytes";
+    "unavailable.value.placeholder, value.converter.replace.null.with.default, event.max.bytes";
 
 }  // namespace
 
@@ -170,6 +170,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->interval_mode = parse_enum<IntervalMode>(elem, kIntervalModes);
         else if (option_is(elem, "hstore.handling.mode"))
             opts->hstore_mode = parse_enum<HstoreMode>(elem, kHstoreModes);
+        else if (option_is(elem, "value.converter.replace.null.with.default"))
+            opts->replace_null_with_default = parse_bool(elem);
         else if (option_is(elem, "event.max.bytes"))
             opts->max_event_bytes = parse_size(elem);
         else if (option_is(elem, "unavailable.value.placeholder")) {

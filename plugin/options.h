@@ -38,6 +38,8 @@ struct WalcastOptions {
     IntervalMode interval_mode = IntervalMode::Numeric;
     HstoreMode hstore_mode = HstoreMode::Json;
     Size max_event_bytes = 0;  // event.max.bytes; 0: what PostgreSQL can send (1 GB)
+    // Kafka Connect's JsonConverter writes a NULL of a column with a DEFAULT as the default.
+    bool replace_null_with_default = true;
     const char *unavailable_placeholder = "__debezium_unavailable_value";
     int unavailable_placeholder_len = 28;
     // Snapshot function only: what source.lsn and source.snapshot say.

@@ -83,6 +83,12 @@ SELECT data::json->'before' AS before_string_modes
 FROM pg_logical_slot_peek_changes('ri', NULL, NULL, 'decimal.handling.mode', 'string',
                                   'interval.handling.mode', 'string')
 WHERE data::json->>'op' = 'd';
+-- Without JsonConverter's replace.null.with.default only NOT NULL columns take defaults.
+SELECT data::json->'before'->'opt' AS opt, data::json->'before'->'dflt' AS dflt,
+       data::json->'before'->'dflt_i' AS dflt_i, data::json->'before'->'neg' AS neg
+FROM pg_logical_slot_peek_changes('ri', NULL, NULL,
+                                  'value.converter.replace.null.with.default', 'false')
+WHERE data::json->>'op' = 'd';
 SELECT json_object_keys(e->'before') AS col, e->'before'->json_object_keys(e->'before') AS before
 FROM wc_events('ri') AS e WHERE e->>'op' = 'd';
 
