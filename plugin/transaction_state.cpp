@@ -61,14 +61,14 @@ void transaction_state_init(TransactionState *txn, MemoryContext parent) {
 }
 
 void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
-                             XLogRecPtr end_lsn, TimestampTz commit_time, RepOriginId origin_id,
+                             XLogRecPtr end_lsn, TimestampTz commit_time, const char *origin_name,
                              XLogRecPtr origin_lsn) {
     MemoryContextReset(txn->context);
     txn->xid = xid;
     txn->commit_lsn = commit_lsn;
     txn->end_lsn = end_lsn;
     txn->commit_time = commit_time;
-    txn->origin_id = origin_id;
+    txn->origin_name = origin_name;
     txn->origin_lsn = origin_lsn;
     txn->begun = false;
     txn->total_order = 0;
@@ -82,13 +82,8 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
     if (txn->begun) return;
     txn->begun = true;
     MemoryContext old = MemoryContextSwitchTo(txn->context);
-    // The origin's name, as pgoutput's Origin message carries it (Debezium's source.origin).
-    char *origin_name = nullptr;
-    if (txn->origin_id != InvalidRepOriginId &&
-        !replorigin_by_oid(txn->origin_id, true, &origin_name))
-        origin_name = nullptr;
     event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn, txn->commit_time,
-                                origin_name, txn->origin_lsn);
+                                txn->origin_name, txn->origin_lsn);
     txn->id = psprintf("%u:%llu", txn->xid, (unsigned long long)txn->commit_lsn);
     MemoryContextSwitchTo(old);
 

@@ -18,7 +18,7 @@ struct TransactionState {
     XLogRecPtr commit_lsn;
     XLogRecPtr end_lsn;
     TimestampTz commit_time;
-    RepOriginId origin_id;  // InvalidRepOriginId: not replayed from a replication origin
+    const char *origin_name;  // the replication origin replayed from, or NULL
     XLogRecPtr origin_lsn;
     bool begun;  // the begin frame / BEGIN record has been written
     EventSource source;
@@ -31,7 +31,7 @@ struct TransactionState {
 
 void transaction_state_init(TransactionState *txn, MemoryContext parent);
 void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
-                             XLogRecPtr end_lsn, TimestampTz commit_time, RepOriginId origin_id,
+                             XLogRecPtr end_lsn, TimestampTz commit_time, const char *origin_name,
                              XLogRecPtr origin_lsn);
 // Writes the begin frame (format=frames) or BEGIN record (transaction metadata) once.
 void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,

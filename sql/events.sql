@@ -96,9 +96,13 @@ SELECT 'o' FROM pg_replication_origin_xact_setup('0/AB', now());
 INSERT INTO ev_t VALUES (30, 'from upstream', 1);
 COMMIT;
 SELECT 'o' FROM pg_replication_origin_session_reset();
+-- A non-transactional message carries the commit time and origin of the transaction
+-- decoded before it, as Debezium's do.
+SELECT 'm' FROM pg_logical_emit_message(false, 'after', 'x');
 INSERT INTO ev_t VALUES (31, 'local', 1);
-SELECT e->'after'->>'name' AS name, e->'source'->'origin' AS origin,
-       e->'source'->'origin_lsn' AS origin_lsn
+SELECT e->>'op' AS op, coalesce(e->'after'->>'name', e->'message'->>'prefix') AS what,
+       e->'source'->'origin' AS origin, e->'source'->'origin_lsn' AS origin_lsn,
+       e->'source'->>'ts_us' = first_value(e->'source'->>'ts_us') OVER () AS first_ts
 FROM wc_events('ev') AS e;
 SELECT 'o' FROM pg_replication_origin_drop('upstream');
 
