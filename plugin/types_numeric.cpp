@@ -58,18 +58,59 @@ int split_shortest(const char *s, int n, char *digits, int *exp10, bool *negativ
 // Double.MIN_VALUE, 9.9E-324 for twice it. Only subnormals can have a closer two-digit
 // form than d.0; for them the candidate is kept when it reads back as the same number.
 template <typename T>
-void refine_single_digit(T value, char *digits, int *nd, int x) {
-    if (*nd != 1 || std::fpclassify(value) != FP_SUBNORMAL) return;
-    long double scaled = std::fabs((long double)value) * powl(10.0L, (long double)(1 - x));
-    long r = lroundl(scaled);
-    if (r < 10 || r > 99 || r == (digits[0] - '0') * 10) return;
+bool reads_back(long r, int exp10, T value) {
     char text[32];
-    snprintf(text, sizeof(text), "%ld.%lde%d", r / 10, r % 10, x);
+    snprintf(text, sizeof(text), "%ld.%lde%d", r / 10, r % 10, exp10);
     T back = sizeof(T) == sizeof(float) ? (T)strtof(text, nullptr) : (T)strtod(text, nullptr);
-    if (back != std::fabs(value)) return;
+    return back == std::fabs(value);
+}
+
+// The candidates are d.d at the shortest form's exponent x and at x - 1 (9.9E-324 for a
+// shortest 1E-323); the closer one that reads back wins.
+template <typename T>
+void refine_single_digit(T value, char *digits, int *nd, int *x) {
+    if (*nd != 1 || std::fpclassify(value) != FP_SUBNORMAL) return;
+    long double t = std::fabs((long double)value) * powl(10.0L, (long double)(1 - *x));
+    long at_x = lroundl(t), below = lroundl(t * 10);
+    long double err_x = fabsl(t - at_x), err_below = fabsl(t * 10 - below) / 10;
+    long r;
+    int e;
+    if (below >= 10 && below <= 99 && err_below < err_x && reads_back(below, *x - 1, value)) {
+        r = below;
+        e = *x - 1;
+    } else if (at_x >= 10 && at_x <= 99 && reads_back(at_x, *x, value)) {
+        r = at_x;
+        e = *x;
+    } else {
+        return;
+    }
     digits[0] = (char)('0' + r / 10);
     digits[1] = (char)('0' + r % 10);
-    *nd = 2;
+    *nd = r % 10 == 0 ? 1 : 2;
+    *x = e;
+}
+
+// PostgreSQL's shortest form is not always the shortest Java finds: it prints whole
+// numbers below 10^15 (10^7 for real) in full ("39363568" for the real 3.936357E7), and it
+// does not take a decimal on the boundary of the number's rounding interval, which Java
+// does (2.8781610130191448E16 where Java prints 2.878161013019145E16). So drop digits while
+// the correctly rounded shorter decimal (glibc's %e) still reads back as the same number.
+template <typename T>
+void shorten_like_java(T value, char *digits, int *nd, int *x) {
+    while (*nd > 2) {
+        char text[48];
+        int k = *nd - 1;
+        snprintf(text, sizeof(text), "%.*e", k - 1, std::fabs((double)value));
+        T back = sizeof(T) == sizeof(float) ? (T)strtof(text, nullptr) : (T)strtod(text, nullptr);
+        if (back != std::fabs(value)) return;
+        // text is d.ddd...e<exp>: k digits.
+        int n = 0;
+        for (const char *p = text; *p && *p != 'e'; p++)
+            if (*p != '.') digits[n++] = *p;
+        *x = atoi(strchr(text, 'e') + 1);
+        while (n > 1 && digits[n - 1] == '0') n--;
+        *nd = n;
+    }
 }
 
 template <typename T>
@@ -78,7 +119,8 @@ void append_java_number(StringInfo out, T value, const char *shortest, int len) 
     int x;
     bool negative;
     int nd = split_shortest(shortest, len, digits, &x, &negative);
-    refine_single_digit(value, digits, &nd, x);
+    shorten_like_java(value, digits, &nd, &x);
+    refine_single_digit(value, digits, &nd, &x);
     if (negative) appendStringInfoCharMacro(out, '-');
     if (nd == 0) {
         JSON_LITERAL(out, "0.0");

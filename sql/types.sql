@@ -34,7 +34,13 @@ INSERT INTO ty_num VALUES
     (5, 0, 0, 0, 0, 1e7, 1e10, true),
     (6, 0, 0, 0, 0, 0.001, 0.0001, true),
     (7, 0, 0, 0, 0, '-0', 0.1, true),
-    (8, 0, 0, 0, 0, 3.4028235e38, 1.7976931348623157e308, true);
+    (8, 0, 0, 0, 0, 3.4028235e38, 1.7976931348623157e308, true),
+    -- Subnormals: Java prints two significant digits, the pair closest to the exact value.
+    (9, 0, 0, 0, 0, 1.4e-45, 5e-324, true),
+    (10, 0, 0, 0, 0, 2.8e-45, 1e-323, true),
+    (11, 0, 0, 0, 0, 1e-40, 1e-310, true),
+    -- Shorter than PostgreSQL's own shortest form: whole numbers, interval boundaries.
+    (12, 0, 0, 0, 0, 3.936357e7, 2.878161013019145e16, true);
 SELECT * FROM ty_raw_after('ty');
 
 -- numeric (precise: Decimal bytes; unconstrained: VariableScaleDecimal), money.
