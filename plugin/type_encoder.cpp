@@ -188,7 +188,7 @@ void type_encoder_write(StringInfo out, const TypeEncoder *enc, Datum value,
             write_time(out, enc, value, opts);
             break;
         case TypeCategory::TimeTz:
-            write_timetz(out, value, opts->reading_table);
+            write_timetz(out, value, enc->in_array);
             break;
         case TypeCategory::Timestamp:
             write_timestamp(out, enc, value, opts);

@@ -24,7 +24,7 @@ void write_money(StringInfo out, Datum value, const WalcastOptions *opts);
 // where ±infinity dates come out differently.
 void write_date(StringInfo out, Datum value, bool jdbc);
 void write_time(StringInfo out, const TypeEncoder *enc, Datum value, const WalcastOptions *opts);
-void write_timetz(StringInfo out, Datum value, bool jdbc);
+void write_timetz(StringInfo out, Datum value, bool in_array);
 void write_timestamp(StringInfo out, const TypeEncoder *enc, Datum value,
                      const WalcastOptions *opts);
 void write_timestamptz(StringInfo out, const TypeEncoder *enc, Datum value);

@@ -166,16 +166,15 @@ void write_time(StringInfo out, const TypeEncoder *enc, Datum value, const Walca
 
 // timetz: io.debezium.time.ZonedTime, ISO_OFFSET_TIME in UTC: "11:51:30.123789Z", fraction
 // with the digits needed only; OffsetTime.withOffsetSameInstant wraps around midnight
-// ('23:00:00-01' -> "00:00:00Z"). '24:00:00+00', which OffsetTime cannot hold, stays
-// "24:00:00Z" (Debezium's PostgresTimeBoundary special case).
-// Snapshot rows (jdbc): Debezium parses the text into an OffsetTime, which wraps
-// '24:00:00+00' to "00:00:00Z" as well.
-void write_timetz(StringInfo out, Datum value, bool jdbc) {
+// ('23:00:00-01' -> "00:00:00Z", '24:00:00+00' -> "00:00:00Z"). Array elements come
+// through JDBC as java.sql.Time, whose toLocalTime() keeps whole seconds only
+// ('09:51:30.5+00' -> "09:51:30Z").
+void write_timetz(StringInfo out, Datum value, bool in_array) {
     TimeTzADT *t = DatumGetTimeTzADTP(value);
     // zone is seconds west of UTC: local + zone = UTC.
     int64 utc = t->time + (int64)t->zone * kUsPerSec;
-    if (jdbc || !(t->time == kUsPerDay && t->zone == 0))
-        utc -= floor_div(utc, kUsPerDay) * kUsPerDay;
+    utc -= floor_div(utc, kUsPerDay) * kUsPerDay;
+    if (in_array) utc -= utc % kUsPerSec;
     appendStringInfoCharMacro(out, '"');
     append_time_of_day(out, utc, 0);
     JSON_LITERAL(out, "Z\"");
