@@ -138,8 +138,11 @@ void write_source_and_transaction(StringInfo out, const EventSource *src, const 
     if (order == nullptr) {
         JSON_LITERAL(out, "null");
     } else {
-        JSON_LITERAL(out, "{\"id\":");
-        json_write_cstring(out, order->id);
+        JSON_LITERAL(out, "{\"id\":\"");
+        json_write_uint64(out, order->xid);
+        appendStringInfoCharMacro(out, ':');
+        json_write_uint64(out, change_lsn);
+        appendStringInfoCharMacro(out, '"');
         JSON_LITERAL(out, ",\"total_order\":");
         json_write_uint64(out, order->total_order);
         JSON_LITERAL(out, ",\"data_collection_order\":");

@@ -24,12 +24,11 @@ struct EventSource {
 
 // Transaction block positions (provide.transaction.metadata).
 struct EventOrder {
-    const char *id;  // "<xid>:<commit lsn>"
+    TransactionId xid;  // the block's id is "<xid>:<LSN of the event>", as Debezium's
     uint64 total_order;
     uint64 data_collection_order;
 };
 
-// origin_name: the transaction's replication origin, or NULL for none.
 void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, TransactionId xid,
                                  XLogRecPtr commit_lsn, TimestampTz commit_time,
                                  const char *origin_name, XLogRecPtr origin_lsn);

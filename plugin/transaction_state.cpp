@@ -2,31 +2,48 @@
 
 #include "json_writer.h"
 
+#include <algorithm>
+
+#include "java_hashmap.h"
+
 namespace {
 
-// Debezium's transaction metadata record (BEGIN or END).
+// Debezium's transaction metadata record (BEGIN or END). Its id is "<xid>:<LSN>" at the
+// position of the record, as Debezium's: the transaction's first LSN for BEGIN, the end of
+// its commit record for END. data_collections come in the iteration order of Debezium's
+// HashMap of counts; messages, which Debezium counts under an object whose name changes
+// from run to run, are left out of it.
 void write_metadata_record(StringInfo out, const TransactionState *txn, bool end) {
     JSON_LITERAL(out, "{\"status\":");
     if (end)
         JSON_LITERAL(out, "\"END\"");
     else
         JSON_LITERAL(out, "\"BEGIN\"");
-    JSON_LITERAL(out, ",\"id\":");
-    json_write_cstring(out, txn->id);
+    appendStringInfo(out, ",\"id\":\"%u:" UINT64_FORMAT "\"", txn->xid,
+                     (uint64)(end ? txn->end_lsn : txn->first_lsn));
     JSON_LITERAL(out, ",\"event_count\":");
     if (!end) {
         JSON_LITERAL(out, "null,\"data_collections\":null");
     } else {
         json_write_uint64(out, txn->total_order);
         JSON_LITERAL(out, ",\"data_collections\":[");
-        for (int i = 0; i < txn->ncollections; i++) {
-            if (i > 0) appendStringInfoChar(out, ',');
+        uint32 table = java_hashmap_capacity(txn->ncollections + (txn->message_count > 0));
+        int *order = (int *)palloc(sizeof(int) * Max(txn->ncollections, 1));
+        for (int i = 0; i < txn->ncollections; i++) order[i] = i;
+        std::stable_sort(order, order + txn->ncollections, [txn, table](int a, int b) {
+            return java_hashmap_bucket(txn->collections[a].hash, table) <
+                   java_hashmap_bucket(txn->collections[b].hash, table);
+        });
+        for (int k = 0; k < txn->ncollections; k++) {
+            const CollectionCount &c = txn->collections[order[k]];
+            if (k > 0) appendStringInfoChar(out, ',');
             JSON_LITERAL(out, "{\"data_collection\":");
-            json_write_cstring(out, txn->collections[i].data_collection);
+            json_write_cstring(out, c.data_collection);
             JSON_LITERAL(out, ",\"event_count\":");
-            json_write_uint64(out, txn->collections[i].event_count);
+            json_write_uint64(out, c.event_count);
             appendStringInfoChar(out, '}');
         }
+        pfree(order);
         appendStringInfoChar(out, ']');
     }
     JSON_LITERAL(out, ",\"ts_ms\":");
@@ -49,8 +66,15 @@ uint64 count_collection(TransactionState *txn, const char *data_collection) {
                                      txn->context, sizeof(CollectionCount) * txn->capacity);
     }
     // Relation cache entries can be rebuilt mid-transaction: keep our own copy.
-    txn->collections[txn->ncollections++] = {MemoryContextStrdup(txn->context, data_collection), 1};
+    txn->collections[txn->ncollections++] = {
+        MemoryContextStrdup(txn->context, data_collection), 1,
+        java_hashmap_hash(data_collection, (int)strlen(data_collection))};
     return 1;
+}
+
+// Debezium gives a non-transactional message no transaction: no BEGIN/END, a null block.
+bool with_metadata(const TransactionState *txn, const WalcastOptions *opts) {
+    return opts->transaction_metadata && TransactionIdIsValid(txn->xid);
 }
 
 }  // namespace
@@ -60,11 +84,12 @@ void transaction_state_init(TransactionState *txn, MemoryContext parent) {
     txn->context = AllocSetContextCreate(parent, "walcast transaction", ALLOCSET_DEFAULT_SIZES);
 }
 
-void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr commit_lsn,
-                             XLogRecPtr end_lsn, TimestampTz commit_time, const char *origin_name,
-                             XLogRecPtr origin_lsn) {
+void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr first_lsn,
+                             XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time,
+                             const char *origin_name, XLogRecPtr origin_lsn) {
     MemoryContextReset(txn->context);
     txn->xid = xid;
+    txn->first_lsn = first_lsn;
     txn->commit_lsn = commit_lsn;
     txn->end_lsn = end_lsn;
     txn->commit_time = commit_time;
@@ -72,6 +97,7 @@ void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPt
     txn->origin_lsn = origin_lsn;
     txn->begun = false;
     txn->total_order = 0;
+    txn->message_count = 0;
     txn->collections = nullptr;
     txn->ncollections = 0;
     txn->capacity = 0;
@@ -84,16 +110,15 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
     MemoryContext old = MemoryContextSwitchTo(txn->context);
     event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn, txn->commit_time,
                                 txn->origin_name, txn->origin_lsn);
-    txn->id = psprintf("%u:%llu", txn->xid, (unsigned long long)txn->commit_lsn);
     MemoryContextSwitchTo(old);
 
     if (opts->format == OutputFormat::Frames) {
         OutputPluginPrepareWrite(ctx, false);
         appendStringInfo(ctx->out, "B\t%u\t%llu\t%llu\t", txn->xid,
                          (unsigned long long)txn->commit_lsn, (unsigned long long)txn->end_lsn);
-        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, false);
+        if (with_metadata(txn, opts)) write_metadata_record(ctx->out, txn, false);
         OutputPluginWrite(ctx, false);
-    } else if (opts->transaction_metadata) {
+    } else if (with_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, false);
         write_metadata_record(ctx->out, txn, false);
         OutputPluginWrite(ctx, false);
@@ -102,13 +127,13 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
 
 const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,
                                                const RelationInfo *rel, EventOrder *order) {
-    if (!opts->transaction_metadata) return nullptr;
+    if (!with_metadata(txn, opts)) return nullptr;
     txn->total_order++;
     if (rel != nullptr)
         order->data_collection_order = count_collection(txn, rel->data_collection);
     else
-        order->data_collection_order = txn->total_order;
-    order->id = txn->id;
+        order->data_collection_order = ++txn->message_count;
+    order->xid = txn->xid;
     order->total_order = txn->total_order;
     return order;
 }
@@ -119,9 +144,9 @@ void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx
     if (opts->format == OutputFormat::Frames) {
         OutputPluginPrepareWrite(ctx, true);
         appendStringInfo(ctx->out, "C\t%llu\t", (unsigned long long)txn->end_lsn);
-        if (opts->transaction_metadata) write_metadata_record(ctx->out, txn, true);
+        if (with_metadata(txn, opts)) write_metadata_record(ctx->out, txn, true);
         OutputPluginWrite(ctx, true);
-    } else if (opts->transaction_metadata) {
+    } else if (with_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, true);
         write_metadata_record(ctx->out, txn, true);
         OutputPluginWrite(ctx, true);

@@ -97,7 +97,7 @@ void begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {
     state->last_origin_name = origin_name_of(ctx, txn->origin_id);
     state->last_origin_lsn = txn->origin_lsn;
     state->last_commit_time = WALCAST_COMMIT_TIME(txn);
-    transaction_state_begin(&state->txn, txn->xid, txn->final_lsn, txn->end_lsn,
+    transaction_state_begin(&state->txn, txn->xid, txn->first_lsn, txn->final_lsn, txn->end_lsn,
                             WALCAST_COMMIT_TIME(txn), state->last_origin_name,
                             state->last_origin_lsn);
 }
@@ -221,7 +221,7 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
     bool standalone = !transactional;
     if (standalone)
         transaction_state_begin(
-            &state->txn, InvalidTransactionId, message_lsn, message_lsn,
+            &state->txn, InvalidTransactionId, message_lsn, message_lsn, message_lsn,
             state->last_commit_time != 0 ? state->last_commit_time : GetCurrentTimestamp(),
             state->last_origin_name, state->last_origin_lsn);
     transaction_state_ensure_begun(&state->txn, ctx, &state->opts);

@@ -71,6 +71,43 @@ SELECT coalesce(e->>'status', e->>'op') AS what, e->'event_count' AS event_count
        coalesce(e->>'id', e->'transaction'->>'id') ~ '^[0-9]+:[0-9]+$' AS id_shape
 FROM wc_events('ev', 'provide.transaction.metadata', 'true') AS e;
 
+-- Debezium's ids are "<xid>:<LSN>" at each record's own position: BEGIN the transaction's
+-- first LSN, each event its own LSN, END the end of the commit record. data_collections
+-- come in the order of Debezium's HashMap (here alpha, zeta, mid, ev_t, ev_b), messages
+-- count as their own collection, and a non-transactional message has no transaction.
+CREATE TABLE ev_zeta (id int PRIMARY KEY);
+CREATE TABLE ev_alpha (id int PRIMARY KEY);
+CREATE TABLE ev_mid (id int PRIMARY KEY);
+CREATE TABLE ev_b (id int PRIMARY KEY);
+BEGIN;
+INSERT INTO ev_t VALUES (40, 'x', 1);
+INSERT INTO ev_zeta VALUES (1);
+INSERT INTO ev_alpha VALUES (1);
+SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'm1');
+INSERT INTO ev_mid VALUES (1);
+INSERT INTO ev_b VALUES (1);
+INSERT INTO ev_alpha VALUES (2);
+SELECT 'm' FROM pg_logical_emit_message(true, 'app', 'm2');
+COMMIT;
+WITH ev AS (
+    SELECT row_number() OVER () AS n, e FROM wc_events('ev', 'provide.transaction.metadata', 'true') AS e)
+SELECT n, coalesce(e->>'status', e->>'op') AS what,
+       coalesce(e->>'id', e->'transaction'->>'id') ~ '^[0-9]+:[0-9]+$' AS id_shape,
+       split_part(e->'transaction'->>'id', ':', 2) = e->'source'->>'lsn' AS block_id_is_lsn,
+       split_part(e->>'id', ':', 2) = (SELECT x.e->'source'->>'lsn' FROM ev x WHERE x.n = 2)
+           AS begin_id_is_first_lsn,
+       split_part(e->>'id', ':', 2)::numeric >
+           (SELECT max((x.e->'source'->>'lsn')::numeric) FROM ev x WHERE x.e->'source' IS NOT NULL)
+           AS end_id_after_events,
+       e->'transaction'->'data_collection_order' AS dc_order,
+       e->'data_collections' AS data_collections
+FROM ev ORDER BY n;
+SELECT 'm' FROM pg_logical_emit_message(false, 'app', 'outside');
+INSERT INTO ev_t VALUES (41, 'y', 1);
+SELECT coalesce(e->>'status', e->>'op') AS what, json_typeof(e->'transaction') AS transaction
+FROM wc_events('ev', 'provide.transaction.metadata', 'true') AS e;
+DROP TABLE ev_zeta, ev_alpha, ev_mid, ev_b;
+
 -- Message prefix filters.
 SELECT 'm' FROM pg_logical_emit_message(true, 'keep.me', 'a');
 SELECT 'm' FROM pg_logical_emit_message(true, 'drop.me', 'b');
