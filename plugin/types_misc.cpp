@@ -139,14 +139,16 @@ int parse_hstore(char *text, HstoreEntry **entries_out) {
     return n;
 }
 
-void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n) {
+// embedded: the object goes inside a JSON string (hstore.handling.mode=json), where
+// characters outside the BMP stay as they are until the outer string escapes them.
+void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n, bool embedded) {
     appendStringInfoCharMacro(out, '{');
     for (int i = 0; i < n; i++) {
         if (i > 0) appendStringInfoCharMacro(out, ',');
-        json_write_string(out, entries[i].key, entries[i].key_len);
+        json_write_string_ex(out, entries[i].key, entries[i].key_len, !embedded);
         appendStringInfoCharMacro(out, ':');
         if (entries[i].val)
-            json_write_string(out, entries[i].val, entries[i].val_len);
+            json_write_string_ex(out, entries[i].val, entries[i].val_len, !embedded);
         else
             JSON_LITERAL(out, "null");
     }
@@ -156,12 +158,12 @@ void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n) {
 void write_hstore_entries(StringInfo out, const HstoreEntry *entries, int n,
                           const WalcastOptions *opts) {
     if (opts->hstore_mode == HstoreMode::Map) {
-        append_hstore_object(out, entries, n);
+        append_hstore_object(out, entries, n, false);
         return;
     }
     StringInfoData doc;
     initStringInfo(&doc);
-    append_hstore_object(&doc, entries, n);
+    append_hstore_object(&doc, entries, n, true);
     json_write_string(out, doc.data, doc.len);
     pfree(doc.data);
 }

@@ -158,6 +158,17 @@ INSERT INTO ty_arr VALUES
      NULL, NULL, NULL, '{{NULL,NULL},{NULL,1}}');
 SELECT * FROM ty_raw_after('ty');
 
+-- Strings are escaped as Kafka Connect's JSON writer (Jackson) escapes them: control
+-- characters as \u00XX with uppercase digits, characters outside the BMP as a surrogate
+-- pair, in values and field names; an hstore JSON document in a string keeps them raw
+-- until the string escapes them.
+CREATE TABLE ty_esc (id int PRIMARY KEY, "f😀" text, h hstore);
+INSERT INTO ty_esc VALUES (1, E'a\x1fb😀c\x7f', hstore(E'k😀', E'\x1f'));
+SELECT * FROM ty_raw_after('ty');
+INSERT INTO ty_esc VALUES (2, NULL, hstore(E'k😀', E'\x1f'));
+SELECT * FROM ty_raw_after('ty', 'hstore.handling.mode', 'map');
+DROP TABLE ty_esc;
+
 -- timetz array elements come through JDBC as java.sql.Time: whole seconds only.
 CREATE TABLE ty_tza (id int PRIMARY KEY, tz timetz, tza timetz[]);
 INSERT INTO ty_tza VALUES (1, '09:51:30.5+00', '{09:51:30.5+00,24:00:00+00,23:00:00-01,NULL}'),
