@@ -26,6 +26,9 @@ struct TransactionState {
     EventSource source;
     uint64 total_order;
     uint64 message_count;  // messages count as their own data collection
+    // The table size of Debezium's HashMap of counts, which clear() never shrinks: it
+    // grows with the largest transaction of the session and orders data_collections.
+    uint32 collections_table;
     CollectionCount *collections;
     int ncollections;
     int capacity;
