@@ -95,8 +95,15 @@ void refine_single_digit(T value, char *digits, int *nd, int *x) {
 // does not take a decimal on the boundary of the number's rounding interval, which Java
 // does (2.8781610130191448E16 where Java prints 2.878161013019145E16). So drop digits while
 // the correctly rounded shorter decimal (glibc's %e) still reads back as the same number.
+//
+// Both happen only where the spacing of the numbers is 1 or more (from 2^52 for double,
+// 2^23 for real): below it no decimal with fewer digits lies on or inside the interval
+// (an interval boundary there has a longer exact expansion), so the check, which costs an
+// snprintf and a strtod, is skipped.
 template <typename T>
 void shorten_like_java(T value, char *digits, int *nd, int *x) {
+    const T threshold = sizeof(T) == sizeof(float) ? (T)8388608.0 : (T)4503599627370496.0;
+    if (!(std::fabs(value) >= threshold)) return;
     while (*nd > 2) {
         char text[48];
         int k = *nd - 1;
