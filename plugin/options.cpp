@@ -182,6 +182,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                 DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
         } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
+        } else if (for_snapshot && option_is(elem, "snapshot.as.streamed")) {
+            opts->snapshot_as_streamed = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.compact")) {
             opts->snapshot_compact = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
@@ -199,7 +201,7 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                      errhint("Known options: %s%s.", kOptionNames,
                              for_snapshot
                                  ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
-                                   "snapshot.compact"
+                                   "snapshot.compact, snapshot.as.streamed"
                                  : "")));
         }
     }

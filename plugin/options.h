@@ -51,6 +51,9 @@ struct WalcastOptions {
     // snapshot reads them through JDBC, which renders a few values differently (dates at
     // ±infinity) from its streamed form.
     bool reading_table = false;
+    // snapshot.as.streamed: the snapshot function renders rows as a streamed change would
+    // (walcast verify compares the table with topics that hold both).
+    bool snapshot_as_streamed = false;
 };
 
 // Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the

@@ -220,5 +220,9 @@ FROM (SELECT (after_text::json->>'id')::int AS id, after_text::json AS a
 JOIN (SELECT (r::json->'after'->>'id')::int AS id, r::json->'after' AS a
       FROM walcast.snapshot_rows('ty_text') r) r USING (id)
 ORDER BY 1;
+-- snapshot.as.streamed renders table rows as streamed changes (walcast verify uses it).
+SELECT tbl, ty_snapshot_matches(tbl::regclass, array_agg(after_text),
+                                ARRAY['snapshot.as.streamed', 'true']) AS as_streamed_matches
+FROM ty_streamed WHERE tbl IN ('ty_time', 'ty_text') GROUP BY tbl ORDER BY tbl;
 
 SELECT 'drop' FROM pg_drop_replication_slot('ty');
