@@ -268,21 +268,35 @@ void write_fallback(StringInfo out, const TypeEncoder *enc, const WalcastOptions
 
 }  // namespace
 
-const char *column_null_json(Relation rel, Form_pg_attribute attr, const TypeEncoder *enc,
-                             const WalcastOptions *opts, int *len) {
+const char *column_default_json(Relation rel, Form_pg_attribute attr, const TypeEncoder *enc,
+                                const WalcastOptions *opts, int *len) {
+    char *expr = default_expression(rel, attr);
+    if (expr == nullptr) return nullptr;
     StringInfoData buf;
     initStringInfo(&buf);
+    if (!write_parsed_default(&buf, attr, enc, expr, opts)) {
+        pfree(buf.data);
+        return nullptr;
+    }
+    *len = buf.len;
+    return buf.data;
+}
+
+const char *column_null_json(Form_pg_attribute attr, const TypeEncoder *enc,
+                             const WalcastOptions *opts, const char *default_json,
+                             int default_json_len, int *len) {
     // A nullable column's default only stands in for NULL through JsonConverter's
     // replace.null.with.default; a NOT NULL column's is Debezium's own.
-    char *expr = attr->attnotnull || opts->replace_null_with_default ? default_expression(rel, attr)
-                                                                     : nullptr;
-    if (expr == nullptr || !write_parsed_default(&buf, attr, enc, expr, opts)) {
-        resetStringInfo(&buf);
-        if (attr->attnotnull)
-            write_fallback(&buf, enc, opts);
-        else
-            JSON_LITERAL(&buf, "null");
+    if (default_json != nullptr && (attr->attnotnull || opts->replace_null_with_default)) {
+        *len = default_json_len;
+        return default_json;
     }
+    StringInfoData buf;
+    initStringInfo(&buf);
+    if (attr->attnotnull)
+        write_fallback(&buf, enc, opts);
+    else
+        JSON_LITERAL(&buf, "null");
     *len = buf.len;
     return buf.data;
 }

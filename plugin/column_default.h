@@ -8,10 +8,17 @@
 #include "options.h"
 #include "type_encoder.h"
 
-// The JSON to write instead of a missing or NULL value: the column's DEFAULT as Debezium
-// parses it (a literal; a function call or CURRENT_* gives the type's placeholder, e.g. 0
-// for nextval(), the epoch for now()), else for a NOT NULL column the converters' fallback
-// (0, "", false, [], "1970-01-01T00:00:00Z", ...), else null. A nullable column's default
-// is used only with value.converter.replace.null.with.default (the default).
-const char *column_null_json(Relation rel, Form_pg_attribute attr, const TypeEncoder *enc,
-                             const WalcastOptions *opts, int *len);
+// The column's DEFAULT as Debezium parses it (a literal; a function call or CURRENT_*
+// gives the type's placeholder, e.g. 0 for nextval(), the epoch for now()), written as a
+// value of the column; nullptr when Debezium has none (no default, an expression it cannot
+// read, a type without a parser: bytea, money, arrays, intervals, domains, ...). Connect
+// schemas carry it as the field's "default".
+const char *column_default_json(Relation rel, Form_pg_attribute attr, const TypeEncoder *enc,
+                                const WalcastOptions *opts, int *len);
+
+// The JSON to write instead of a missing or NULL value: default_json (for a nullable
+// column only with value.converter.replace.null.with.default), else for a NOT NULL column
+// the converters' fallback (0, "", false, [], "1970-01-01T00:00:00Z", ...), else null.
+const char *column_null_json(Form_pg_attribute attr, const TypeEncoder *enc,
+                             const WalcastOptions *opts, const char *default_json,
+                             int default_json_len, int *len);

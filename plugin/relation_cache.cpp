@@ -100,8 +100,10 @@ void fill_column(ColumnInfo *col, Relation published, Form_pg_attribute publishe
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
-    col->null_json =
-        column_null_json(published, published_attr, &col->encoder, opts, &col->null_json_len);
+    col->default_json =
+        column_default_json(published, published_attr, &col->encoder, opts, &col->default_json_len);
+    col->null_json = column_null_json(published_attr, &col->encoder, opts, col->default_json,
+                                      col->default_json_len, &col->null_json_len);
 }
 
 // Key columns: the primary key, else the replica identity index; none gives a null key.

@@ -15,6 +15,8 @@ struct ColumnInfo {
     int name_json_len;
     bool is_key;
     TypeEncoder encoder;
+    const char *default_json;  // the DEFAULT as Debezium reads it, or NULL (column_default.h)
+    int default_json_len;
     const char *null_json;  // written for a NULL or missing value (column_default.h)
     int null_json_len;
 };
