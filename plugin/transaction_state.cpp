@@ -79,8 +79,9 @@ uint64 count_collection(TransactionState *txn, const char *data_collection) {
     return 1;
 }
 
-// Debezium gives a non-transactional message no transaction: no BEGIN/END, a null block.
-bool with_metadata(const TransactionState *txn, const WalcastOptions *opts) {
+// A non-transactional logical message is framed as a transaction of its own (xid 0)
+// but belongs to none: like Debezium, no BEGIN/END records and a null transaction block.
+bool carries_metadata(const TransactionState *txn, const WalcastOptions *opts) {
     return opts->transaction_metadata && TransactionIdIsValid(txn->xid);
 }
 
@@ -124,9 +125,9 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
         OutputPluginPrepareWrite(ctx, false);
         appendStringInfo(ctx->out, "B\t%u\t%llu\t%llu\t", txn->xid,
                          (unsigned long long)txn->commit_lsn, (unsigned long long)txn->end_lsn);
-        if (with_metadata(txn, opts)) write_metadata_record(ctx->out, txn, false);
+        if (carries_metadata(txn, opts)) write_metadata_record(ctx->out, txn, false);
         OutputPluginWrite(ctx, false);
-    } else if (with_metadata(txn, opts)) {
+    } else if (carries_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, false);
         write_metadata_record(ctx->out, txn, false);
         OutputPluginWrite(ctx, false);
@@ -135,7 +136,7 @@ void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContex
 
 const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,
                                                const RelationInfo *rel, EventOrder *order) {
-    if (!with_metadata(txn, opts)) return nullptr;
+    if (!carries_metadata(txn, opts)) return nullptr;
     txn->total_order++;
     if (rel != nullptr)
         order->data_collection_order = count_collection(txn, rel->data_collection);
@@ -154,9 +155,9 @@ void transaction_state_commit(TransactionState *txn, LogicalDecodingContext *ctx
     if (opts->format == OutputFormat::Frames) {
         OutputPluginPrepareWrite(ctx, true);
         appendStringInfo(ctx->out, "C\t%llu\t", (unsigned long long)txn->end_lsn);
-        if (with_metadata(txn, opts)) write_metadata_record(ctx->out, txn, true);
+        if (carries_metadata(txn, opts)) write_metadata_record(ctx->out, txn, true);
         OutputPluginWrite(ctx, true);
-    } else if (with_metadata(txn, opts)) {
+    } else if (carries_metadata(txn, opts)) {
         OutputPluginPrepareWrite(ctx, true);
         write_metadata_record(ctx->out, txn, true);
         OutputPluginWrite(ctx, true);
