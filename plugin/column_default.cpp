@@ -36,14 +36,20 @@ char *default_expression(Relation rel, Form_pg_attribute attr) {
     for (int i = 0; i < constr->num_defval; i++) {
         if (constr->defval[i].adnum != attr->attnum) continue;
         Node *expr = (Node *)stringToNode(constr->defval[i].adbin);
-        // pgjdbc's sessions use DateStyle ISO: constants print as Debezium reads them.
-        int saved_style = DateStyle;
+        // pgjdbc's sessions use DateStyle ISO and IntervalStyle postgres: constants print
+        // as Debezium reads them.
+        int saved_date_style = DateStyle;
+        int saved_interval_style = IntervalStyle;
         char *text = nullptr;
         DateStyle = USE_ISO_DATES;
+        IntervalStyle = INTSTYLE_POSTGRES;
         PG_TRY();
         { text = deparse_expression(expr, NIL, false, false); }
         PG_FINALLY();
-        { DateStyle = saved_style; }
+        {
+            DateStyle = saved_date_style;
+            IntervalStyle = saved_interval_style;
+        }
         PG_END_TRY();
         return text;
     }
@@ -117,6 +123,10 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
                 JSON_LITERAL(out, "false");
             return true;
         case NUMERICOID: {
+            // Precise unconstrained numeric is a VariableScaleDecimal struct, which Connect
+            // cannot take as a default (Debezium leaves such defaults out).
+            if (opts->decimal_mode == DecimalMode::Precise && enc->typmod < (int32)VARHDRSZ)
+                return false;
             if (!(s = extract_default(trimmed(v), "0.0"))) return false;
             if (!matches(s, "^[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]{1,4})?$"))
                 return false;
@@ -183,6 +193,24 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
                 opts);
             return true;
         }
+        case INTERVALOID:
+            // A function call's placeholder, "epoch", is no interval: no default then.
+            if (!(s = extract_default(trimmed(v), nullptr))) return false;
+            if (!matches(s, "^[-+0-9a-z :.]+$") || matches(s, "[a-z]{6,}")) return false;
+            type_encoder_write(out, enc,
+                               DirectFunctionCall3(interval_in, CStringGetDatum(s),
+                                                   ObjectIdGetDatum(0), Int32GetDatum(-1)),
+                               opts);
+            return true;
+        case BITOID:
+        case VARBITOID:
+            // bit(1): a boolean; longer bit strings: Debezium leaves their defaults out.
+            if (enc->typmod != 1 || !(s = extract_default(trimmed(v), "00"))) return false;
+            if (strcmp(s, "1") == 0)
+                JSON_LITERAL(out, "true");
+            else
+                JSON_LITERAL(out, "false");
+            return true;
         default:
             break;
     }

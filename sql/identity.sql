@@ -73,11 +73,13 @@ CREATE TABLE ri_fill (id int PRIMARY KEY, i int NOT NULL, t text NOT NULL,
                       e ri_mood NOT NULL, tz timetz NOT NULL, m money NOT NULL,
                       s serial NOT NULL, now_ts timestamptz NOT NULL DEFAULT now(),
                       neg int NOT NULL DEFAULT -5, e2 ri_mood NOT NULL DEFAULT 'ok',
+                      iv2 interval NOT NULL DEFAULT '1 day 02:00:00', bt bit(1) NOT NULL DEFAULT B'1',
+                      nu2 numeric NOT NULL DEFAULT 5,
                       opt text, dflt text DEFAULT 'the default', dflt_i int DEFAULT 42);
 INSERT INTO ri_fill VALUES (1, 1, 'one', '2016-11-04', 1.5, true, '2016-11-04 13:51:30+00', 1.5,
                             '\x01', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1}', 1.5, '1 day',
                             '12:00', '{}', 'ok', '12:00+00', 1, DEFAULT, DEFAULT, DEFAULT,
-                            DEFAULT, NULL, NULL, NULL);
+                            DEFAULT, DEFAULT, DEFAULT, DEFAULT, NULL, NULL, NULL);
 DELETE FROM ri_fill;
 SELECT data::json->'before' AS before_string_modes
 FROM pg_logical_slot_peek_changes('ri', NULL, NULL, 'decimal.handling.mode', 'string',
