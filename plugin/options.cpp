@@ -184,7 +184,8 @@ const char *const kOptionNames =
     "skipped.operations, provide.transaction.metadata, message.prefix.include.list, "
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
-    "unavailable.value.placeholder, event.max.bytes, schemas";
+    "unavailable.value.placeholder, value.converter.replace.null.with.default, event.max.bytes, "
+    "schemas";
 
 }  // namespace
 
@@ -232,6 +233,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->interval_mode = parse_enum<IntervalMode>(elem, kIntervalModes);
         else if (option_is(elem, "hstore.handling.mode"))
             opts->hstore_mode = parse_enum<HstoreMode>(elem, kHstoreModes);
+        else if (option_is(elem, "value.converter.replace.null.with.default"))
+            opts->replace_null_with_default = parse_bool(elem);
         else if (option_is(elem, "event.max.bytes"))
             opts->max_event_bytes = parse_size(elem);
         else if (option_is(elem, "unavailable.value.placeholder")) {
@@ -242,6 +245,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                 DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
         } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
+        } else if (for_snapshot && option_is(elem, "snapshot.as.streamed")) {
+            opts->snapshot_as_streamed = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.compact")) {
             opts->snapshot_compact = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
@@ -259,7 +264,7 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                      errhint("Known options: %s%s.", kOptionNames,
                              for_snapshot
                                  ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
-                                   "snapshot.compact"
+                                   "snapshot.compact, snapshot.as.streamed"
                                  : "")));
         }
     }

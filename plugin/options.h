@@ -54,6 +54,8 @@ struct WalcastOptions {
     IntervalMode interval_mode = IntervalMode::Numeric;
     HstoreMode hstore_mode = HstoreMode::Json;
     Size max_event_bytes = 0;  // event.max.bytes; 0: what PostgreSQL can send (1 GB)
+    // Kafka Connect's JsonConverter writes a NULL of a column with a DEFAULT as the default.
+    bool replace_null_with_default = true;
     const char *unavailable_placeholder = "__debezium_unavailable_value";
     int unavailable_placeholder_len = 28;
     // Snapshot function only: what source.lsn and source.snapshot say.
@@ -61,6 +63,13 @@ struct WalcastOptions {
     const char *snapshot_marker = "true";
     Oid snapshot_expect_filenode = InvalidOid;  // the table's file when the snapshot was planned
     bool snapshot_compact = false;  // one template frame per call, then key and after per row
+    // Set by the snapshot function: values are read from the table, where Debezium's
+    // snapshot reads them through JDBC, which renders a few values differently (dates at
+    // ±infinity) from its streamed form.
+    bool reading_table = false;
+    // snapshot.as.streamed: the snapshot function renders rows as a streamed change would
+    // (walcast verify compares the table with topics that hold both).
+    bool snapshot_as_streamed = false;
 };
 
 // Parses a list of DefElem (plugin options) into opts. Raises ERROR naming the

@@ -1,5 +1,6 @@
 #include "relation_cache.h"
 
+#include "column_default.h"
 #include "connect_schema.h"
 #include "json_writer.h"
 
@@ -10,7 +11,7 @@ struct CacheSlot {
     RelationInfo *info;
 };
 
-// Longer than any topic: prefix, schema and table are each capped at 249 characters.
+// Longer than any topic: topics are capped at 249 characters.
 const int kTopicKeySize = 1024;
 
 // Which relation a topic was given to in this session.
@@ -93,13 +94,17 @@ const char *render_name_json(const char *name, int *len) {
     return buf.data;
 }
 
-void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber leaf_attnum,
-                 MemoryContext context) {
+void fill_column(ColumnInfo *col, Relation published, Form_pg_attribute published_attr,
+                 AttrNumber leaf_attnum, const WalcastOptions *opts, MemoryContext context) {
     col->attnum = leaf_attnum;
     col->published_attnum = published_attr->attnum;
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
+    col->default_json =
+        column_default_json(published, published_attr, &col->encoder, opts, &col->default_json_len);
+    col->null_json = column_null_json(published_attr, &col->encoder, opts, col->default_json,
+                                      col->default_json_len, &col->null_json_len);
 }
 
 // Key columns: message.key.columns when it names the table (the columns that exist,
@@ -139,9 +144,13 @@ void topic_append_mapped(StringInfo out, const char *name) {
     const int kMaxTopicLength = 249;
     int start = out->len;
     for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++) {
-        // One '_' per character, not per byte: skip UTF-8 continuation bytes.
-        if (((unsigned char)*p & 0xC0) == 0x80) continue;
+        unsigned char c = (unsigned char)*p;
+        // One '_' per UTF-16 code unit, as Java counts characters: skip UTF-8 continuation
+        // bytes; a 4-byte sequence (outside the BMP) is a surrogate pair, two '_'.
+        if ((c & 0xC0) == 0x80) continue;
         appendStringInfoCharMacro(out, is_topic_char(*p) ? *p : '_');
+        if ((c & 0xF8) == 0xF0 && out->len - start < kMaxTopicLength)
+            appendStringInfoCharMacro(out, '_');
     }
 }
 
@@ -179,11 +188,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
 
     StringInfoData buf;
     initStringInfo(&buf);
-    topic_append_mapped(&buf, opts->topic_prefix);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, schema);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, table);
+    // Mapped and capped as a whole, as Debezium's sanitizedTopicName does.
+    topic_append_mapped(&buf, psprintf("%s.%s", opts->topic_prefix, qualified));
     info->topic = buf.data;
     info->topic_len = buf.len;
 
@@ -209,14 +215,14 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
             walcast_regex_match(opts->column_exclude, column_name, strlen(column_name)))
             continue;
         ColumnInfo *col = &info->columns[info->ncolumns++];
-        fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
+        fill_column(col, published, attr, leaf_attnum_of(rel, published, attr), opts, context);
         col->is_key = list_member_int(keys, attr->attnum);
     }
     ListCell *cell;
     foreach (cell, keys) {
         Form_pg_attribute attr = TupleDescAttr(desc, lfirst_int(cell) - 1);
-        fill_column(&info->keys[info->nkeys++], attr, leaf_attnum_of(rel, published, attr),
-                    context);
+        fill_column(&info->keys[info->nkeys++], published, attr,
+                    leaf_attnum_of(rel, published, attr), opts, context);
     }
 
     // Also for excluded relations: walcast.snapshot_rows reads any table it is given.

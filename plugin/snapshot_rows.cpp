@@ -89,6 +89,7 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
         walcast_parse_options(&cs->opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
 
     cs->opts.database_name = get_database_name(MyDatabaseId);
+    cs->opts.reading_table = !cs->opts.snapshot_as_streamed;
 
     snapshot_check_table_access(relid);
     Relation rel = table_open(relid, AccessShareLock);

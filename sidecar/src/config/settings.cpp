@@ -152,6 +152,8 @@ const std::vector<Setting> &settings() {
          "How hstore values are encoded"},
         {"unavailable.value.placeholder", Kind::kString, "__debezium_unavailable_value", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "Stands for an unchanged TOASTed value the server did not send"},
+        {"value.converter.replace.null.with.default", Kind::kBool, "true", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, "Kafka Connect's JsonConverter setting, applied by walcast's encoder",
+         "A NULL of a column with a DEFAULT is written as that default, as Kafka Connect's JsonConverter does"},
         {"event.max.bytes", Kind::kInt, "", {}, 0, 1073741822, Group::kEventFormat, kFormat, true, kOnlyWalcast,
          "Largest event the plugin encodes; larger ones stop the stream (unset: 1 GB)"},
         {"publish.via.partition.root", Kind::kBool, "false", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, kOnlyWalcast,
