@@ -10,7 +10,7 @@
 namespace {
 
 // Debezium's transaction metadata record (BEGIN or END). Its id is "<xid>:<LSN>" at the
-// position of the record, as Debezium's: the transaction's first LSN for BEGIN, the end of
+// position of the record, as Debezium's: its first emitted event's LSN for BEGIN, the end of
 // its commit record for END. data_collections come in the iteration order of Debezium's
 // HashMap of counts; messages, which Debezium counts under an object whose name changes
 // from run to run, are left out of it.
@@ -122,9 +122,12 @@ void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPt
 }
 
 void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,
-                                    const WalcastOptions *opts) {
+                                    const WalcastOptions *opts, XLogRecPtr event_lsn) {
     if (txn->begun) return;
     txn->begun = true;
+    // PostgreSQL 15+'s pgoutput defers BEGIN to the first published change, so Debezium's
+    // BEGIN id carries that change's LSN, not the transaction's first record's.
+    txn->first_lsn = event_lsn;
     MemoryContext old = MemoryContextSwitchTo(txn->context);
     event_source_init_streaming(&txn->source, opts, txn->xid, txn->commit_lsn, txn->commit_time,
                                 txn->origin_name, txn->origin_lsn);

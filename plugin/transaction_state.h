@@ -38,9 +38,10 @@ void transaction_state_init(TransactionState *txn, MemoryContext parent);
 void transaction_state_begin(TransactionState *txn, TransactionId xid, XLogRecPtr first_lsn,
                              XLogRecPtr commit_lsn, XLogRecPtr end_lsn, TimestampTz commit_time,
                              const char *origin_name, XLogRecPtr origin_lsn);
-// Writes the begin frame (format=frames) or BEGIN record (transaction metadata) once.
+// Writes the begin frame (format=frames) or BEGIN record (transaction metadata) once,
+// before the first emitted event, whose LSN the BEGIN record's id carries.
 void transaction_state_ensure_begun(TransactionState *txn, LogicalDecodingContext *ctx,
-                                    const WalcastOptions *opts);
+                                    const WalcastOptions *opts, XLogRecPtr event_lsn);
 // Counts one event of rel (NULL for messages); returns the transaction block to
 // embed, or NULL when transaction metadata is off.
 const EventOrder *transaction_state_next_order(TransactionState *txn, const WalcastOptions *opts,

@@ -157,7 +157,7 @@ void announce_message_schemas(LogicalDecodingContext *ctx, PluginState *state) {
 
 void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel,
               const RowChange &change) {
-    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, change.lsn);
     announce_schemas(ctx, state, rel);
     EventOrder order;
     const EventOrder *order_ptr =
@@ -220,7 +220,7 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations, R
     for (int i = 0; i < nrelations; i++) {
         RelationInfo *rel = relation_cache_get(relations[i]);
         if (!rel->included) continue;
-        transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+        transaction_state_ensure_begun(&state->txn, ctx, &state->opts, change->lsn);
         announce_schemas(ctx, state, rel);
         EventOrder order;
         const EventOrder *order_ptr =
@@ -256,7 +256,7 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
             &state->txn, InvalidTransactionId, message_lsn, message_lsn, message_lsn,
             state->last_commit_time != 0 ? state->last_commit_time : GetCurrentTimestamp(),
             state->last_origin_name, state->last_origin_lsn);
-    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, message_lsn);
     announce_message_schemas(ctx, state);
     EventOrder order;
     const EventOrder *order_ptr =
