@@ -127,7 +127,10 @@ void write_source_and_transaction(StringInfo out, const EventSource *src, const 
     JSON_LITERAL(out, "\"txId\":");
     json_append(out, src->txid.data, src->txid.len);
     JSON_LITERAL(out, ",\"lsn\":");
-    json_write_uint64(out, change_lsn);
+    if (src->null_lsn)
+        JSON_LITERAL(out, "null");
+    else
+        json_write_uint64(out, change_lsn);
     JSON_LITERAL(out, ",\"xmin\":null},\"transaction\":");
     if (order == nullptr) {
         JSON_LITERAL(out, "null");
@@ -207,6 +210,7 @@ void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, T
         JSON_LITERAL(&src->txid, "null");
     src->has_change_lsn = true;
     src->fixed_lsn = InvalidXLogRecPtr;
+    src->null_lsn = false;
 }
 
 void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
@@ -215,6 +219,9 @@ void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XL
     JSON_LITERAL(&src->txid, "null");
     src->has_change_lsn = false;
     src->fixed_lsn = lsn;
+    // An incremental chunk is read outside any slot snapshot: no LSN describes it (its
+    // low watermark's LSN still orders it, in sequence).
+    src->null_lsn = strcmp(marker, "incremental") == 0;
 }
 
 void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,

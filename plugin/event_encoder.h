@@ -16,6 +16,7 @@ struct EventSource {
     StringInfoData txid;  // the txId JSON value: a number, or null
     bool has_change_lsn;  // false: snapshot rows carry the consistent point as lsn
     XLogRecPtr fixed_lsn;
+    bool null_lsn;  // incremental snapshot rows: source.lsn is null (the event-format contract)
 };
 
 // Transaction block positions (provide.transaction.metadata).
