@@ -22,6 +22,7 @@
 #include "common/shutdown.h"
 #include "sink/sink_factory.h"
 #include "pg/slot_health.h"
+#include "incremental/incremental_snapshot.h"
 #include "snapshot/snapshot_mode.h"
 #include "app/start_banner.h"
 #include "app/status.h"
@@ -102,6 +103,9 @@ int cmd_run(const Config &config) {
     // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
     Pipeline pipeline(config, token.flag(), metrics.get());
+    // Incremental snapshots watch the stream; they start on a signal from the slot.
+    IncrementalSnapshot incremental(config, token.flag());
+    pipeline.set_observer(&incremental);
     try {
         pipeline.open_sink();
         check_patterns_before_start(config);

@@ -157,6 +157,7 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
     last_status_ = Clock::now() - std::chrono::hours(1);  // report our position at once
 
     if (!heartbeat_) heartbeat_ = std::make_unique<Heartbeat>(config_);
+    if (observer_) observer_->on_session_start();
 
     while (true) {
         if (stop_) {
@@ -228,7 +229,13 @@ void Pipeline::process_xlog_data() {
             return;
         case FrameType::kEvent:
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
+            if (observer_) observer_->on_event(f);
             queue_routes(router_.route_event(f));
+            return;
+        case FrameType::kControl:
+            if (!txn_open_)
+                throw FrameError("malformed stream: control frame outside a transaction");
+            process_control(f);
             return;
         case FrameType::kSchema:  // in or between transactions: no event of its own
             router_.set_schemas(f);
@@ -245,6 +252,28 @@ void Pipeline::process_xlog_data() {
             return;
         }
     }
+}
+
+void Pipeline::process_control(const Frame &f) {
+    if (!observer_) return;
+    observer_events_.clear();
+    observer_->on_control(f, observer_events_);
+    for (const std::string &frame : observer_events_) {
+        Frame event = parse_frame(frame);
+        Routes routes = router_.route_event(event);
+        for (int i = 0; i < routes.count; i++) {
+            // The frame's text goes away: the queue keeps its own copies.
+            Pending p;
+            p.msg = std::move(routes.message[i]);
+            p.owned_topic.assign(p.msg.topic);
+            if (p.msg.owned_key.empty()) p.msg.owned_key.assign(p.msg.key);
+            if (p.msg.owned_value.empty()) p.msg.owned_value.assign(p.msg.value);
+            p.msg.topic = p.msg.key = p.msg.value = {};
+            p.token = txn_token_;
+            pending_.push_back(std::move(p));
+        }
+    }
+    observer_events_.clear();
 }
 
 void Pipeline::queue_routes(Routes routes) {
