@@ -37,6 +37,7 @@ public:
     std::vector<std::string> close();
 
     std::size_t rows_held() const { return live_; }
+    std::size_t rows_read() const { return frames_.size(); }
     const std::string &topic() const { return topic_; }
 
 private:

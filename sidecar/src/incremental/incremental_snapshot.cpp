@@ -82,7 +82,10 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
         case ControlMessage::Kind::kHighWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
             if (window_ && m.chunk == window_chunk_ && window_->is_loaded()) {
+                const std::size_t read = window_->rows_read();
                 emit = window_->close();
+                spdlog::debug("chunk {} of {}: {} rows read, {} changed in its window", m.chunk,
+                              window_->topic(), read, read - emit.size());
                 last_chunk_ = window_chunk_;
                 last_rows_ = emit;
                 window_.reset();
