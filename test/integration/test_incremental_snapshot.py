@@ -4,63 +4,11 @@ walcast.execute_snapshot(), under a concurrent insert/update/delete/key-change l
 that same table. Once the load stops, the folded sink equals the source row by row."""
 
 import json
-import random
 import re
-import threading
 import time
 
 from conftest import unique, wait_until
-
-
-def fold(records, topic):
-    """key -> last `after` of the topic (deletes and tombstones remove)."""
-    rows = {}
-    for r in records:
-        if r["topic"] != topic:
-            continue
-        key = tuple(r["key"].values())
-        if r["value"] is None or r["value"]["op"] == "d":
-            rows.pop(key, None)
-        else:
-            rows[key] = r["value"]["after"]
-    return rows
-
-
-class Load(threading.Thread):
-    """Small transactions of inserts, updates, deletes and key changes on one table."""
-
-    def __init__(self, pg, table, first_new_id):
-        super().__init__(daemon=True)
-        self.pg, self.table, self.next_id = pg, table, first_new_id
-        self.stop = threading.Event()
-        self.commits = 0
-        self.error = None
-
-    def run(self):
-        rnd = random.Random(7)
-        try:
-            with self.pg.connect(autocommit=False) as conn:
-                while not self.stop.is_set():
-                    for _ in range(rnd.randint(1, 4)):
-                        pick = rnd.randint(1, self.next_id)
-                        kind = rnd.random()
-                        if kind < 0.25:
-                            self.next_id += 1
-                            conn.execute(f"INSERT INTO {self.table} VALUES (%s, 0, 'new')",
-                                         (self.next_id,))
-                        elif kind < 0.7:
-                            conn.execute(f"UPDATE {self.table} SET v = v + 1, note = md5(v::text)"
-                                         f" WHERE id = %s", (pick,))
-                        elif kind < 0.85:
-                            conn.execute(f"DELETE FROM {self.table} WHERE id = %s", (pick,))
-                        else:
-                            self.next_id += 1
-                            conn.execute(f"UPDATE {self.table} SET id = %s, v = v + 1 "
-                                         f"WHERE id = %s", (self.next_id, pick))
-                    conn.commit()
-                    self.commits += 1
-        except Exception as e:  # reported by the test
-            self.error = e
+from incremental_load import Load, fold
 
 
 def test_incremental_snapshot_under_load_folds_to_the_source(pg, sidecar):
@@ -103,7 +51,7 @@ def test_incremental_snapshot_under_load_folds_to_the_source(pg, sidecar):
     assert int(json.loads(src["sequence"])[0]) > 0
 
     source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold(records, topic)
+    folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)
     missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
     extra = [k for k in folded if k not in source]
     assert not missing and not extra, (f"{len(missing)} rows missing or different, "
