@@ -55,9 +55,5 @@ struct WalcastOptions {
 // option and its accepted values on an unknown option or a bad value.
 void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot);
 
-// The snapshot functions' text[] of alternating option names and values, as DefElems
-// (snapshot_rows.cpp).
-List *walcast_options_from_array(ArrayType *array);
-
 // True when text matches the compiled regex (NULL regex never matches).
 bool walcast_regex_match(regex_t *re, const char *text, int len);

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "event_encoder.h"
+#include "option_array.h"
 #include "options.h"
 #include "relation_cache.h"
 #include "snapshot_access.h"

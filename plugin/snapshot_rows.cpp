@@ -6,6 +6,7 @@
 
 #include "connect_schema.h"
 #include "event_encoder.h"
+#include "option_array.h"
 #include "options.h"
 #include "relation_cache.h"
 #include "snapshot_access.h"

@@ -7,34 +7,48 @@ import json
 import re
 import time
 
-from conftest import unique, wait_until
+import pytest
+
+from conftest import throwaway_server, unique, wait_until
 from incremental_load import Load, fold
 
 
-def test_incremental_snapshot_under_load_folds_to_the_source(pg, sidecar):
-    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+@pytest.fixture(scope="module")
+def incr_pg():
+    """A server of this module's own: the extension it creates stays out of the shared
+    one (tests there need a database without it)."""
+    with throwaway_server() as server:
+        server.execute("CREATE EXTENSION walcast")
+        yield server
+
+
+def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar):
+    pg = incr_pg
     table = unique("incr")
-    rows = 5000
+    rows = 20000
     pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
     pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
     # snapshot.mode=no_data: the rows above reach the sink only through the
     # incremental snapshot.
-    s = sidecar(table__include__list=f"public\\.{table}",
-                incremental__snapshot__chunk__size=200).start()
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                incremental__snapshot__chunk__size=1000).start()
     topic = f"{s.slot}.public.{table}"
 
-    load = Load(pg, table, rows)
-    load.start()
+    loads = [Load(pg, table, rows, lane) for lane in range(3)]
+    for load in loads:
+        load.start()
     time.sleep(0.5)
     pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", f"public.{table}")
     done = re.compile(rf"incremental snapshot of public\.{table} done: (\d+) rows read")
     wait_until(lambda: done.search(s.all_logs()) or not s.alive(), 120,
                "the incremental snapshot to finish")
     s.assert_alive()
-    load.stop.set()
-    load.join(30)
-    assert load.error is None, load.error
-    assert load.commits > 50, "the load must run during the snapshot"
+    for load in loads:
+        load.stop.set()
+    for load in loads:
+        load.join(30)
+        assert load.error is None, load.error
+    assert sum(load.commits for load in loads) > 50, "the load must run during the snapshot"
 
     # Everything committed is in the sink: a sentinel row comes last.
     pg.execute(f"INSERT INTO {table} VALUES (-1, -1, 'sentinel')")
@@ -59,16 +73,17 @@ def test_incremental_snapshot_under_load_folds_to_the_source(pg, sidecar):
     # Rows changed during their chunk's window were left to the stream.
     dropped = sum(int(n) for n in re.findall(r"chunk \S+ of \S+: \d+ rows read, (\d+) "
                                              r"changed in its window", s.all_logs()))
+    print(f"\n{len(reads)} op r events; {dropped} keys left to the stream")
     assert dropped > 0, "the load never touched a chunk between its watermarks"
     assert s.terminate() == 0
 
 
-def test_execute_snapshot_of_a_table_without_primary_key_is_refused(pg, sidecar):
-    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+def test_execute_snapshot_of_a_table_without_primary_key_is_refused(incr_pg, sidecar):
+    pg = incr_pg
     table = unique("nokey")
     pg.execute(f"CREATE TABLE {table} (v int)")
     pg.execute(f"INSERT INTO {table} VALUES (1)")
-    s = sidecar(log__level="info").start()
+    s = sidecar(server=pg, log__level="info").start()
     pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", table)
     wait_until(lambda: "has no primary key" in s.all_logs(), 30, "the refusal")
     s.assert_alive()

@@ -24,8 +24,9 @@ def test_kafka_incremental_snapshot_under_load(kafka_broker, kafka_pg, tmp_path)
     walcast.assert_alive()
     topic = f"{walcast.prefix}.public.inc"
 
-    load = Load(pg, "inc", rows)
-    load.start()
+    loads = [Load(pg, "inc", rows, lane) for lane in range(3)]
+    for load in loads:
+        load.start()
     time.sleep(0.5)
     started = time.monotonic()
     pg.execute("SELECT walcast.execute_snapshot(ARRAY['public.inc'])")
@@ -34,16 +35,18 @@ def test_kafka_incremental_snapshot_under_load(kafka_broker, kafka_pg, tmp_path)
              "the incremental snapshot to finish")
     seconds = time.monotonic() - started
     walcast.assert_alive()
-    load.stop.set()
-    load.join(30)
-    assert load.error is None, load.error
+    for load in loads:
+        load.stop.set()
+    for load in loads:
+        load.join(30)
+        assert load.error is None, load.error
     pg.execute("INSERT INTO inc VALUES (-1, -1, 'sentinel')")
     records = kafka_broker.read(
         [topic], timeout=120,
         done=lambda recs: any(r.key_json == {"id": -1} for r in recs))
     reads = sum(1 for r in records if r.value and r.value["op"] == "r")
     print(f"\nincremental snapshot of {rows} rows in {seconds:.1f} s under "
-          f"{load.commits} load commits; {reads} op r events")
+          f"{sum(load.commits for load in loads)} load commits; {reads} op r events")
     assert reads > 0
     source = {(r["id"],): r for (r,) in pg.execute("SELECT to_jsonb(t) FROM inc t")}
     folded = fold((r.key_json, r.value) for r in records)
