@@ -22,8 +22,18 @@ def incr_pg():
         yield server
 
 
-def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar):
+def payload(obj):
+    """A key or value as a schema-less consumer sees it (JsonConverter envelopes removed)."""
+    if isinstance(obj, dict) and set(obj) == {"schema", "payload"}:
+        return obj["payload"]
+    return obj
+
+
+@pytest.mark.parametrize("schemas", [False, True], ids=["plain", "schemas"])
+def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, schemas):
     pg = incr_pg
+    converters = {"key.converter.schemas.enable": "true",
+                  "value.converter.schemas.enable": "true"} if schemas else {}
     table = unique("incr")
     rows = 20000
     pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
@@ -31,7 +41,8 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar):
     # snapshot.mode=no_data: the rows above reach the sink only through the
     # incremental snapshot.
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
-                incremental__snapshot__chunk__size=1000).start()
+                incremental__snapshot__chunk__size=1000,
+                **{k.replace(".", "__"): v for k, v in converters.items()}).start()
     topic = f"{s.slot}.public.{table}"
 
     loads = [Load(pg, table, rows, lane) for lane in range(3)]
@@ -52,9 +63,10 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar):
 
     # Everything committed is in the sink: a sentinel row comes last.
     pg.execute(f"INSERT INTO {table} VALUES (-1, -1, 'sentinel')")
-    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": -1}
+    s.wait_records(lambda recs: any(r["topic"] == topic and payload(r["key"]) == {"id": -1}
                                     for r in recs), timeout=60, what="the sentinel row")
-    records = s.records()
+    records = [dict(r, key=payload(r["key"]), raw_value=r["value"], value=payload(r["value"]))
+               for r in s.records()]
     reads = [r for r in records if r["topic"] == topic and r["value"]
              and r["value"]["op"] == "r"]
     assert reads, "no op r events"
@@ -63,6 +75,11 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar):
         ("incremental", None, None, None)
     # The low watermark's LSN orders the chunk's rows.
     assert int(json.loads(src["sequence"])[0]) > 0
+    if schemas:  # the table's Connect schema, as streamed events of it carry
+        streamed = next(r for r in records if r["topic"] == topic and r["value"]
+                        and r["value"]["op"] == "c")
+        assert reads[0]["raw_value"]["schema"] == streamed["raw_value"]["schema"]
+        assert reads[0]["raw_value"]["schema"]["name"] == f"{topic}.Envelope"
 
     source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
     folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)

@@ -34,7 +34,10 @@ std::string frame_topic(const std::string &frame) {
 }  // namespace
 
 IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop)
-    : config_(config), stop_(stop), run_id_(random_run_id()) {
+    : config_(config),
+      stop_(stop),
+      schemas_(config.key_schemas || config.value_schemas),
+      run_id_(random_run_id()) {
     encoder_options_ = snapshot_settings_from(config).encoder_options;
     encoder_options_.emplace_back("format", "frames");
     encoder_options_.emplace_back("snapshot.marker", "incremental");
@@ -66,12 +69,6 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
                     m.snapshot_type);
                 return;
             }
-            if (config_.key_schemas || config_.value_schemas) {
-                spdlog::error(
-                    "snapshot signal ignored: incremental snapshots do not support "
-                    "key/value converter schemas yet");
-                return;
-            }
             request(m.data_collections);
             return;
         case ControlMessage::Kind::kLowWatermark: {
@@ -86,6 +83,8 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
                 emit = window_->close();
                 spdlog::debug("chunk {} of {}: {} rows read, {} changed in its window", m.chunk,
                               window_->topic(), read, read - emit.size());
+                if (!window_schema_.empty() && !emit.empty())
+                    emit.insert(emit.begin(), window_schema_);
                 last_chunk_ = window_chunk_;
                 last_rows_ = emit;
                 window_.reset();
@@ -205,8 +204,14 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_curs
         texts += ", " + col + "::text";
         cursor += (i ? ", $" : "$") + std::to_string(noptions + 1 + i) + "::" + table.key_types[i];
     }
-    std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + ")" + texts +
-                      " FROM ONLY " + table.name + " x";
+    // With converter schemas, the R frame of the table as this statement sees it:
+    // snapshot_rows() of an empty block range returns just that (an InitPlan, run once).
+    std::string schema = "NULL";
+    if (schemas_)
+        schema = "(SELECT walcast.snapshot_rows(" + table.oid + "::oid::regclass, 0, 0, " +
+                 options + ") LIMIT 1)";
+    std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
+                      texts + " FROM ONLY " + table.name + " x";
     if (after_cursor) sql += " WHERE (" + keys + ") > (" + cursor + ")";
     sql += " ORDER BY " + keys + " LIMIT " + std::to_string(limit);
     return sql;
@@ -242,10 +247,11 @@ std::size_t IncrementalSnapshot::run_chunk(PGconn *conn, const Table &table,
     if (n > 0) {
         cursor.clear();
         for (std::size_t k = 0; k < table.key_names.size(); k++)
-            cursor.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 1));
+            cursor.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
     }
     {
         std::lock_guard<std::mutex> lock(mu_);
+        window_schema_ = n > 0 ? PQgetvalue(rows.get(), 0, 1) : "";
         window_->load(std::move(frames));
     }
     pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",

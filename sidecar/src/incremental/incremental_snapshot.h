@@ -61,6 +61,7 @@ private:
     const Config &config_;
     const std::atomic<bool> &stop_;
     std::vector<std::pair<std::string, std::string>> encoder_options_;
+    const bool schemas_;  // key/value converter schemas: rows go out after their R frame
     std::string run_id_;  // chunk ids are <run id>-<n>: unique to this process
 
     std::mutex mu_;
@@ -68,6 +69,7 @@ private:
     std::deque<std::string> queue_;  // "schema.table" waiting to be snapshot
     std::unique_ptr<ChunkWindow> window_;
     std::string window_chunk_;
+    std::string window_schema_;  // the R frame read with the chunk, or empty
     bool window_closed_ = false;
     // The last chunk handed to the stream, for a high watermark read again after a
     // reconnect (its rows may not have reached the sink).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "metrics/metrics.h"
 #include "common/shutdown.h"
@@ -258,9 +259,18 @@ void Pipeline::process_control(const Frame &f) {
     if (!observer_) return;
     observer_events_.clear();
     observer_->on_control(f, observer_events_);
+    // An R frame first gives the schemas of the events after it (those of their read).
+    std::optional<EventRouter::TopicSchemas> schemas;
     for (const std::string &frame : observer_events_) {
         Frame event = parse_frame(frame);
-        Routes routes = router_.route_event(event);
+        if (event.type == FrameType::kSchema) {
+            schemas = router_.schemas_from(event);
+            continue;
+        }
+        if (event.type != FrameType::kEvent)
+            throw FrameError("malformed snapshot row: not an event frame");
+        Routes routes =
+            schemas ? router_.route_event_with(event, *schemas) : router_.route_event(event);
         for (int i = 0; i < routes.count; i++) {
             // The frame's text goes away: the queue keeps its own copies.
             Pending p;
