@@ -106,3 +106,30 @@ def test_execute_snapshot_of_a_table_without_primary_key_is_refused(incr_pg, sid
     s.assert_alive()
     assert not [r for r in s.records() if r["value"] and r["value"]["op"] == "r"]
     assert s.terminate() == 0
+
+
+def test_watermark_transactions_get_no_transaction_records(incr_pg, sidecar):
+    """With provide.transaction.metadata, the signal's and the watermarks' transactions
+    (control messages only) produce no BEGIN/END records; the rows read carry a null
+    transaction block."""
+    pg = incr_pg
+    table = unique("meta")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, 'x' FROM generate_series(1, 100) g")
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                incremental__snapshot__chunk__size=30,
+                provide__transaction__metadata="true").start()
+    topic = f"{s.slot}.public.{table}"
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", table)
+    wait_until(lambda: f"incremental snapshot of public.{table} done" in s.all_logs()
+               or not s.alive(), 60, "the incremental snapshot to finish")
+    pg.execute(f"INSERT INTO {table} VALUES (0, 'last')")
+    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": 0}
+                                    for r in recs), what="the last insert")
+    records = s.records()
+    reads = [r for r in records if r["topic"] == topic and r["value"]["op"] == "r"]
+    assert len(reads) == 100
+    assert all(r["value"]["transaction"] is None for r in reads)
+    txn = [r["value"]["status"] for r in records if r["topic"] == f"{s.slot}.transaction"]
+    assert txn == ["BEGIN", "END"], txn  # the insert's only
+    assert s.terminate() == 0

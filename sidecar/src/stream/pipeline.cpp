@@ -150,6 +150,7 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
     if (tracker_) next_token_ = tracker_->next_token();
     tracker_ = std::make_unique<AckTracker>(next_token_, start_lsn);
     pending_.clear();
+    begin_record_.clear();
     txn_started_.clear();
     txn_open_ = false;
     received_ = start_lsn;
@@ -226,11 +227,12 @@ void Pipeline::process_xlog_data() {
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
-            queue_routes(router_.route_boundary(f));
+            defer_begin_record(router_.route_boundary(f));
             return;
         case FrameType::kEvent:
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
             if (observer_) observer_->on_event(f);
+            release_begin_record();
             queue_routes(router_.route_event(f));
             return;
         case FrameType::kControl:
@@ -244,7 +246,10 @@ void Pipeline::process_xlog_data() {
         case FrameType::kCommit: {
             if (!txn_open_)
                 throw FrameError("malformed stream: commit frame outside a transaction");
-            queue_routes(router_.route_boundary(f));
+            // A transaction of walcast's control messages only (watermarks, signals) has
+            // no events: no BEGIN/END records for it either.
+            if (begin_record_.empty()) queue_routes(router_.route_boundary(f));
+            begin_record_.clear();
             Pending seal;
             seal.seal = true;
             seal.token = txn_token_;
@@ -273,17 +278,33 @@ void Pipeline::process_control(const Frame &f) {
             schemas ? router_.route_event_with(event, *schemas) : router_.route_event(event);
         for (int i = 0; i < routes.count; i++) {
             // The frame's text goes away: the queue keeps its own copies.
-            Pending p;
-            p.msg = std::move(routes.message[i]);
-            p.owned_topic.assign(p.msg.topic);
-            if (p.msg.owned_key.empty()) p.msg.owned_key.assign(p.msg.key);
-            if (p.msg.owned_value.empty()) p.msg.owned_value.assign(p.msg.value);
-            p.msg.topic = p.msg.key = p.msg.value = {};
-            p.token = txn_token_;
-            pending_.push_back(std::move(p));
+            pending_.push_back(owned_pending(std::move(routes.message[i])));
         }
     }
     observer_events_.clear();
+}
+
+Pipeline::Pending Pipeline::owned_pending(RoutedMessage msg) const {
+    Pending p;
+    p.msg = std::move(msg);
+    p.owned_topic.assign(p.msg.topic);
+    if (p.msg.owned_key.empty()) p.msg.owned_key.assign(p.msg.key);
+    if (p.msg.owned_value.empty() && !p.msg.tombstone) p.msg.owned_value.assign(p.msg.value);
+    p.msg.topic = p.msg.key = p.msg.value = {};
+    p.token = txn_token_;
+    return p;
+}
+
+void Pipeline::defer_begin_record(Routes routes) {
+    begin_record_.clear();
+    for (int i = 0; i < routes.count; i++)
+        begin_record_.push_back(owned_pending(std::move(routes.message[i])));
+}
+
+void Pipeline::release_begin_record() {
+    if (begin_record_.empty()) return;
+    for (Pending &p : begin_record_) pending_.push_back(std::move(p));
+    begin_record_.clear();
 }
 
 void Pipeline::queue_routes(Routes routes) {

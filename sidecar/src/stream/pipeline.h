@@ -61,6 +61,12 @@ private:
     void queue_routes(Routes routes);
     // Control frames: what the observer hands back goes out here, owned by the queue.
     void process_control(const Frame &f);
+    // A message that keeps its own copies of the frame's text.
+    Pending owned_pending(RoutedMessage msg) const;
+    // The BEGIN record (transaction metadata) waits for the transaction's first event:
+    // a transaction of control messages only gets neither BEGIN nor END.
+    void defer_begin_record(Routes routes);
+    void release_begin_record();
     // Waits for the next thing to do: the socket (unless the sink is full), the shutdown
     // token, or the earliest deadline (status update, progress log, delivery check).
     void wait_for_work(ReplicationStream &repl, bool sink_full);
@@ -90,6 +96,8 @@ private:
     // Session state.
     CopyMessage current_;          // the message whose frame is being produced
     std::deque<Pending> pending_;  // at most the events of one frame
+    std::vector<Pending>
+        begin_record_;  // the open transaction's BEGIN record, until its first event
     bool txn_open_ = false;
     DeliveryToken txn_token_ = 0;
     Lsn received_ = 0;    // highest WAL position seen (write position)
