@@ -127,7 +127,7 @@ void write_source_and_transaction(StringInfo out, const EventSource *src, const 
     JSON_LITERAL(out, "\"txId\":");
     json_append(out, src->txid.data, src->txid.len);
     JSON_LITERAL(out, ",\"lsn\":");
-    if (src->null_lsn)
+    if (src->lsn_null)
         JSON_LITERAL(out, "null");
     else
         json_write_uint64(out, change_lsn);
@@ -209,19 +209,19 @@ void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, T
     else
         JSON_LITERAL(&src->txid, "null");
     src->has_change_lsn = true;
+    src->lsn_null = false;
     src->fixed_lsn = InvalidXLogRecPtr;
-    src->null_lsn = false;
 }
 
 void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
                                 const char *marker, TimestampTz read_time) {
     source_head_common(src, opts, read_time, marker, lsn);
     JSON_LITERAL(&src->txid, "null");
+    // Debezium leaves txId, lsn and xmin out of incremental snapshot rows.
+    bool incremental = strcmp(marker, "incremental") == 0;
+    src->lsn_null = incremental;
     src->has_change_lsn = false;
     src->fixed_lsn = lsn;
-    // An incremental chunk is read outside any slot snapshot: no LSN describes it (its
-    // low watermark's LSN still orders it, in sequence).
-    src->null_lsn = strcmp(marker, "incremental") == 0;
 }
 
 void event_write_key(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,

@@ -15,8 +15,8 @@ struct EventSource {
         tail;  // `\"]","ts_us":..,"ts_ns":..,`  (sequence closes, per-change LSN follows)
     StringInfoData txid;  // the txId JSON value: a number, or null
     bool has_change_lsn;  // false: snapshot rows carry the consistent point as lsn
+    bool lsn_null;        // incremental snapshot rows: lsn is null (sequence still has it)
     XLogRecPtr fixed_lsn;
-    bool null_lsn;  // incremental snapshot rows: source.lsn is null (the event-format contract)
 };
 
 // Transaction block positions (provide.transaction.metadata).
