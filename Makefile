@@ -75,6 +75,7 @@ sidecar:
 # docs/configuration.md from the sidecar's settings table (a unit test checks it is current).
 config-doc: sidecar
 	$(SIDECAR_BUILD)/walcast config-doc > docs/configuration.md
+	$(SIDECAR_BUILD)/walcast config-doc --debezium-keys > docs/debezium-keys.md
 
 # The walcast program goes where programs are found, $(PREFIX)/bin (/usr/local/bin, on
 # PATH), not into PostgreSQL's bindir (PGXS's $(bindir): /usr/lib/postgresql/15/bin on

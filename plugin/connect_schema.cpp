@@ -9,7 +9,6 @@
 
 #include "json_writer.h"
 #include "relation_cache.h"
-#include "schema_defaults.h"
 #include "type_encoder.h"
 
 extern "C" {
@@ -288,10 +287,12 @@ SchemaNode column_node(const TypeEncoder *enc, const WalcastOptions *opts) {
     return plain("string");
 }
 
-void write_column_field(StringInfo out, Relation rel, Form_pg_attribute attr,
-                        const TypeEncoder *enc, const WalcastOptions *opts) {
-    write_node(out, column_node(enc, opts), !attr->attnotnull,
-               schema_column_default(rel, attr, enc, opts), NameStr(attr->attname));
+// The field's "default" is the one the payload writes for a missing value
+// (column_default.h), so schema and payload cannot disagree.
+void write_column_field(StringInfo out, Form_pg_attribute attr, const ColumnInfo *col,
+                        const WalcastOptions *opts) {
+    write_node(out, column_node(&col->encoder, opts), !attr->attnotnull, col->default_json,
+               NameStr(attr->attname));
 }
 
 // The fields of a struct of columns: `[{..},{..}]`.
@@ -304,8 +305,7 @@ const char *columns_struct(Relation rel, const ColumnInfo *cols,
     TupleDesc desc = RelationGetDescr(rel);
     for (int i = 0; i < ncols; i++) {
         if (i > 0) appendStringInfoChar(&buf, ',');
-        write_column_field(&buf, rel, TupleDescAttr(desc, published_attnums[i] - 1),
-                           &cols[i].encoder, opts);
+        write_column_field(&buf, TupleDescAttr(desc, published_attnums[i] - 1), &cols[i], opts);
     }
     appendStringInfo(&buf, "],\"optional\":%s,\"name\":", optional ? "true" : "false");
     json_write_cstring(&buf, name);

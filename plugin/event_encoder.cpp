@@ -66,8 +66,11 @@ void require_room_for(StringInfo out, const ColumnInfo *col, Datum *value,
 void write_value(StringInfo out, const WalcastOptions *opts, const ColumnInfo *col, TupleDesc desc,
                  const Deformed &row, const Deformed &toast_source) {
     int i = col->attnum - 1;
-    if (col->attnum == InvalidAttrNumber || row.nulls[i]) {
-        JSON_LITERAL(out, "null");
+    // Debezium's stream cannot read name values (its pgoutput decoder has no reader for
+    // them): they are missing there, read in snapshots.
+    if (col->attnum == InvalidAttrNumber || row.nulls[i] ||
+        (col->encoder.category == TypeCategory::Name && !opts->reading_table)) {
+        json_append(out, col->null_json, col->null_json_len);
         return;
     }
     Datum value = row.values[i];
@@ -131,12 +134,17 @@ void write_source_and_transaction(StringInfo out, const EventSource *src, const 
         JSON_LITERAL(out, "null");
     else
         json_write_uint64(out, change_lsn);
-    JSON_LITERAL(out, ",\"xmin\":null},\"transaction\":");
+    JSON_LITERAL(out, ",\"xmin\":null,");
+    json_append(out, src->origin.data, src->origin.len);
+    JSON_LITERAL(out, "},\"transaction\":");
     if (order == nullptr) {
         JSON_LITERAL(out, "null");
     } else {
-        JSON_LITERAL(out, "{\"id\":");
-        json_write_cstring(out, order->id);
+        JSON_LITERAL(out, "{\"id\":\"");
+        json_write_uint64(out, order->xid);
+        appendStringInfoCharMacro(out, ':');
+        json_write_uint64(out, change_lsn);
+        appendStringInfoCharMacro(out, '"');
         JSON_LITERAL(out, ",\"total_order\":");
         json_write_uint64(out, order->total_order);
         JSON_LITERAL(out, ",\"data_collection_order\":");
@@ -172,6 +180,7 @@ void source_head_common(EventSource *src, const WalcastOptions *opts, TimestampT
     initStringInfo(&src->head);
     initStringInfo(&src->tail);
     initStringInfo(&src->txid);
+    initStringInfo(&src->origin);
     int64 micros = unix_micros(ts);
     StringInfo h = &src->head;
     JSON_LITERAL(h, "\"source\":{\"version\":\"" WALCAST_VERSION
@@ -202,24 +211,51 @@ int64 unix_micros(TimestampTz ts) {
 }
 
 void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, TransactionId xid,
-                                 XLogRecPtr commit_lsn, TimestampTz commit_time) {
+                                 XLogRecPtr commit_lsn, TimestampTz commit_time,
+                                 const char *origin_name, XLogRecPtr origin_lsn) {
     source_head_common(src, opts, commit_time, "false", commit_lsn);
     if (TransactionIdIsValid(xid))
         json_write_uint64(&src->txid, xid);
     else
         JSON_LITERAL(&src->txid, "null");
+    if (origin_name != nullptr) {
+        JSON_LITERAL(&src->origin, "\"origin\":");
+        json_write_cstring(&src->origin, origin_name);
+        JSON_LITERAL(&src->origin, ",\"origin_lsn\":");
+        json_write_uint64(&src->origin, origin_lsn);
+    } else {
+        JSON_LITERAL(&src->origin, "\"origin\":null,\"origin_lsn\":null");
+    }
     src->has_change_lsn = true;
     src->lsn_null = false;
     src->fixed_lsn = InvalidXLogRecPtr;
 }
 
+// Snapshot rows: Debezium gives the id its snapshot transaction is assigned after the
+// snapshot is taken (pg_current_xact_id(), an epoch-qualified xid8). walcast's readers
+// share one exported snapshot and assign no id; they give that snapshot's xmax, the first
+// id not yet assigned when it was taken: the same for every row and reader, and what
+// Debezium's transaction gets when nothing else starts in between.
+static uint64 snapshot_txid() {
+    Snapshot snap = GetActiveSnapshot();
+    FullTransactionId next = ReadNextFullTransactionId();
+    uint32 epoch = EpochFromFullTransactionId(next);
+    // xmax <= next; numerically above it only when next wrapped into a new epoch since.
+    if (snap->xmax > XidFromFullTransactionId(next)) epoch--;
+    return ((uint64)epoch << 32) | snap->xmax;
+}
+
 void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
                                 const char *marker, TimestampTz read_time) {
     source_head_common(src, opts, read_time, marker, lsn);
-    JSON_LITERAL(&src->txid, "null");
     // Debezium leaves txId, lsn and xmin out of incremental snapshot rows.
     bool incremental = strcmp(marker, "incremental") == 0;
+    if (incremental)
+        JSON_LITERAL(&src->txid, "null");
+    else
+        json_write_uint64(&src->txid, snapshot_txid());
     src->lsn_null = incremental;
+    JSON_LITERAL(&src->origin, "\"origin\":null,\"origin_lsn\":null");
     src->has_change_lsn = false;
     src->fixed_lsn = lsn;
 }
@@ -315,8 +351,11 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
                          const char *prefix, const char *content, Size content_size, XLogRecPtr lsn,
                          const EventOrder *order) {
     event_limit_begin(out, opts, nullptr, prefix, lsn);
-    // base64 of the content, exactly, plus the envelope (well under 1 KB of it).
-    event_limit_require(out, (content_size + 2) / 3 * 4, nullptr, 0);
+    // The content in binary.handling.mode's text, exactly, plus the envelope (well under
+    // 1 KB of it).
+    event_limit_require(
+        out, opts->binary_mode == BinaryMode::Hex ? 2 * content_size : (content_size + 2) / 3 * 4,
+        nullptr, 0);
     if (opts->format == OutputFormat::Frames) {
         StringInfoData topic;
         initStringInfo(&topic);
@@ -338,8 +377,9 @@ void event_write_message(StringInfo out, const WalcastOptions *opts, const Event
     write_source_and_transaction(out, src, kNoTable, sizeof(kNoTable) - 1, lsn, order);
     JSON_LITERAL(out, ",\"message\":{\"prefix\":");
     json_write_cstring(out, prefix);
+    // Debezium's LogicalDecodingMessageMonitor encodes the content by binary.handling.mode.
     JSON_LITERAL(out, ",\"content\":");
-    json_write_base64(out, (const unsigned char *)content, (int)content_size, false);
+    write_binary(out, (const unsigned char *)content, (int)content_size, opts->binary_mode);
     JSON_LITERAL(out, "}}");
     if (wrap) connect_schema_wrap_end(out);
     event_limit_require(out, 0, nullptr, 0);

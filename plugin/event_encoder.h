@@ -14,6 +14,9 @@ struct EventSource {
     StringInfoData
         tail;  // `\"]","ts_us":..,"ts_ns":..,`  (sequence closes, per-change LSN follows)
     StringInfoData txid;  // the txId JSON value: a number, or null
+    // `"origin":..,"origin_lsn":..`: the replication origin the transaction was replayed
+    // from (logical replication, pg_replication_origin_xact_setup), or nulls.
+    StringInfoData origin;
     bool has_change_lsn;  // false: snapshot rows carry the consistent point as lsn
     bool lsn_null;        // incremental snapshot rows: lsn is null (sequence still has it)
     XLogRecPtr fixed_lsn;
@@ -21,13 +24,14 @@ struct EventSource {
 
 // Transaction block positions (provide.transaction.metadata).
 struct EventOrder {
-    const char *id;  // "<xid>:<commit lsn>"
+    TransactionId xid;  // the block's id is "<xid>:<LSN of the event>", as Debezium's
     uint64 total_order;
     uint64 data_collection_order;
 };
 
 void event_source_init_streaming(EventSource *src, const WalcastOptions *opts, TransactionId xid,
-                                 XLogRecPtr commit_lsn, TimestampTz commit_time);
+                                 XLogRecPtr commit_lsn, TimestampTz commit_time,
+                                 const char *origin_name, XLogRecPtr origin_lsn);
 void event_source_init_snapshot(EventSource *src, const WalcastOptions *opts, XLogRecPtr lsn,
                                 const char *marker, TimestampTz read_time);
 

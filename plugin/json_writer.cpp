@@ -2,28 +2,43 @@
 
 namespace {
 
-// Characters that need escaping in a JSON string: control characters, quote and backslash.
+// Bytes that need a look in a JSON string: control characters, quote and backslash, and
+// the lead bytes of 4-byte UTF-8 sequences (characters outside the BMP), which Kafka
+// Connect's JSON writer (Jackson's UTF8JsonGenerator) escapes as a surrogate pair.
 struct EscapeTable {
     bool needs[256];
     constexpr EscapeTable() : needs() {
         for (int c = 0; c < 0x20; c++) needs[c] = true;
         needs[(unsigned char)'"'] = true;
         needs[(unsigned char)'\\'] = true;
+        for (int c = 0xF0; c <= 0xF7; c++) needs[c] = true;
     }
 };
 constexpr EscapeTable kEscape;
 
 const char kHexDigits[] = "0123456789abcdef";
+const char kEscapeHexDigits[] = "0123456789ABCDEF";  // Jackson's \uXXXX digits
 
-// True when any of the 8 bytes is a control character, '"' or '\\' (bit tricks on
-// a whole word: most text has nothing to escape and is skipped 8 bytes at a time).
+// True when any of the 8 bytes is a control character, '"', '\\' or a 4-byte sequence's
+// lead byte (bit tricks on a whole word: most text has nothing to escape and is skipped 8
+// bytes at a time).
 inline bool word_needs_escape(uint64 w) {
     const uint64 ones = UINT64CONST(0x0101010101010101);
     const uint64 quote = w ^ (ones * '"');
     const uint64 backslash = w ^ (ones * '\\');
-    const uint64 hits =
-        ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+    const uint64 hits = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                        ((backslash - ones) & ~backslash) | (w & (w << 1) & (w << 2) & (w << 3));
     return (hits & (ones * 0x80)) != 0;
+}
+
+void write_u_escape(StringInfo out, uint32 unit) {
+    char esc[6] = {'\\',
+                   'u',
+                   kEscapeHexDigits[(unit >> 12) & 15],
+                   kEscapeHexDigits[(unit >> 8) & 15],
+                   kEscapeHexDigits[(unit >> 4) & 15],
+                   kEscapeHexDigits[unit & 15]};
+    json_append(out, esc, 6);
 }
 
 void write_escape(StringInfo out, unsigned char c) {
@@ -49,10 +64,8 @@ void write_escape(StringInfo out, unsigned char c) {
         case '\f':
             JSON_LITERAL(out, "\\f");
             break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 15]};
-            json_append(out, esc, 6);
-        }
+        default:
+            write_u_escape(out, c);
     }
 }
 
@@ -63,6 +76,10 @@ Size json_string_length(const char *text, Size len) {
     for (Size i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         if (likely(!kEscape.needs[c])) continue;
+        if (c >= 0xF0) {  // 4 bytes become two \uXXXX escapes
+            total += 8;
+            continue;
+        }
         bool short_escape =
             c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f';
         total += short_escape ? 1 : 5;
@@ -70,7 +87,7 @@ Size json_string_length(const char *text, Size len) {
     return total;
 }
 
-void json_write_string(StringInfo out, const char *text, int len) {
+void json_write_string_ex(StringInfo out, const char *text, int len, bool escape_supplementary) {
     enlargeStringInfo(out, len + 2);
     out->data[out->len++] = '"';
     int run_start = 0;
@@ -87,6 +104,18 @@ void json_write_string(StringInfo out, const char *text, int len) {
         for (int stop = Min(i + 8, len); i < stop; i++) {
             unsigned char c = (unsigned char)text[i];
             if (likely(!kEscape.needs[c])) continue;
+            if (c >= 0xF0) {
+                if (!escape_supplementary || i + 3 >= len) continue;
+                uint32 cp = ((uint32)(c & 0x07) << 18) | ((uint32)(text[i + 1] & 0x3F) << 12) |
+                            ((uint32)(text[i + 2] & 0x3F) << 6) | (uint32)(text[i + 3] & 0x3F);
+                if (i > run_start) json_append(out, text + run_start, i - run_start);
+                cp -= 0x10000;
+                write_u_escape(out, 0xD800 + (cp >> 10));
+                write_u_escape(out, 0xDC00 + (cp & 0x3FF));
+                i += 3;
+                run_start = i + 1;
+                continue;
+            }
             if (i > run_start) json_append(out, text + run_start, i - run_start);
             run_start = i + 1;
             write_escape(out, c);

@@ -3,8 +3,16 @@
 
 #include "pg.h"
 
-// Writes text as a JSON string literal, quotes included.
-void json_write_string(StringInfo out, const char *text, int len);
+// Writes text as a JSON string literal, quotes included, escaped as Kafka Connect's JSON
+// writer (Jackson) escapes: \" \\ \b \f \n \r \t, other control characters as \u00XX,
+// and characters outside the BMP as a surrogate pair (\uD83D\uDE00) unless
+// escape_supplementary is false (a JSON document built to be embedded in a string, as
+// Jackson's character-based writer builds it).
+void json_write_string_ex(StringInfo out, const char *text, int len, bool escape_supplementary);
+
+inline void json_write_string(StringInfo out, const char *text, int len) {
+    json_write_string_ex(out, text, len, true);
+}
 
 inline void json_write_cstring(StringInfo out, const char *text) {
     json_write_string(out, text, (int)strlen(text));

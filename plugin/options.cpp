@@ -47,6 +47,8 @@ Enum parse_enum(const DefElem *elem, const char *const (&names)[N]) {
     return static_cast<Enum>(parse_choice(elem, names, N));
 }
 
+regex_t *compile_anchored(const char *option, const char *pattern, int len);
+
 // Debezium lists are comma-separated regular expressions that must match the whole
 // identifier; they become one anchored alternation.
 regex_t *compile_list(const DefElem *elem) {
@@ -68,10 +70,13 @@ regex_t *compile_list(const DefElem *elem) {
     }
     appendStringInfoString(&pattern, ")$");
     if (first) return nullptr;
+    return compile_anchored(elem->defname, pattern.data, pattern.len);
+}
 
+regex_t *compile_anchored(const char *option, const char *pattern, int len) {
     int wide_len;
-    pg_wchar *wide = (pg_wchar *)palloc((pattern.len + 1) * sizeof(pg_wchar));
-    wide_len = pg_mb2wchar_with_len(pattern.data, wide, pattern.len);
+    pg_wchar *wide = (pg_wchar *)palloc((len + 1) * sizeof(pg_wchar));
+    wide_len = pg_mb2wchar_with_len(pattern, wide, len);
     regex_t *re = (regex_t *)palloc(sizeof(regex_t));
     int rc = pg_regcomp(re, wide, wide_len, REG_ADVANCED | REG_NOSUB, C_COLLATION_OID);
     if (rc != REG_OKAY) {
@@ -79,9 +84,53 @@ regex_t *compile_list(const DefElem *elem) {
         pg_regerror(rc, re, message, sizeof(message));
         ereport(ERROR, (errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
                         errmsg("walcast option \"%s\" has an invalid regular expression: %s",
-                               elem->defname, message)));
+                               option, message)));
     }
     return re;
+}
+
+char *trimmed(const char *p, int len) {
+    while (len > 0 && (*p == ' ' || *p == '\t')) p++, len--;
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    return pnstrdup(p, len);
+}
+
+[[noreturn]] void bad_key_columns(const char *entry) {
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("walcast option \"message.key.columns\" has invalid entry \"%s\"", entry),
+             errhint("Entries are <schema.table regex>:<column>[,<column>...], separated "
+                     "by ';'.")));
+    pg_unreachable();
+}
+
+// Debezium's syntax: "inventory.customers:pk1,pk2;(.*).purchaseorders:pk3". The table
+// part is a regular expression on schema.table; the last ':' ends it (a regex may hold
+// one, a column name list does not).
+MessageKeyColumns *parse_message_key_columns(const DefElem *elem) {
+    MessageKeyColumns *head = nullptr, **tail = &head;
+    char *copy = pstrdup(option_value(elem));
+    char *save = nullptr;
+    for (char *entry = strtok_r(copy, ";", &save); entry; entry = strtok_r(nullptr, ";", &save)) {
+        char *colon = strrchr(entry, ':');
+        if (colon == nullptr) bad_key_columns(entry);
+        char *table = trimmed(entry, (int)(colon - entry));
+        if (*table == '\0') bad_key_columns(entry);
+        MessageKeyColumns *item = (MessageKeyColumns *)palloc0(sizeof(MessageKeyColumns));
+        char *pattern = psprintf("^(?:%s)$", table);
+        item->table = compile_anchored(elem->defname, pattern, (int)strlen(pattern));
+        for (const char *p = colon + 1; *p;) {
+            const char *comma = strchr(p, ',');
+            int len = comma ? (int)(comma - p) : (int)strlen(p);
+            char *column = trimmed(p, len);
+            if (*column != '\0') item->columns = lappend(item->columns, column);
+            p = comma ? comma + 1 : p + len;
+        }
+        if (item->columns == NIL) bad_key_columns(entry);
+        *tail = item;
+        tail = &item->next;
+    }
+    return head;
 }
 
 // A byte count from 1 to what one PostgreSQL message holds (1 GB), or 0 for that.
@@ -130,11 +179,13 @@ const char *const kIntervalModes[] = {"numeric", "string"};
 const char *const kHstoreModes[] = {"json", "map"};
 
 const char *const kOptionNames =
-    "format, topic.prefix, table.include.list, table.exclude.list, column.exclude.list, "
+    "format, topic.prefix, schema.include.list, schema.exclude.list, table.include.list, "
+    "table.exclude.list, column.include.list, column.exclude.list, message.key.columns, "
     "skipped.operations, provide.transaction.metadata, message.prefix.include.list, "
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
-    "unavailable.value.placeholder, event.max.bytes, schemas";
+    "unavailable.value.placeholder, value.converter.replace.null.with.default, event.max.bytes, "
+    "schemas";
 
 }  // namespace
 
@@ -146,6 +197,14 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->format = parse_enum<OutputFormat>(elem, kFormats);
         else if (option_is(elem, "topic.prefix"))
             opts->topic_prefix = pstrdup(option_value(elem));
+        else if (option_is(elem, "schema.include.list"))
+            opts->schema_include = compile_list(elem);
+        else if (option_is(elem, "schema.exclude.list"))
+            opts->schema_exclude = compile_list(elem);
+        else if (option_is(elem, "column.include.list"))
+            opts->column_include = compile_list(elem);
+        else if (option_is(elem, "message.key.columns"))
+            opts->message_key_columns = parse_message_key_columns(elem);
         else if (option_is(elem, "table.include.list"))
             opts->table_include = compile_list(elem);
         else if (option_is(elem, "table.exclude.list"))
@@ -174,6 +233,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->interval_mode = parse_enum<IntervalMode>(elem, kIntervalModes);
         else if (option_is(elem, "hstore.handling.mode"))
             opts->hstore_mode = parse_enum<HstoreMode>(elem, kHstoreModes);
+        else if (option_is(elem, "value.converter.replace.null.with.default"))
+            opts->replace_null_with_default = parse_bool(elem);
         else if (option_is(elem, "event.max.bytes"))
             opts->max_event_bytes = parse_size(elem);
         else if (option_is(elem, "unavailable.value.placeholder")) {
@@ -184,6 +245,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                 DatumGetLSN(DirectFunctionCall1(pg_lsn_in, CStringGetDatum(option_value(elem))));
         } else if (for_snapshot && option_is(elem, "snapshot.expect.filenode")) {
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
+        } else if (for_snapshot && option_is(elem, "snapshot.as.streamed")) {
+            opts->snapshot_as_streamed = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.compact")) {
             opts->snapshot_compact = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
@@ -201,11 +264,17 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                      errhint("Known options: %s%s.", kOptionNames,
                              for_snapshot
                                  ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
-                                   "snapshot.compact"
+                                   "snapshot.compact, snapshot.as.streamed"
                                  : "")));
         }
     }
     if (opts->schemas) opts->message_value_schema = connect_schema_message_value(opts);
+}
+
+List *walcast_message_key_columns(const WalcastOptions *opts, const char *qualified) {
+    for (MessageKeyColumns *m = opts->message_key_columns; m; m = m->next)
+        if (walcast_regex_match(m->table, qualified, (int)strlen(qualified))) return m->columns;
+    return NIL;
 }
 
 bool walcast_regex_match(regex_t *re, const char *text, int len) {

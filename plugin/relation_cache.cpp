@@ -1,5 +1,6 @@
 #include "relation_cache.h"
 
+#include "column_default.h"
 #include "connect_schema.h"
 #include "json_writer.h"
 
@@ -10,7 +11,7 @@ struct CacheSlot {
     RelationInfo *info;
 };
 
-// Longer than any topic: prefix, schema and table are each capped at 249 characters.
+// Longer than any topic: topics are capped at 249 characters.
 const int kTopicKeySize = 1024;
 
 // Which relation a topic was given to in this session.
@@ -93,17 +94,34 @@ const char *render_name_json(const char *name, int *len) {
     return buf.data;
 }
 
-void fill_column(ColumnInfo *col, Form_pg_attribute published_attr, AttrNumber leaf_attnum,
-                 MemoryContext context) {
+void fill_column(ColumnInfo *col, Relation published, Form_pg_attribute published_attr,
+                 AttrNumber leaf_attnum, const WalcastOptions *opts, MemoryContext context) {
     col->attnum = leaf_attnum;
     col->published_attnum = published_attr->attnum;
     col->name_json = render_name_json(NameStr(published_attr->attname), &col->name_json_len);
     col->is_key = false;
     type_encoder_init(&col->encoder, published_attr->atttypid, published_attr->atttypmod, context);
+    col->default_json =
+        column_default_json(published, published_attr, &col->encoder, opts, &col->default_json_len);
+    col->null_json = column_null_json(published_attr, &col->encoder, opts, col->default_json,
+                                      col->default_json_len, &col->null_json_len);
 }
 
-// Key columns: the primary key, else the replica identity index; none gives a null key.
-List *key_attnums(Relation rel) {
+// Key columns: message.key.columns when it names the table (the columns that exist,
+// in its order), else the primary key, else the replica identity index; none gives a
+// null key.
+List *key_attnums(Relation rel, const WalcastOptions *opts, const char *qualified) {
+    List *named = walcast_message_key_columns(opts, qualified);
+    if (named != NIL) {
+        List *attnums = NIL;
+        ListCell *cell;
+        foreach (cell, named) {
+            AttrNumber attnum = get_attnum(RelationGetRelid(rel), (const char *)lfirst(cell));
+            if (attnum > 0 && !list_member_int(attnums, attnum))
+                attnums = lappend_int(attnums, attnum);
+        }
+        if (attnums != NIL) return attnums;
+    }
     Oid index_oid = WALCAST_PRIMARY_KEY_INDEX(rel);
     if (!OidIsValid(index_oid)) index_oid = RelationGetReplicaIndex(rel);
     if (!OidIsValid(index_oid)) return NIL;
@@ -126,9 +144,13 @@ void topic_append_mapped(StringInfo out, const char *name) {
     const int kMaxTopicLength = 249;
     int start = out->len;
     for (const char *p = name; *p && out->len - start < kMaxTopicLength; p++) {
-        // One '_' per character, not per byte: skip UTF-8 continuation bytes.
-        if (((unsigned char)*p & 0xC0) == 0x80) continue;
+        unsigned char c = (unsigned char)*p;
+        // One '_' per UTF-16 code unit, as Java counts characters: skip UTF-8 continuation
+        // bytes; a 4-byte sequence (outside the BMP) is a surrogate pair, two '_'.
+        if ((c & 0xC0) == 0x80) continue;
         appendStringInfoCharMacro(out, is_topic_char(*p) ? *p : '_');
+        if ((c & 0xF8) == 0xF0 && out->len - start < kMaxTopicLength)
+            appendStringInfoCharMacro(out, '_');
     }
 }
 
@@ -157,17 +179,17 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
     // walcast's own bookkeeping tables never become events.
     bool own_table = strcmp(schema, "walcast") == 0;
     info->included = !own_table &&
+                     (opts->schema_include == nullptr ||
+                      walcast_regex_match(opts->schema_include, schema, strlen(schema))) &&
+                     !walcast_regex_match(opts->schema_exclude, schema, strlen(schema)) &&
                      (opts->table_include == nullptr ||
                       walcast_regex_match(opts->table_include, qualified, strlen(qualified))) &&
                      !walcast_regex_match(opts->table_exclude, qualified, strlen(qualified));
 
     StringInfoData buf;
     initStringInfo(&buf);
-    topic_append_mapped(&buf, opts->topic_prefix);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, schema);
-    appendStringInfoChar(&buf, '.');
-    topic_append_mapped(&buf, table);
+    // Mapped and capped as a whole, as Debezium's sanitizedTopicName does.
+    topic_append_mapped(&buf, psprintf("%s.%s", opts->topic_prefix, qualified));
     info->topic = buf.data;
     info->topic_len = buf.len;
 
@@ -181,23 +203,26 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
     info->source_names_len = buf.len;
 
     TupleDesc desc = RelationGetDescr(published);
-    List *keys = key_attnums(published);
+    List *keys = key_attnums(published, opts, qualified);
     info->columns = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(desc->natts, 1));
     info->keys = (ColumnInfo *)palloc0(sizeof(ColumnInfo) * Max(list_length(keys), 1));
     for (int i = 0; i < desc->natts; i++) {
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         if (attr->attisdropped || attr->attnum <= 0) continue;
         char *column_name = psprintf("%s.%s", qualified, NameStr(attr->attname));
-        if (walcast_regex_match(opts->column_exclude, column_name, strlen(column_name))) continue;
+        if ((opts->column_include != nullptr &&
+             !walcast_regex_match(opts->column_include, column_name, strlen(column_name))) ||
+            walcast_regex_match(opts->column_exclude, column_name, strlen(column_name)))
+            continue;
         ColumnInfo *col = &info->columns[info->ncolumns++];
-        fill_column(col, attr, leaf_attnum_of(rel, published, attr), context);
+        fill_column(col, published, attr, leaf_attnum_of(rel, published, attr), opts, context);
         col->is_key = list_member_int(keys, attr->attnum);
     }
     ListCell *cell;
     foreach (cell, keys) {
         Form_pg_attribute attr = TupleDescAttr(desc, lfirst_int(cell) - 1);
-        fill_column(&info->keys[info->nkeys++], attr, leaf_attnum_of(rel, published, attr),
-                    context);
+        fill_column(&info->keys[info->nkeys++], published, attr,
+                    leaf_attnum_of(rel, published, attr), opts, context);
     }
 
     // Also for excluded relations: walcast.snapshot_rows reads any table it is given.

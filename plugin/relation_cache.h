@@ -16,6 +16,10 @@ struct ColumnInfo {
     int name_json_len;
     bool is_key;
     TypeEncoder encoder;
+    const char *default_json;  // the DEFAULT as Debezium reads it, or NULL (column_default.h)
+    int default_json_len;
+    const char *null_json;  // written for a NULL or missing value (column_default.h)
+    int null_json_len;
 };
 
 struct RelationInfo {
@@ -53,6 +57,7 @@ void relation_cache_reset();
 // when an included relation maps to the topic of another one (a."b.c" and "a.b".c).
 RelationInfo *relation_cache_get(Relation rel);
 
-// Maps characters outside Kafka's topic alphabet [a-zA-Z0-9._-] to '_' and caps
-// the length at 249; appends the result to out.
+// Maps characters outside Kafka's topic alphabet [a-zA-Z0-9._-] to '_' (one per UTF-16
+// code unit: two for a character outside the BMP) and caps the length at 249; appends
+// the result to out.
 void topic_append_mapped(StringInfo out, const char *name);

@@ -36,6 +36,8 @@ RowEncoderState *row_encoder_begin(FunctionCallInfo fcinfo, Oid relid) {
     if (!PG_ARGISNULL(2))
         walcast_parse_options(&st->opts, walcast_options_from_array(PG_GETARG_ARRAYTYPE_P(2)),
                               true);
+    // Rows read from the table render as Debezium's JDBC reads render them (as snapshot_rows).
+    st->opts.reading_table = !st->opts.snapshot_as_streamed;
     st->opts.database_name = get_database_name(MyDatabaseId);
     snapshot_check_table_access(relid);
     Relation rel = table_open(relid, AccessShareLock);

@@ -91,6 +91,7 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
                               true);
 
     cs->opts.database_name = get_database_name(MyDatabaseId);
+    cs->opts.reading_table = !cs->opts.snapshot_as_streamed;
 
     snapshot_check_table_access(relid);
     Relation rel = table_open(relid, AccessShareLock);

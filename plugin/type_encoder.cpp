@@ -125,6 +125,7 @@ void type_encoder_init(TypeEncoder *enc, Oid typid, int32 typmod, MemoryContext 
                 enc->element =
                     (TypeEncoder *)MemoryContextAllocZero(cache_cxt, sizeof(TypeEncoder));
                 type_encoder_init(enc->element, elem, typmod, cache_cxt);
+                enc->element->in_array = true;
                 get_typlenbyvalalign(elem, &enc->elem_len, &enc->elem_byval, &enc->elem_align);
             } else {
                 enc->category = category_by_name(base);
@@ -181,13 +182,13 @@ void type_encoder_write(StringInfo out, const TypeEncoder *enc, Datum value,
             write_bits(out, enc, value);
             break;
         case TypeCategory::Date:
-            write_date(out, value);
+            write_date(out, value, enc->in_array || opts->reading_table);
             break;
         case TypeCategory::Time:
             write_time(out, enc, value, opts);
             break;
         case TypeCategory::TimeTz:
-            write_timetz(out, value);
+            write_timetz(out, value, enc->in_array);
             break;
         case TypeCategory::Timestamp:
             write_timestamp(out, enc, value, opts);
@@ -220,11 +221,12 @@ void type_encoder_write(StringInfo out, const TypeEncoder *enc, Datum value,
 }
 
 // Debezium (UnchangedToastedPlaceholder, PostgresValueConverter): the placeholder string
-// for text-like columns; for bytea the placeholder's bytes in the binary mode's encoding
-// (hex mode: the placeholder string itself, as convertBinaryToHex returns it); hstore: a
-// one-entry map {placeholder: placeholder}; arrays: see write_array_unavailable. Only
-// varlena types can be unchanged TOAST, so numbers and other fixed-size types never get here;
-// numeric and other non-string varlena types get the placeholder string.
+// for text-like columns; bytea: the placeholder's bytes under binary.handling.mode=bytes,
+// the placeholder string under hex, and null under base64 and base64-url-safe (Debezium's
+// converters for those modes do not recognise the marker and give up on the value);
+// hstore: a one-entry map {placeholder: placeholder}; arrays: see write_array_unavailable.
+// Only varlena types can be unchanged TOAST, so numbers and other fixed-size types never
+// get here; numeric and other non-string varlena types get the placeholder string.
 void type_encoder_write_unavailable(StringInfo out, const TypeEncoder *enc,
                                     const WalcastOptions *opts) {
     switch (enc->category) {
@@ -232,9 +234,11 @@ void type_encoder_write_unavailable(StringInfo out, const TypeEncoder *enc,
             if (opts->binary_mode == BinaryMode::Hex)
                 json_write_string(out, opts->unavailable_placeholder,
                                   opts->unavailable_placeholder_len);
-            else
+            else if (opts->binary_mode == BinaryMode::Bytes)
                 write_binary(out, (const unsigned char *)opts->unavailable_placeholder,
                              opts->unavailable_placeholder_len, opts->binary_mode);
+            else
+                JSON_LITERAL(out, "null");
             break;
         case TypeCategory::Hstore:
             write_hstore_unavailable(out, opts);

@@ -40,6 +40,7 @@ struct TypeEncoder {
     int32 typmod;  // the column's (or the domain's) type modifier
     TypeCategory category;
     FmgrInfo output;  // text output function, for TextOutput and the slow paths
+    bool in_array;    // an array's element encoder (Debezium reads elements through JDBC)
     // Arrays: how to walk elements and how to encode each one.
     TypeEncoder *element;
     int16 elem_len;
@@ -60,3 +61,7 @@ void type_encoder_write(StringInfo out, const TypeEncoder *enc, Datum value,
 // array for arrays.
 void type_encoder_write_unavailable(StringInfo out, const TypeEncoder *enc,
                                     const WalcastOptions *opts);
+
+// Bytes in the shape of binary.handling.mode (bytes and base64: base64; base64-url-safe;
+// hex: lowercase hex), always a JSON string.
+void write_binary(StringInfo out, const unsigned char *data, int len, BinaryMode mode);

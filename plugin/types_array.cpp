@@ -1,6 +1,11 @@
 // Arrays: nested JSON arrays of the element mapping, NULL elements as null.
 #include "types_internal.h"
 
+extern "C" {
+#include "common/md5.h"
+#include "utils/numeric.h"
+}
+
 namespace {
 
 struct ArrayWalk {
@@ -35,6 +40,20 @@ void write_dimension(StringInfo out, const TypeEncoder *enc, ArrayWalk *walk, co
     appendStringInfoCharMacro(out, ']');
 }
 
+// Debezium reads array elements through JDBC, which cannot turn a NaN or ±Infinity
+// numeric element into a BigDecimal: the whole array becomes null.
+bool has_special_numeric(ArrayType *arr) {
+    ArrayIterator it = array_create_iterator(arr, 0, nullptr);
+    Datum value;
+    bool isnull;
+    bool special = false;
+    while (!special && array_iterate(it, &value, &isnull))
+        special = !isnull && (numeric_is_nan(DatumGetNumeric(value)) ||
+                              numeric_is_inf(DatumGetNumeric(value)));
+    array_free_iterator(it);
+    return special;
+}
+
 }  // namespace
 
 // Debezium flattens nothing: multi-dimensional arrays arrive from pgjdbc as nested lists,
@@ -48,78 +67,68 @@ void write_array(StringInfo out, const TypeEncoder *enc, Datum value, const Walc
         JSON_LITERAL(out, "[]");
         return;
     }
+    if (enc->element->category == TypeCategory::Numeric && has_special_numeric(arr)) {
+        JSON_LITERAL(out, "null");
+        return;
+    }
     ArrayWalk walk = {ARR_DATA_PTR(arr), ARR_NULLBITMAP(arr), 0};
     write_dimension(out, enc, &walk, ARR_DIMS(arr), ndim, 0, opts);
 }
 
-// Unchanged-TOAST arrays, after Debezium's UnchangedToastedPlaceholder: text-like elements
-// get a one-element array holding the placeholder; numeric-shaped elements (integers,
-// dates, times, timestamps, numeric-mode intervals) one element per placeholder byte
-// (Java's signed byte value); floats the same as doubles; booleans one true per byte;
-// bytea one element with the placeholder's bytes. Other element types (numeric, bits,
-// point, hstore) get the placeholder string, as Debezium's fallback does.
+// Unchanged-TOAST arrays, as Debezium 3.6 (UnchangedToastedReplicationMessageColumn and
+// UnchangedToastedPlaceholder) picks its placeholder by the array type's name:
+// text[], varchar[], char[], json[], jsonb[]: ["<placeholder>"]; bytea[]: the placeholder's
+// bytes as one element, base64 whatever binary.handling.mode (Connect writes the raw bytes);
+// integer[], bigint[], date[]: one number per placeholder byte (Java's signed byte value);
+// uuid[]: the name-based UUID of the placeholder bytes (UUID.nameUUIDFromBytes, MD5,
+// version 3). Every other array type gets the placeholder string, not an array.
 void write_array_unavailable(StringInfo out, const TypeEncoder *enc, const WalcastOptions *opts) {
     const char *ph = opts->unavailable_placeholder;
     int len = opts->unavailable_placeholder_len;
-    enum { String, Integer, Float, Boolean, Binary, Scalar } shape;
-    switch (enc->element->category) {
-        case TypeCategory::Text:
-        case TypeCategory::Name:
-        case TypeCategory::Json:
-        case TypeCategory::Jsonb:
-        case TypeCategory::Uuid:
-        case TypeCategory::TimeTz:
-        case TypeCategory::TimestampTz:
-        case TypeCategory::TextOutput:
-            shape = String;
+    switch (enc->element->typid) {
+        case TEXTOID:
+        case VARCHAROID:
+        case BPCHAROID:
+        case JSONOID:
+        case JSONBOID:
+            appendStringInfoCharMacro(out, '[');
+            json_write_string(out, ph, len);
+            appendStringInfoCharMacro(out, ']');
             break;
-        case TypeCategory::Int2:
-        case TypeCategory::Int4:
-        case TypeCategory::Int8:
-        case TypeCategory::Oid:
-        case TypeCategory::Date:
-        case TypeCategory::Time:
-        case TypeCategory::Timestamp:
-            shape = Integer;
+        case BYTEAOID:
+            appendStringInfoCharMacro(out, '[');
+            json_write_base64(out, (const unsigned char *)ph, len, false);
+            appendStringInfoCharMacro(out, ']');
             break;
-        case TypeCategory::Interval:
-            shape = opts->interval_mode == IntervalMode::String ? String : Integer;
+        case INT4OID:
+        case INT8OID:
+        case DATEOID:
+            appendStringInfoCharMacro(out, '[');
+            for (int i = 0; i < len; i++) {
+                if (i > 0) appendStringInfoCharMacro(out, ',');
+                json_write_int64(out, (signed char)ph[i]);
+            }
+            appendStringInfoCharMacro(out, ']');
             break;
-        case TypeCategory::Float4:
-        case TypeCategory::Float8:
-            shape = Float;
+        case UUIDOID: {
+            unsigned char md5[16];
+#if PG_VERSION_NUM >= 150000
+            const char *errstr = nullptr;
+            if (!pg_md5_binary(ph, len, md5, &errstr))
+#else
+            if (!pg_md5_binary(ph, len, md5))
+#endif
+                elog(ERROR, "walcast: could not compute MD5 of the unavailable value placeholder");
+            md5[6] = (unsigned char)((md5[6] & 0x0f) | 0x30);  // version 3
+            md5[8] = (unsigned char)((md5[8] & 0x3f) | 0x80);  // IETF variant
+            pg_uuid_t uuid;
+            memcpy(uuid.data, md5, sizeof(uuid.data));
+            appendStringInfoCharMacro(out, '[');
+            write_uuid(out, UUIDPGetDatum(&uuid));
+            appendStringInfoCharMacro(out, ']');
             break;
-        case TypeCategory::Bool:
-            shape = Boolean;
-            break;
-        case TypeCategory::Bytea:
-            shape = Binary;
-            break;
-        default:
-            shape = Scalar;
-    }
-    if (shape == Scalar) {
-        json_write_string(out, ph, len);
-        return;
-    }
-    appendStringInfoCharMacro(out, '[');
-    if (shape == String) {
-        json_write_string(out, ph, len);
-    } else if (shape == Binary) {
-        write_binary(out, (const unsigned char *)ph, len, opts->binary_mode);
-    } else {
-        for (int i = 0; i < len; i++) {
-            if (i > 0) appendStringInfoCharMacro(out, ',');
-            int b = (signed char)ph[i];
-            if (shape == Integer)
-                json_write_int64(out, b);
-            else if (shape == Float)
-                json_write_java_double(out, (double)b);
-            else if (b != 0)
-                JSON_LITERAL(out, "true");
-            else
-                JSON_LITERAL(out, "false");
         }
+        default:
+            json_write_string(out, ph, len);
     }
-    appendStringInfoCharMacro(out, ']');
 }

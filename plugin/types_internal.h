@@ -14,21 +14,17 @@
 // the strings Jackson writes ("NaN", "Infinity", "-Infinity").
 void json_write_java_double(StringInfo out, double value);
 void json_write_java_float(StringInfo out, float value);
-// The same text without quotes for the special values; for values embedded in strings.
-void append_java_double_text(StringInfo out, double value);
-
-// Bytes in the shape of binary.handling.mode (bytes and base64: base64; base64-url-safe;
-// hex: lowercase hex), always a JSON string.
-void write_binary(StringInfo out, const unsigned char *data, int len, BinaryMode mode);
 
 // types_numeric.cpp
 void write_numeric(StringInfo out, const TypeEncoder *enc, Datum value, const WalcastOptions *opts);
 void write_money(StringInfo out, Datum value, const WalcastOptions *opts);
 
 // types_temporal.cpp
-void write_date(StringInfo out, Datum value);
+// jdbc: the value as Debezium reads it through JDBC (array elements, snapshot rows),
+// where ±infinity dates come out differently.
+void write_date(StringInfo out, Datum value, bool jdbc);
 void write_time(StringInfo out, const TypeEncoder *enc, Datum value, const WalcastOptions *opts);
-void write_timetz(StringInfo out, Datum value);
+void write_timetz(StringInfo out, Datum value, bool in_array);
 void write_timestamp(StringInfo out, const TypeEncoder *enc, Datum value,
                      const WalcastOptions *opts);
 void write_timestamptz(StringInfo out, const TypeEncoder *enc, Datum value);

@@ -1,6 +1,8 @@
 // Text-like values, uuid, jsonb, hstore, point and the text-output fallback.
 #include "types_internal.h"
 
+#include "java_hashmap.h"
+
 #include <algorithm>
 
 extern "C" {
@@ -102,41 +104,6 @@ const char *read_quoted(const char *p, char **start, int *len) {
     return p + 1;
 }
 
-// java.lang.String.hashCode over the UTF-16 code units of a UTF-8 string, spread as
-// java.util.HashMap.hash() does.
-uint32 java_hash(const char *s, int len) {
-    uint32 h = 0;
-    for (int i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        uint32 cp;
-        int n;
-        if (c < 0x80) {
-            cp = c;
-            n = 1;
-        } else if ((c & 0xE0) == 0xC0) {
-            cp = c & 0x1F;
-            n = 2;
-        } else if ((c & 0xF0) == 0xE0) {
-            cp = c & 0x0F;
-            n = 3;
-        } else {
-            cp = c & 0x07;
-            n = 4;
-        }
-        for (int k = 1; k < n && i + k < len; k++)
-            cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3F);
-        i += n;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            h = 31 * h + (0xD800 + (cp >> 10));
-            h = 31 * h + (0xDC00 + (cp & 0x3FF));
-        } else {
-            h = 31 * h + cp;
-        }
-    }
-    return h ^ (h >> 16);
-}
-
 int parse_hstore(char *text, HstoreEntry **entries_out) {
     int cap = 8, n = 0;
     HstoreEntry *entries = (HstoreEntry *)palloc(sizeof(HstoreEntry) * cap);
@@ -159,28 +126,29 @@ int parse_hstore(char *text, HstoreEntry **entries_out) {
         } else {
             p = read_quoted(p, &e->val, &e->val_len);
         }
-        e->bucket_hash = java_hash(e->key, e->key_len);
+        e->bucket_hash = java_hashmap_hash(e->key, e->key_len);
         e->order = n;
         n++;
     }
-    // HashMap's final table size for n puts from the default capacity 16, load factor 0.75.
-    uint32 table = 16;
-    while ((uint32)n > table / 4 * 3) table *= 2;
+    uint32 table = java_hashmap_capacity(n);
     std::stable_sort(entries, entries + n, [table](const HstoreEntry &a, const HstoreEntry &b) {
-        return (a.bucket_hash & (table - 1)) < (b.bucket_hash & (table - 1));
+        return java_hashmap_bucket(a.bucket_hash, table) <
+               java_hashmap_bucket(b.bucket_hash, table);
     });
     *entries_out = entries;
     return n;
 }
 
-void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n) {
+// embedded: the object goes inside a JSON string (hstore.handling.mode=json), where
+// characters outside the BMP stay as they are until the outer string escapes them.
+void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n, bool embedded) {
     appendStringInfoCharMacro(out, '{');
     for (int i = 0; i < n; i++) {
         if (i > 0) appendStringInfoCharMacro(out, ',');
-        json_write_string(out, entries[i].key, entries[i].key_len);
+        json_write_string_ex(out, entries[i].key, entries[i].key_len, !embedded);
         appendStringInfoCharMacro(out, ':');
         if (entries[i].val)
-            json_write_string(out, entries[i].val, entries[i].val_len);
+            json_write_string_ex(out, entries[i].val, entries[i].val_len, !embedded);
         else
             JSON_LITERAL(out, "null");
     }
@@ -190,12 +158,12 @@ void append_hstore_object(StringInfo out, const HstoreEntry *entries, int n) {
 void write_hstore_entries(StringInfo out, const HstoreEntry *entries, int n,
                           const WalcastOptions *opts) {
     if (opts->hstore_mode == HstoreMode::Map) {
-        append_hstore_object(out, entries, n);
+        append_hstore_object(out, entries, n, false);
         return;
     }
     StringInfoData doc;
     initStringInfo(&doc);
-    append_hstore_object(&doc, entries, n);
+    append_hstore_object(&doc, entries, n, true);
     json_write_string(out, doc.data, doc.len);
     pfree(doc.data);
 }

@@ -53,11 +53,81 @@ int split_shortest(const char *s, int n, char *digits, int *exp10, bool *negativ
     return nd;
 }
 
-void append_java_number(StringInfo out, const char *shortest, int len) {
+// Java (19 and later) prints at least two significant digits and, where the shortest
+// round-trip form has one, the two-digit decimal closest to the exact value: 4.9E-324 for
+// Double.MIN_VALUE, 9.9E-324 for twice it. Only subnormals can have a closer two-digit
+// form than d.0; for them the candidate is kept when it reads back as the same number.
+template <typename T>
+bool reads_back(long r, int exp10, T value) {
+    char text[32];
+    snprintf(text, sizeof(text), "%ld.%lde%d", r / 10, r % 10, exp10);
+    T back = sizeof(T) == sizeof(float) ? (T)strtof(text, nullptr) : (T)strtod(text, nullptr);
+    return back == std::fabs(value);
+}
+
+// The candidates are d.d at the shortest form's exponent x and at x - 1 (9.9E-324 for a
+// shortest 1E-323); the closer one that reads back wins.
+template <typename T>
+void refine_single_digit(T value, char *digits, int *nd, int *x) {
+    if (*nd != 1 || std::fpclassify(value) != FP_SUBNORMAL) return;
+    long double t = std::fabs((long double)value) * powl(10.0L, (long double)(1 - *x));
+    long at_x = lroundl(t), below = lroundl(t * 10);
+    long double err_x = fabsl(t - at_x), err_below = fabsl(t * 10 - below) / 10;
+    long r;
+    int e;
+    if (below >= 10 && below <= 99 && err_below < err_x && reads_back(below, *x - 1, value)) {
+        r = below;
+        e = *x - 1;
+    } else if (at_x >= 10 && at_x <= 99 && reads_back(at_x, *x, value)) {
+        r = at_x;
+        e = *x;
+    } else {
+        return;
+    }
+    digits[0] = (char)('0' + r / 10);
+    digits[1] = (char)('0' + r % 10);
+    *nd = r % 10 == 0 ? 1 : 2;
+    *x = e;
+}
+
+// PostgreSQL's shortest form is not always the shortest Java finds: it prints whole
+// numbers below 10^15 (10^7 for real) in full ("39363568" for the real 3.936357E7), and it
+// does not take a decimal on the boundary of the number's rounding interval, which Java
+// does (2.8781610130191448E16 where Java prints 2.878161013019145E16). So drop digits while
+// the correctly rounded shorter decimal (glibc's %e) still reads back as the same number.
+//
+// Both happen only where the spacing of the numbers is 1 or more (from 2^52 for double,
+// 2^23 for real): below it no decimal with fewer digits lies on or inside the interval
+// (an interval boundary there has a longer exact expansion), so the check, which costs an
+// snprintf and a strtod, is skipped.
+template <typename T>
+void shorten_like_java(T value, char *digits, int *nd, int *x) {
+    const T threshold = sizeof(T) == sizeof(float) ? (T)8388608.0 : (T)4503599627370496.0;
+    if (!(std::fabs(value) >= threshold)) return;
+    while (*nd > 2) {
+        char text[48];
+        int k = *nd - 1;
+        snprintf(text, sizeof(text), "%.*e", k - 1, std::fabs((double)value));
+        T back = sizeof(T) == sizeof(float) ? (T)strtof(text, nullptr) : (T)strtod(text, nullptr);
+        if (back != std::fabs(value)) return;
+        // text is d.ddd...e<exp>: k digits.
+        int n = 0;
+        for (const char *p = text; *p && *p != 'e'; p++)
+            if (*p != '.') digits[n++] = *p;
+        *x = atoi(strchr(text, 'e') + 1);
+        while (n > 1 && digits[n - 1] == '0') n--;
+        *nd = n;
+    }
+}
+
+template <typename T>
+void append_java_number(StringInfo out, T value, const char *shortest, int len) {
     char digits[32];
     int x;
     bool negative;
     int nd = split_shortest(shortest, len, digits, &x, &negative);
+    shorten_like_java(value, digits, &nd, &x);
+    refine_single_digit(value, digits, &nd, &x);
     if (negative) appendStringInfoCharMacro(out, '-');
     if (nd == 0) {
         JSON_LITERAL(out, "0.0");
@@ -87,17 +157,14 @@ void append_java_number(StringInfo out, const char *shortest, int len) {
     }
 }
 
-bool write_special(StringInfo out, double value, bool quoted) {
+bool write_special(StringInfo out, double value) {
     const char *text = nullptr;
     if (std::isnan(value))
         text = "NaN";
     else if (std::isinf(value))
         text = value > 0 ? "Infinity" : "-Infinity";
     if (text == nullptr) return false;
-    if (quoted)
-        json_write_cstring(out, text);
-    else
-        appendStringInfoString(out, text);
+    json_write_cstring(out, text);
     return true;
 }
 
@@ -290,33 +357,25 @@ void twos_complement_bytes(const char *digits, int ndigits, bool negative, Strin
     pfree(b);
 }
 
-// Java's BigDecimal.toString() of (sign, unscaled digits, scale): what Debezium's
-// decimal.handling.mode=string emits (SpecialValueDecimal.fromLogical -> toString()).
-// Plain notation unless scale < 0 or the adjusted exponent is below -6 ("1E-7", "0E-8").
-void append_java_bigdecimal(StringInfo out, bool negative, const char *digits, int ndigits,
-                            int scale) {
+// Java's BigDecimal.toPlainString() of (sign, unscaled digits, scale): what Debezium's
+// decimal.handling.mode=string emits (SpecialValueDecimal.fromLogical) and what it makes
+// of money. Never exponent notation: "0.00000000000000000001", "0E-8" as "0.00000000",
+// a negative scale as trailing zeros.
+void append_java_plain(StringInfo out, bool negative, const char *digits, int ndigits, int scale) {
     bool zero = ndigits == 1 && digits[0] == '0';
     if (negative && !zero) appendStringInfoCharMacro(out, '-');
-    long adjusted = -(long)scale + (ndigits - 1);
-    if (scale == 0) {
+    if (scale <= 0) {
         json_append(out, digits, ndigits);
-    } else if (scale > 0 && adjusted >= -6) {
-        if (ndigits > scale) {
-            json_append(out, digits, ndigits - scale);
-            appendStringInfoCharMacro(out, '.');
-            json_append(out, digits + ndigits - scale, scale);
-        } else {
-            JSON_LITERAL(out, "0.");
-            for (int i = 0; i < scale - ndigits; i++) appendStringInfoCharMacro(out, '0');
-            json_append(out, digits, ndigits);
-        }
+        if (!zero)
+            for (int i = 0; i < -scale; i++) appendStringInfoCharMacro(out, '0');
+    } else if (ndigits > scale) {
+        json_append(out, digits, ndigits - scale);
+        appendStringInfoCharMacro(out, '.');
+        json_append(out, digits + ndigits - scale, scale);
     } else {
-        appendStringInfoCharMacro(out, digits[0]);
-        if (ndigits > 1) {
-            appendStringInfoCharMacro(out, '.');
-            json_append(out, digits + 1, ndigits - 1);
-        }
-        appendStringInfo(out, "E%s%ld", adjusted > 0 ? "+" : "", adjusted);
+        JSON_LITERAL(out, "0.");
+        for (int i = 0; i < scale - ndigits; i++) appendStringInfoCharMacro(out, '0');
+        json_append(out, digits, ndigits);
     }
 }
 
@@ -338,25 +397,18 @@ int numeric_typmod_scale(int32 typmod) {
 
 }  // namespace
 
-void append_java_double_text(StringInfo out, double value) {
-    if (write_special(out, value, false)) return;
-    char buf[DOUBLE_SHORTEST_DECIMAL_LEN];
-    int n = double_to_shortest_decimal_bufn(value, buf);
-    append_java_number(out, buf, n);
-}
-
 void json_write_java_double(StringInfo out, double value) {
-    if (write_special(out, value, true)) return;
+    if (write_special(out, value)) return;
     char buf[DOUBLE_SHORTEST_DECIMAL_LEN];
     int n = double_to_shortest_decimal_bufn(value, buf);
-    append_java_number(out, buf, n);
+    append_java_number(out, value, buf, n);
 }
 
 void json_write_java_float(StringInfo out, float value) {
-    if (write_special(out, value, true)) return;
+    if (write_special(out, value)) return;
     char buf[FLOAT_SHORTEST_DECIMAL_LEN];
     int n = float_to_shortest_decimal_bufn(value, buf);
-    append_java_number(out, buf, n);
+    append_java_number(out, value, buf, n);
 }
 
 // numeric (Debezium PostgresValueConverter.convertDecimal, SpecialValueDecimal):
@@ -365,8 +417,8 @@ void json_write_java_float(StringInfo out, float value) {
 // - precise, unconstrained numeric: io.debezium.data.VariableScaleDecimal
 //   {"scale":N,"value":"<base64>"}, trailing zeros stripped first (stripTrailingZeros, a
 //   negative scale clamped to 0): 1234.1100 -> {"scale":2,"value":"AeIT"}.
-// - string: BigDecimal.toString() of the value at the column's scale (the value's own scale
-//   when unconstrained); Java uses E-notation for tiny values ("1E-7").
+// - string: BigDecimal.toPlainString() of the value at the column's scale (the value's own
+//   scale when unconstrained): "0.0000001", never E-notation.
 // - double: the nearest double, Java text.
 // NaN/Infinity: Debezium's string mode writes SpecialValueDecimal's enum names "NAN",
 // "POSITIVE_INFINITY", "NEGATIVE_INFINITY"; double mode the doubles ("NaN", "Infinity",
@@ -415,7 +467,7 @@ void write_numeric(StringInfo out, const TypeEncoder *enc, Datum value,
             // Built aside: json_write_string escapes nothing here, but keeps quoting in one place.
             StringInfoData text;
             initStringInfo(&text);
-            append_java_bigdecimal(&text, negative, digits.data, nd, scale);
+            append_java_plain(&text, negative, digits.data, nd, scale);
             json_write_string(out, text.data, text.len);
             pfree(text.data);
             break;
@@ -444,22 +496,27 @@ void write_numeric(StringInfo out, const TypeEncoder *enc, Datum value,
     pfree(digits.data);
 }
 
-// money (Debezium convertMoney, money.fraction.digits default 2): the int64 amount in
-// cents is the unscaled value at scale 2. precise: Decimal(scale 2) bytes; double: the
-// amount as a double; string: Debezium stringifies the Double it parsed from the text form
-// (String.valueOf(double): "1234.56", "1000.0", "1.23456789E7"). walcast assumes the
-// server's lc_monetary uses 2 fractional digits (C and most locales).
+// money (Debezium convertMoney, money.fraction.digits default 2): Debezium parses the text
+// form into a BigDecimal at the scale of its fraction ("-$1,234.56" -> -1234.56), in
+// streaming and snapshot alike. precise: Decimal(scale 2) bytes of the amount in cents;
+// string: toPlainString ("1000.00", "-92233720368547758.08"); double: the nearest double
+// (BigDecimal.doubleValue). walcast assumes the server's lc_monetary uses 2 fractional
+// digits (C and most locales).
 void write_money(StringInfo out, Datum value, const WalcastOptions *opts) {
     int64 cents = DatumGetCash(value);
     switch (opts->decimal_mode) {
         case DecimalMode::Double:
-            json_write_java_double(out, (double)cents / 100.0);
-            break;
         case DecimalMode::String: {
+            char digits[24];
+            uint64 magnitude = cents < 0 ? -(uint64)cents : (uint64)cents;
+            int nd = snprintf(digits, sizeof(digits), UINT64_FORMAT, magnitude);
             StringInfoData text;
             initStringInfo(&text);
-            append_java_double_text(&text, (double)cents / 100.0);
-            json_write_string(out, text.data, text.len);
+            append_java_plain(&text, cents < 0, digits, nd, 2);
+            if (opts->decimal_mode == DecimalMode::String)
+                json_write_string(out, text.data, text.len);
+            else
+                json_write_java_double(out, strtod(text.data, nullptr));  // rounds correctly
             pfree(text.data);
             break;
         }

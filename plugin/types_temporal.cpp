@@ -27,6 +27,13 @@ constexpr int64 kNegInfUs = -INT64CONST(9223372036832400000);
 constexpr int32 kPosInfDays = -2147472692;
 constexpr int32 kNegInfDays = -2147472691;
 
+// The same dates read through JDBC (snapshot rows, array elements): pgjdbc gives a
+// java.sql.Date at DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY milliseconds, whose
+// calendar date (year 292278994 / 292269055, in a UTC JVM) Debezium's Date.toEpochDay casts
+// to an int: -622191234 and -625821272.
+constexpr int32 kJdbcPosInfDays = -622191234;
+constexpr int32 kJdbcNegInfDays = -625821272;
+
 inline int64 floor_div(int64 a, int64 b) {
     int64 q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
@@ -46,6 +53,16 @@ void civil_from_days(int64 z, int64 *year, int *month, int *day) {
     *day = (int)(doy - (153 * mp + 2) / 5 + 1);
     *month = (int)(mp < 10 ? mp + 3 : mp - 9);
     *year = y + (*month <= 2);
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of civil_from_days).
+int64 days_from_civil(int64 y, int m, int d) {
+    y -= m <= 2;
+    int64 era = (y >= 0 ? y : y - 399) / 400;
+    int64 yoe = y - era * 400;
+    int64 doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
 
 char *put_2(char *p, int v) {
@@ -107,14 +124,26 @@ inline int column_precision(const TypeEncoder *enc) { return enc->typmod < 0 ? 6
 
 // date: io.debezium.time.Date (and Kafka Connect Date in connect mode), days since the epoch.
 // BC dates are negative day counts of the proleptic calendar.
-void write_date(StringInfo out, Datum value) {
+// Through JDBC (jdbc) a BC date loses its era: java.sql.Date.toLocalDate() takes the year
+// of the era, so 44 BC comes out as AD 44 ('0044-03-15 BC' -> -703383, not -735160).
+void write_date(StringInfo out, Datum value, bool jdbc) {
     DateADT d = DatumGetDateADT(value);
-    if (DATE_IS_NOEND(d))
-        json_write_int64(out, kPosInfDays);
-    else if (DATE_IS_NOBEGIN(d))
-        json_write_int64(out, kNegInfDays);
-    else
-        json_write_int64(out, (int64)d + kEpochShiftDays);
+    if (DATE_IS_NOEND(d)) {
+        json_write_int64(out, jdbc ? kJdbcPosInfDays : kPosInfDays);
+        return;
+    }
+    if (DATE_IS_NOBEGIN(d)) {
+        json_write_int64(out, jdbc ? kJdbcNegInfDays : kNegInfDays);
+        return;
+    }
+    int64 days = (int64)d + kEpochShiftDays;
+    if (jdbc && days < -719162) {  // before 0001-01-01
+        int64 year;
+        int month, day;
+        civil_from_days(days, &year, &month, &day);
+        days = days_from_civil(1 - year, month, day);
+    }
+    json_write_int64(out, days);
 }
 
 // time: adaptive: io.debezium.time.Time (ms, int32) for time(0..3), MicroTime (µs) for
@@ -137,13 +166,15 @@ void write_time(StringInfo out, const TypeEncoder *enc, Datum value, const Walca
 
 // timetz: io.debezium.time.ZonedTime, ISO_OFFSET_TIME in UTC: "11:51:30.123789Z", fraction
 // with the digits needed only; OffsetTime.withOffsetSameInstant wraps around midnight
-// ('23:00:00-01' -> "00:00:00Z"). '24:00:00+00', which OffsetTime cannot hold, stays
-// "24:00:00Z" (Debezium's PostgresTimeBoundary special case).
-void write_timetz(StringInfo out, Datum value) {
+// ('23:00:00-01' -> "00:00:00Z", '24:00:00+00' -> "00:00:00Z"). Array elements come
+// through JDBC as java.sql.Time, whose toLocalTime() keeps whole seconds only
+// ('09:51:30.5+00' -> "09:51:30Z").
+void write_timetz(StringInfo out, Datum value, bool in_array) {
     TimeTzADT *t = DatumGetTimeTzADTP(value);
     // zone is seconds west of UTC: local + zone = UTC.
     int64 utc = t->time + (int64)t->zone * kUsPerSec;
-    if (!(t->time == kUsPerDay && t->zone == 0)) utc -= floor_div(utc, kUsPerDay) * kUsPerDay;
+    utc -= floor_div(utc, kUsPerDay) * kUsPerDay;
+    if (in_array) utc -= utc % kUsPerSec;
     appendStringInfoCharMacro(out, '"');
     append_time_of_day(out, utc, 0);
     JSON_LITERAL(out, "Z\"");
@@ -176,10 +207,21 @@ void write_timestamp(StringInfo out, const TypeEncoder *enc, Datum value,
 // "2016-11-04T11:51:30.123456Z", timestamptz(3) "2016-11-04T11:51:30.120Z",
 // timestamptz(0) "2016-11-04T11:51:30Z". ±infinity: "infinity" / "-infinity".
 // Years as java.time prints them: "-0043-03-15T..." for 44 BC, "+10000-..." above 9999.
+// Array elements come through JDBC: -infinity is a java.sql.Timestamp at
+// DATE_NEGATIVE_INFINITY, which Debezium formats as the date it overflows to,
+// "+292269055-12-02T23:00:00.000000Z" (fraction at the column's precision).
 void write_timestamptz(StringInfo out, const TypeEncoder *enc, Datum value) {
     TimestampTz ts = DatumGetTimestampTz(value);
     if (TIMESTAMP_IS_NOEND(ts)) {
         JSON_LITERAL(out, "\"infinity\"");
+        return;
+    }
+    if (TIMESTAMP_IS_NOBEGIN(ts) && enc->in_array) {
+        char text[24];
+        char *end = put_time_of_day(text, 23 * 3600 * kUsPerSec, column_precision(enc));
+        JSON_LITERAL(out, "\"+292269055-12-02T");
+        json_append(out, text, (int)(end - text));
+        JSON_LITERAL(out, "Z\"");
         return;
     }
     if (TIMESTAMP_IS_NOBEGIN(ts)) {

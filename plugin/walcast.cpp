@@ -27,6 +27,11 @@ struct PluginState {
     TransactionState txn;
     int changes_since_progress;
     bool message_schema_announced;  // the R frame of <prefix>.message went out
+    // The last transaction begun: Debezium's decoder keeps its commit time and origin
+    // and stamps them on the non-transactional messages that follow.
+    TimestampTz last_commit_time;
+    char *last_origin_name;  // in the decoding context; NULL: no origin
+    XLogRecPtr last_origin_lsn;
 };
 
 PluginState *state_of(LogicalDecodingContext *ctx) {
@@ -78,10 +83,25 @@ void keep_walsender_alive(LogicalDecodingContext *ctx, PluginState *state) {
     }
 }
 
+// The name of a transaction's replication origin, as pgoutput's Origin message carries it
+// (Debezium's source.origin); NULL for none. Begin runs inside the decoding transaction.
+char *origin_name_of(LogicalDecodingContext *ctx, RepOriginId origin_id) {
+    char *name = nullptr;
+    if (origin_id == InvalidRepOriginId || !IsTransactionState() ||
+        !replorigin_by_oid(origin_id, true, &name))
+        return nullptr;
+    return MemoryContextStrdup(ctx->context, name);
+}
+
 void begin_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {
     PluginState *state = state_of(ctx);
-    transaction_state_begin(&state->txn, txn->xid, txn->final_lsn, txn->end_lsn,
-                            WALCAST_COMMIT_TIME(txn));
+    if (state->last_origin_name) pfree(state->last_origin_name);
+    state->last_origin_name = origin_name_of(ctx, txn->origin_id);
+    state->last_origin_lsn = txn->origin_lsn;
+    state->last_commit_time = WALCAST_COMMIT_TIME(txn);
+    transaction_state_begin(&state->txn, txn->xid, txn->first_lsn, txn->final_lsn, txn->end_lsn,
+                            WALCAST_COMMIT_TIME(txn), state->last_origin_name,
+                            state->last_origin_lsn);
 }
 
 void commit_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *, XLogRecPtr) {
@@ -137,7 +157,7 @@ void announce_message_schemas(LogicalDecodingContext *ctx, PluginState *state) {
 
 void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel,
               const RowChange &change) {
-    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, change.lsn);
     announce_schemas(ctx, state, rel);
     EventOrder order;
     const EventOrder *order_ptr =
@@ -200,7 +220,7 @@ void truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *, int nrelations, R
     for (int i = 0; i < nrelations; i++) {
         RelationInfo *rel = relation_cache_get(relations[i]);
         if (!rel->included) continue;
-        transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+        transaction_state_ensure_begun(&state->txn, ctx, &state->opts, change->lsn);
         announce_schemas(ctx, state, rel);
         EventOrder order;
         const EventOrder *order_ptr =
@@ -253,12 +273,16 @@ void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr mess
     }
     if (!message_wanted(&state->opts, prefix)) return;
     MemoryContext old = MemoryContextSwitchTo(state->change_context);
-    // A non-transactional message is its own one-event transaction.
+    // A non-transactional message is its own one-event transaction, stamped with the
+    // commit time and origin of the last transaction decoded before it (as Debezium's
+    // are; the time of decoding when there was none).
     bool standalone = !transactional;
     if (standalone)
-        transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
-                                GetCurrentTimestamp());
-    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+        transaction_state_begin(
+            &state->txn, InvalidTransactionId, message_lsn, message_lsn, message_lsn,
+            state->last_commit_time != 0 ? state->last_commit_time : GetCurrentTimestamp(),
+            state->last_origin_name, state->last_origin_lsn);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, message_lsn);
     announce_message_schemas(ctx, state);
     EventOrder order;
     const EventOrder *order_ptr =

@@ -60,5 +60,40 @@ SELECT length(e->'after'->>'big') AS big_len, length(e->'before'->>'big') AS bef
        length(e->'after'->'arr'->>0) AS arr_len, e->'after'->'n' AS n
 FROM wc_events('ri') AS e;
 
+-- A DEFAULT-identity delete logs only the key: Debezium fills the other NOT NULL columns
+-- with the column's DEFAULT as it parses it (literals; a function call or CURRENT_* gives
+-- the type's placeholder), else its converters' fallback; a NULL of a column with a
+-- default is written as the default (Kafka Connect's replace.null.with.default).
+CREATE TYPE ri_mood AS ENUM ('sad', 'ok');
+CREATE TABLE ri_fill (id int PRIMARY KEY, i int NOT NULL, t text NOT NULL,
+                      d date NOT NULL DEFAULT '2020-01-01', n numeric(6,2) NOT NULL,
+                      b bool NOT NULL, ts timestamptz NOT NULL, f float8 NOT NULL,
+                      by bytea NOT NULL, u uuid NOT NULL, ia int[] NOT NULL, nu numeric NOT NULL,
+                      iv interval NOT NULL, tm time NOT NULL, j jsonb NOT NULL,
+                      e ri_mood NOT NULL, tz timetz NOT NULL, m money NOT NULL,
+                      s serial NOT NULL, now_ts timestamptz NOT NULL DEFAULT now(),
+                      neg int NOT NULL DEFAULT -5, e2 ri_mood NOT NULL DEFAULT 'ok',
+                      iv2 interval NOT NULL DEFAULT '1 day 02:00:00', bt bit(1) NOT NULL DEFAULT B'1',
+                      nu2 numeric NOT NULL DEFAULT 5,
+                      opt text, dflt text DEFAULT 'the default', dflt_i int DEFAULT 42);
+INSERT INTO ri_fill VALUES (1, 1, 'one', '2016-11-04', 1.5, true, '2016-11-04 13:51:30+00', 1.5,
+                            '\x01', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1}', 1.5, '1 day',
+                            '12:00', '{}', 'ok', '12:00+00', 1, DEFAULT, DEFAULT, DEFAULT,
+                            DEFAULT, DEFAULT, DEFAULT, DEFAULT, NULL, NULL, NULL);
+DELETE FROM ri_fill;
+SELECT data::json->'before' AS before_string_modes
+FROM pg_logical_slot_peek_changes('ri', NULL, NULL, 'decimal.handling.mode', 'string',
+                                  'interval.handling.mode', 'string')
+WHERE data::json->>'op' = 'd';
+-- Without JsonConverter's replace.null.with.default only NOT NULL columns take defaults.
+SELECT data::json->'before'->'opt' AS opt, data::json->'before'->'dflt' AS dflt,
+       data::json->'before'->'dflt_i' AS dflt_i, data::json->'before'->'neg' AS neg
+FROM pg_logical_slot_peek_changes('ri', NULL, NULL,
+                                  'value.converter.replace.null.with.default', 'false')
+WHERE data::json->>'op' = 'd';
+SELECT json_object_keys(e->'before') AS col, e->'before'->json_object_keys(e->'before') AS before
+FROM wc_events('ri') AS e WHERE e->>'op' = 'd';
+
 SELECT 'stop' FROM pg_drop_replication_slot('ri');
-DROP TABLE ri_default, ri_full, ri_index, ri_nothing, ri_nokey, toasty;
+DROP TABLE ri_default, ri_full, ri_index, ri_nothing, ri_nokey, toasty, ri_fill;
+DROP TYPE ri_mood;

@@ -15,11 +15,20 @@ FROM walcast.snapshot_rows('sn_t') AS r;
 SELECT (SELECT count(*) FROM streamed) AS streamed, (SELECT count(*) FROM snap) AS snapshot,
        (SELECT count(*) FROM (SELECT after_text FROM streamed EXCEPT SELECT after_text FROM snap) d) AS differ;
 
--- Source of snapshot rows: snapshot marker, consistent point as lsn, no txId.
+-- Source of snapshot rows: snapshot marker, consistent point as lsn, txId the snapshot's
+-- xmax (epoch-qualified, as pg_current_xact_id would give), no replication origin.
 SELECT r::json->>'op' AS op, r::json->'source'->>'snapshot' AS snapshot,
-       r::json->'source'->'lsn' AS lsn, r::json->'source'->'txId' AS txid,
-       r::json->'source'->>'sequence' AS sequence
+       r::json->'source'->'lsn' AS lsn,
+       r::json->'source'->>'txId' = pg_snapshot_xmax(pg_current_snapshot())::text AS txid_is_xmax,
+       r::json->'source'->>'sequence' AS sequence,
+       r::json->'source'->'origin' AS origin, r::json->'source'->'origin_lsn' AS origin_lsn
 FROM walcast.snapshot_rows('sn_t', 0, 1, ARRAY['snapshot.lsn', '0/16B3748', 'snapshot.marker', 'last']) AS r
+LIMIT 1;
+-- Incremental snapshot rows carry no txId and no lsn (sequence keeps the LSN), as Debezium's.
+SELECT r::json->'source'->'txId' AS txid, r::json->'source'->'lsn' AS lsn,
+       r::json->'source'->>'sequence' AS sequence
+FROM walcast.snapshot_rows('sn_t', 0, 1,
+                           ARRAY['snapshot.lsn', '0/16B3748', 'snapshot.marker', 'incremental']) AS r
 LIMIT 1;
 SELECT split_part(r, E'\t', 1) AS kind, split_part(r, E'\t', 2) AS op,
        split_part(r, E'\t', 3) AS topic, split_part(r, E'\t', 4) AS key

@@ -34,7 +34,13 @@ INSERT INTO ty_num VALUES
     (5, 0, 0, 0, 0, 1e7, 1e10, true),
     (6, 0, 0, 0, 0, 0.001, 0.0001, true),
     (7, 0, 0, 0, 0, '-0', 0.1, true),
-    (8, 0, 0, 0, 0, 3.4028235e38, 1.7976931348623157e308, true);
+    (8, 0, 0, 0, 0, 3.4028235e38, 1.7976931348623157e308, true),
+    -- Subnormals: Java prints two significant digits, the pair closest to the exact value.
+    (9, 0, 0, 0, 0, 1.4e-45, 5e-324, true),
+    (10, 0, 0, 0, 0, 2.8e-45, 1e-323, true),
+    (11, 0, 0, 0, 0, 1e-40, 1e-310, true),
+    -- Shorter than PostgreSQL's own shortest form: whole numbers, interval boundaries.
+    (12, 0, 0, 0, 0, 3.936357e7, 2.878161013019145e16, true);
 SELECT * FROM ty_raw_after('ty');
 
 -- numeric (precise: Decimal bytes; unconstrained: VariableScaleDecimal), money.
@@ -142,15 +148,33 @@ CREATE TABLE ty_arr (id int PRIMARY KEY, ia int[], ta text[], na numeric(6,2)[],
                      ha hstore[], ia3 int[]);
 INSERT INTO ty_arr VALUES
     (1, '{{1,2},{3,NULL}}', '{a,NULL,"b c","\""}', '{1234.11,NULL,-0.01}', '{1.50,NaN}',
-     '{"2016-11-04 13:51:30+02",infinity}', '{t,f,NULL}',
+     '{"2016-11-04 13:51:30+02",infinity,-infinity}', '{t,f,NULL}',
      '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}', ARRAY['{"a": 1}'::jsonb, '[]'], '{"\\x00ff",NULL}',
-     '{2016-11-04,infinity}', '{1,2}', '{1.5,NaN,-Infinity}', '{sad,happy}', '{abc}',
+     '{2016-11-04,infinity,-infinity,0044-03-15 BC}', '{1,2}', '{1.5,NaN,-Infinity}', '{sad,happy}', '{abc}',
      ARRAY['a=>1'::hstore], '{{{1},{2}},{{3},{4}}}'),
     (2, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}',
      '[0:1]={7,8}'),
     (3, '{NULL}', '{NULL,NULL}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
      NULL, NULL, NULL, '{{NULL,NULL},{NULL,1}}');
 SELECT * FROM ty_raw_after('ty');
+
+-- Strings are escaped as Kafka Connect's JSON writer (Jackson) escapes them: control
+-- characters as \u00XX with uppercase digits, characters outside the BMP as a surrogate
+-- pair, in values and field names; an hstore JSON document in a string keeps them raw
+-- until the string escapes them.
+CREATE TABLE ty_esc (id int PRIMARY KEY, "f😀" text, h hstore);
+INSERT INTO ty_esc VALUES (1, E'a\x1fb😀c\x7f', hstore(E'k😀', E'\x1f'));
+SELECT * FROM ty_raw_after('ty');
+INSERT INTO ty_esc VALUES (2, NULL, hstore(E'k😀', E'\x1f'));
+SELECT * FROM ty_raw_after('ty', 'hstore.handling.mode', 'map');
+DROP TABLE ty_esc;
+
+-- timetz array elements come through JDBC as java.sql.Time: whole seconds only.
+CREATE TABLE ty_tza (id int PRIMARY KEY, tz timetz, tza timetz[]);
+INSERT INTO ty_tza VALUES (1, '09:51:30.5+00', '{09:51:30.5+00,24:00:00+00,23:00:00-01,NULL}'),
+                          (2, '24:00:00+00', NULL);
+SELECT * FROM ty_raw_after('ty');
+DROP TABLE ty_tza;
 
 -- The snapshot function encodes the same rows identically.
 INSERT INTO ty_num SELECT id + 100, i2, i4, i8, o, r, d, b FROM ty_num;
@@ -175,5 +199,30 @@ DELETE FROM ty_arr WHERE id < 100;
 SELECT tbl, count(*) AS rows,
        ty_snapshot_matches(tbl::regclass, array_agg(after_text)) AS snapshot_matches
 FROM ty_streamed GROUP BY tbl ORDER BY tbl;
+-- ty_time differs where Debezium's snapshot reads values through JDBC: dates at ±infinity
+-- and BC dates (java.sql.Date). Nothing else differs.
+SELECT s.id, s.a->'d' AS stream_d, r.a->'d' AS snapshot_d, s.a->'tz' AS stream_tz,
+       r.a->'tz' AS snapshot_tz,
+       (s.a::jsonb - 'd' - 'tz') = (r.a::jsonb - 'd' - 'tz') AS others_match
+FROM (SELECT (after_text::json->>'id')::int AS id, after_text::json AS a
+      FROM ty_streamed WHERE tbl = 'ty_time') s
+JOIN (SELECT (r::json->'after'->>'id')::int AS id, r::json->'after' AS a
+      FROM walcast.snapshot_rows('ty_time') r) r USING (id)
+WHERE s.a->>'d' IS DISTINCT FROM r.a->>'d' OR s.a->>'tz' IS DISTINCT FROM r.a->>'tz'
+   OR (s.a::jsonb - 'd' - 'tz') <> (r.a::jsonb - 'd' - 'tz')
+ORDER BY 1;
+-- ty_text differs in name columns only: Debezium's stream cannot read them (null, or a NOT
+-- NULL column's default or fallback); its snapshot reads them.
+SELECT s.id, s.a->'nm' AS stream_nm, r.a->'nm' AS snapshot_nm,
+       (s.a::jsonb - 'nm') = (r.a::jsonb - 'nm') AS others_match
+FROM (SELECT (after_text::json->>'id')::int AS id, after_text::json AS a
+      FROM ty_streamed WHERE tbl = 'ty_text') s
+JOIN (SELECT (r::json->'after'->>'id')::int AS id, r::json->'after' AS a
+      FROM walcast.snapshot_rows('ty_text') r) r USING (id)
+ORDER BY 1;
+-- snapshot.as.streamed renders table rows as streamed changes (walcast verify uses it).
+SELECT tbl, ty_snapshot_matches(tbl::regclass, array_agg(after_text),
+                                ARRAY['snapshot.as.streamed', 'true']) AS as_streamed_matches
+FROM ty_streamed WHERE tbl IN ('ty_time', 'ty_text') GROUP BY tbl ORDER BY tbl;
 
 SELECT 'drop' FROM pg_drop_replication_slot('ty');

@@ -11,7 +11,7 @@ PACKAGES=(
     postgresql postgresql-contrib postgresql-server-dev-all libpq-dev
     librdkafka-dev libsimdjson-dev libspdlog-dev libgtest-dev libcli11-dev
     prometheus-cpp-dev libmicrohttpd-dev
-    kcat default-jre-headless default-jdk-headless maven
+    kcat default-jre-headless default-jdk-headless maven curl
     postgresql-15-wal2json
 )
 

@@ -78,6 +78,8 @@ if [ -d test/integration ]; then
     bash test/kafka/kafka.sh fetch || exit 1
     # Debezium's connector, the reference of test_debezium_conformance.py (runs on every major).
     bash test/debezium/debezium.sh fetch || exit 1
+    # The Kafka Connect worker and Debezium's JDBC sink of test_kafka_jdbc_sink.py
+    bash test/connect/connect.sh fetch || exit 1
     first=1
     for major in "${majors[@]}"; do
         config=${pg_config_of[$major]}

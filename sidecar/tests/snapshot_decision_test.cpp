@@ -14,7 +14,7 @@ using A = SnapshotAction;
 using R = SnapshotRecord;
 using S = SlotCondition;
 
-const char *kSnapshotModes[] = {"initial", "initial_only", "when_needed"};
+const char *kSnapshotModes[] = {"initial", "initial_only", "when_needed", "always"};
 
 TEST(SnapshotDecision, MissingSlotIsCreatedWithASnapshot) {
     for (const char *mode : kSnapshotModes)
@@ -58,6 +58,16 @@ TEST(SnapshotDecision, LostSlotIsFatalUnlessWhenNeeded) {
             EXPECT_EQ(decide_snapshot(mode, S::kLost, r), A::kRefuseLost) << mode;
         EXPECT_EQ(decide_snapshot("when_needed", S::kLost, r), A::kReplaceSlot);
     }
+}
+
+TEST(SnapshotDecision, AlwaysSnapshotsOnEveryStart) {
+    // An existing slot keeps its position: a new snapshot, then the stream from there.
+    for (R r : {R::kNone, R::kStarted, R::kCompleted})
+        EXPECT_EQ(decide_snapshot("always", S::kHealthy, r), A::kResnapshot);
+    // A lost slot is replaced: its snapshot covers the lost WAL.
+    for (R r : {R::kNone, R::kPending, R::kStarted, R::kCompleted})
+        EXPECT_EQ(decide_snapshot("always", S::kLost, r), A::kReplaceSlot);
+    EXPECT_STREQ(describe(A::kResnapshot), "snapshot again");
 }
 
 TEST(SlotHealth, RecognisesTheServersInvalidatedSlotError) {

@@ -72,3 +72,19 @@ TEST(TopicReader, LongExcerptIsCut) {
 
 }  // namespace
 }  // namespace walcast
+
+// The plugin's topic naming, as Debezium's sanitizedTopicName: one '_' per UTF-16 code
+// unit, the whole name capped at 249.
+TEST(DataTopic, MapsPerUtf16CodeUnit) {
+    EXPECT_EQ(walcast::data_topic("p", "My Schema", "T\xC3\xA4 ble"), "p.My_Schema.T__ble");
+    // U+1F600 (4 UTF-8 bytes) is a surrogate pair in Java: two '_'.
+    EXPECT_EQ(walcast::data_topic("p", "s", "a\xF0\x9F\x98\x80z"), "p.s.a__z");
+}
+
+TEST(DataTopic, CapsTheWholeNameAt249) {
+    std::string table(300, 't');
+    EXPECT_EQ(walcast::data_topic("p", "s", table), "p.s." + std::string(245, 't'));
+    std::string emoji;
+    for (int i = 0; i < 200; i++) emoji += "\xF0\x9F\x98\x80";
+    EXPECT_EQ(walcast::data_topic("p", "s", emoji), "p.s." + std::string(245, '_'));
+}

@@ -5,7 +5,17 @@ tombstones keep a null value, heartbeats and transaction records carry Debezium'
 schemas, and the schemas of a few types are the ones Debezium declares (checked by hand
 against Debezium 3.6.1's output)."""
 
-from conftest import unique, wait_until
+import pytest
+
+from conftest import throwaway_server, unique, wait_until
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A server of this module's own: the extension created here must not reach the
+    session's shared server, where some tests need a database without it."""
+    with throwaway_server() as server:
+        yield server
 
 # Fields that differ between two runs over the same changes: when each record was made.
 ENVELOPE_TIMES = ("ts_ms", "ts_us", "ts_ns")

@@ -240,3 +240,28 @@ def test_verify_reports_a_damaged_line_and_goes_on(private_pg, sidecar, walcast_
     assert f"{s.out} line 11 (byte {offset}): not valid JSON" in out, out
     assert "5 rows" in out, out
     assert "1 damaged record(s)" in out and out.count("damaged   ") == 1, out
+
+
+def test_verify_accepts_rows_rendered_as_debezium_streams_them(private_pg, sidecar, walcast_cli):
+    """Debezium's snapshot and stream render a few values differently (name columns, dates
+    at +-infinity and BC): verify compares a streamed row with the table rendered as a
+    streamed change, a snapshot row with the table rendered as a snapshot."""
+    pg = private_pg
+    pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
+    table = unique("rendered")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, nm name, d date)")
+    pg.execute(f"INSERT INTO {table} VALUES (1, 'snap', 'infinity'), (2, 'snap', '0044-03-15 BC')")
+    s = sidecar(server=pg, snapshot__mode="initial",
+                table__include__list=f"public\\.{table}").start()
+    s.wait_records(lambda recs: len(recs) >= 2, what="the 2 snapshot rows")
+    pg.execute(f"INSERT INTO {table} VALUES (3, 'live', 'infinity'), (4, 'live', '-infinity')")
+    s.wait_records(lambda recs: len(recs) >= 4, what="the 2 streamed rows")
+    assert s.terminate() == 0
+    recs = {r["key"]["id"]: r["value"]["after"] for r in s.records()}
+    assert recs[1] == {"id": 1, "nm": "snap", "d": -622191234}
+    assert recs[3] == {"id": 3, "nm": None, "d": -2147472692}
+
+    result = run_verify(walcast_cli, s)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 rows" in result.stdout and ": OK" in result.stdout, result.stdout
+

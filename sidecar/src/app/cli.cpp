@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "config/config.h"
+#include "config/connector_keys.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
 #include "incremental/incremental_snapshot.h"
@@ -23,6 +24,7 @@
 #include "common/shutdown.h"
 #include "sink/sink_factory.h"
 #include "pg/slot_health.h"
+#include "snapshot/slot_drop_on_stop.h"
 #include "snapshot/snapshot_mode.h"
 #include "app/start_banner.h"
 #include "app/status.h"
@@ -55,7 +57,8 @@ struct CommonOptions {
 };
 
 void add_common(CLI::App *cmd, CommonOptions &o) {
-    cmd->add_option("-c,--config", o.config_file, "Debezium-style .properties file");
+    cmd->add_option("-c,--config", o.config_file,
+                    "Debezium connector .properties file or Kafka Connect REST JSON");
     cmd->add_option("--set", o.sets, "Override a property: --set key=value (repeatable)");
     cmd->add_option("--log-level", o.log_level,
                     "trace, debug, info, warn, error, critical, off (log.level)");
@@ -83,6 +86,12 @@ void check_patterns_before_start(const Config &config) {
         return;
     }
     check_filter_patterns(conn.get(), config);
+}
+
+// A stop on request (SIGTERM, SIGINT) ends the run with 0.
+int stopped_cleanly(const Config &config) {
+    if (config.slot_drop_on_stop) drop_slot_on_stop(config);
+    return 0;
 }
 
 int cmd_run(const Config &config) {
@@ -122,9 +131,11 @@ int cmd_run(const Config &config) {
                     return make_sink(config, std::move(cb), registry.get());
                 },
                 registry.get());
-            if (!stream || token.requested()) return 0;
+            if (!stream) return 0;
+            if (token.requested()) return stopped_cleanly(config);
             spdlog::info("streaming slot {} to sink {}", config.slot_name, config.sink);
             int rc = pipeline.run();
+            if (rc == 0 && token.requested()) return stopped_cleanly(config);
             if (rc != kExitSlotLost || config.snapshot_mode != "when_needed" || token.requested())
                 return rc;
             spdlog::warn("snapshot.mode=when_needed: replacing lost slot {}", config.slot_name);
@@ -132,7 +143,7 @@ int cmd_run(const Config &config) {
     } catch (const Stopped &e) {
         // Chunks already delivered stay recorded: the next run resumes the snapshot.
         spdlog::info("{}; exiting", e.what());
-        return 0;
+        return stopped_cleanly(config);
     } catch (const SinkError &e) {
         spdlog::critical("{}", e.what());
         return e.exit_code();
@@ -209,6 +220,9 @@ int run_cli(int argc, char **argv) {
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
     CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
     config_doc->group("");
+    bool debezium_keys_doc = false;
+    config_doc->add_flag("--debezium-keys", debezium_keys_doc,
+                         "Print docs/debezium-keys.md instead");
 
     if (auto unknown = subcommand_error(app, argc, argv)) {
         std::cerr << "walcast: " << *unknown << "\n";
@@ -222,7 +236,7 @@ int run_cli(int argc, char **argv) {
     }
 
     if (*config_doc) {
-        std::cout << settings_markdown();
+        std::cout << (debezium_keys_doc ? foreign_keys_markdown() : settings_markdown());
         return 0;
     }
     try {

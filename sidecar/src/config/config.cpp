@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "config/bounded_file.h"
+#include "config/connect_json.h"
+#include "config/connector_keys.h"
 #include "config/listen_address.h"
 #include "config/redact.h"
 #include "config/settings.h"
@@ -168,13 +170,58 @@ std::string normalize(const Setting &spec, const std::string &value) {
     return value;
 }
 
-// Adds key=value to `into`, rejecting unknown keys (kafka.* passes through).
-void put(std::map<std::string, std::string> &into, const std::string &key, const std::string &value,
-         const std::string &origin) {
-    if (!is_kafka_key(key) && find_setting(key) == nullptr)
-        throw ConfigError("unknown configuration key '" + printable(key) + "' (" + origin + ")" +
-                          suggestion(key) + "; see 'walcast run --help' for the known keys");
-    into[key] = value;
+// Sorts what the sources gave into settings (kafka.* included) and the keys of a
+// Debezium configuration that are not settings (connector_keys.cpp); every key that is
+// neither, and every unsupported value of a connector key, goes into one ConfigError.
+struct SortedKeys {
+    std::map<std::string, std::string> settings;  // the later source wins
+    std::vector<std::string> ignored;             // "name", "transforms.unwrap.type"...
+    std::vector<SourcedValue> aliases;            // database.server.name=...
+};
+
+SortedKeys sort_keys(const std::vector<SourcedValue> &given) {
+    SortedKeys out;
+    std::vector<SourcedValue> unknown;
+    std::vector<std::string> unsupported;
+    for (const auto &kv : given) {
+        // A declared setting always wins over the connector-key table.
+        if (is_kafka_key(kv.key) || find_setting(kv.key) != nullptr) {
+            out.settings[kv.key] = kv.value;
+            continue;
+        }
+        const ForeignKey *foreign = find_foreign_key(kv.key);
+        if (foreign == nullptr) {
+            unknown.push_back(kv);
+        } else if (foreign->kind == ForeignKind::kAlias) {
+            out.aliases.push_back(kv);
+        } else if (foreign->kind == ForeignKind::kUnsupported && !kv.value.empty()) {
+            unsupported.push_back(kv.key + " (" + kv.origin +
+                                  ") is not supported: " + foreign->reason);
+        } else if (foreign->kind == ForeignKind::kDefaultOnly &&
+                   !default_only_accepts(*foreign, kv.value)) {
+            unsupported.push_back("unsupported value '" + kv.value + "' for " + kv.key + " (" +
+                                  kv.origin + "): " + foreign->reason +
+                                  "; accepted: " + (*foreign->target ? foreign->target : "unset"));
+        } else if (std::find(out.ignored.begin(), out.ignored.end(), kv.key) == out.ignored.end()) {
+            out.ignored.push_back(kv.key);
+        }
+    }
+    if (unknown.empty() && unsupported.empty()) return out;
+    std::string message;
+    if (unknown.size() == 1) {
+        const SourcedValue &kv = unknown.front();
+        message = "unknown configuration key '" + printable(kv.key) + "' (" + kv.origin + ")" +
+                  suggestion(kv.key);
+    } else if (unknown.size() > 1) {
+        // All of them at once: a pasted configuration is fixed in one round.
+        std::vector<std::string> items;
+        for (const auto &kv : unknown)
+            items.push_back("'" + printable(kv.key) + "' (" + kv.origin + suggestion(kv.key) + ")");
+        message = std::to_string(unknown.size()) + " unknown configuration keys: " + join(items);
+    }
+    if (!unknown.empty()) message += "; see 'walcast run --help' for the known keys";
+    for (const auto &u : unsupported) message += (message.empty() ? "" : "; ") + u;
+    throw ConfigError(message);
 }
 
 struct ConninfoOptionsDeleter {
@@ -209,6 +256,22 @@ std::map<std::string, std::string> url_options(const std::string &url) {
     for (PQconninfoOption *o = opts.get(); o->keyword; ++o)
         if (o->val) out[o->keyword] = o->val;
     return out;
+}
+
+// message.key.columns: <schema.table regex>:<column>[,<column>...] entries separated by
+// ';' (the plugin checks the same; a mistake here stops walcast before it connects).
+void check_message_key_columns(const std::string &value) {
+    std::stringstream entries(value);
+    std::string entry;
+    while (std::getline(entries, entry, ';')) {
+        const auto colon = entry.rfind(':');
+        const std::string columns = colon == std::string::npos ? "" : entry.substr(colon + 1);
+        if (colon == std::string::npos || trim(entry.substr(0, colon)).empty() ||
+            columns.find_first_not_of(" \t,") == std::string::npos)
+            throw ConfigError("invalid entry '" + trim(entry) +
+                              "' in message.key.columns; accepted: <schema.table regex>:<column>"
+                              "[,<column>...] entries separated by ';'");
+    }
 }
 
 // Values given on the command line are visible to every local user (ps, /proc).
@@ -384,9 +447,10 @@ std::string unescape(const std::string &s, const std::string &where) {
 
 }  // namespace
 
-std::map<std::string, std::string> parse_properties(const std::string &text,
-                                                    const std::string &origin) {
-    std::map<std::string, std::string> out;
+namespace {
+
+std::vector<SourcedValue> read_properties(const std::string &text, const std::string &origin) {
+    std::vector<SourcedValue> out;
     // A UTF-8 byte order mark (some Windows editors write one) is not part of the first key.
     const bool bom = text.rfind("\xEF\xBB\xBF", 0) == 0;
     for (const auto &line : logical_lines(bom ? text.substr(3) : text)) {
@@ -409,9 +473,16 @@ std::map<std::string, std::string> parse_properties(const std::string &text,
             raw_value.pop_back();
         std::string key = unescape(t.substr(0, k), where);
         if (key.empty()) throw ConfigError(where + ": empty key");
-        put(out, key, unescape(raw_value, where), where);
+        out.push_back({key, unescape(raw_value, where), where});
     }
     return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_properties(const std::string &text,
+                                                    const std::string &origin) {
+    return sort_keys(read_properties(text, origin)).settings;
 }
 
 std::string env_name(const std::string &key) {
@@ -459,7 +530,8 @@ std::string Config::describe_redacted() const {
 
 Config load_config(const ConfigSources &sources) {
     Config c;
-    std::map<std::string, std::string> merged;  // explicitly set values
+    // Every key=value given, lowest precedence first: file, environment, --set.
+    std::vector<SourcedValue> given;
     if (sources.file) {
         BoundedFile file;
         try {
@@ -467,31 +539,60 @@ Config load_config(const ConfigSources &sources) {
         } catch (const std::runtime_error &e) {
             throw ConfigError(std::string("cannot read config file ") + e.what());
         }
-        merged = parse_properties(file.text, *sources.file);
-        auto secrets = secret_keys_in(merged);
+        given = looks_like_json(file.text) ? parse_connect_json(file.text, *sources.file)
+                                           : read_properties(file.text, *sources.file);
+        std::map<std::string, std::string> in_file;
+        for (const auto &kv : given) in_file[kv.key] = kv.value;
+        auto secrets = secret_keys_in(in_file);
         if (!secrets.empty() && world_readable(file.mode))
             c.warnings.push_back("config file " + *sources.file + " holds " + join(secrets) +
                                  " and every local user can read it: chmod o-r " + *sources.file);
     }
     for (const auto &spec : settings()) {
         auto it = sources.env.find(env_name(spec.name));
-        if (it != sources.env.end()) merged[spec.name] = it->second;
+        if (it != sources.env.end()) given.push_back({spec.name, it->second, it->first});
     }
     for (const auto &[name, value] : sources.env) {
         // WALCAST_KAFKA_BOOTSTRAP_SERVERS -> kafka.bootstrap.servers
         if (name.rfind("WALCAST_KAFKA_", 0) != 0 || name.size() <= 14) continue;
         std::string key = "kafka." + lower(name.substr(14));
         std::replace(key.begin(), key.end(), '_', '.');
-        merged[key] = value;
+        given.push_back({key, value, name});
     }
     for (const auto &s : sources.sets) {
         auto eq = s.find('=');
         if (eq == std::string::npos || eq == 0)
             throw ConfigError("--set expects key=value, got '" + redact(s) + "'");
         const std::string key = trim(s.substr(0, eq)), value = trim(s.substr(eq + 1));
-        put(merged, key, value, "--set");
-        refuse_secret_on_command_line(key, value);
+        given.push_back({key, value, "--set"});
     }
+    SortedKeys sorted = sort_keys(given);
+    for (const auto &kv : given)
+        if (kv.origin == "--set") refuse_secret_on_command_line(kv.key, kv.value);
+    std::map<std::string, std::string> &merged = sorted.settings;  // explicitly set values
+    // Debezium 1.x names count only where today's name is not set.
+    std::vector<std::string> notes = sorted.ignored, renamed;
+    for (const auto &kv : sorted.aliases) {
+        const std::string target = find_foreign_key(kv.key)->target;
+        if (merged.count(target)) {
+            notes.push_back(kv.key + " (" + target + " is set)");
+        } else {
+            merged[target] = kv.value;
+            renamed.push_back(kv.key + " as " + target);
+        }
+    }
+    // walcast is the output plugin; a Debezium file names pgoutput or decoderbufs.
+    auto plugin = merged.find("plugin.name");
+    if (plugin != merged.end() && lower(plugin->second) != "walcast") {
+        notes.push_back("plugin.name=" + plugin->second +
+                        " (walcast streams through its own output plugin)");
+        merged.erase(plugin);
+    }
+    // One warning for all of them.
+    std::string note;
+    if (!notes.empty()) note = "ignoring keys without effect in walcast: " + join(notes);
+    if (!renamed.empty()) note += (note.empty() ? "reading " : "; reading ") + join(renamed);
+    if (!note.empty()) c.warnings.push_back(note + " (docs/debezium-keys.md)");
 
     for (const auto &spec : settings()) c.values[spec.name] = spec.def;
     for (const auto &[k, v] : merged) {
@@ -507,6 +608,7 @@ Config load_config(const ConfigSources &sources) {
     if (c.values["sink"] == "kafka" && !c.kafka_props.count("bootstrap.servers"))
         throw ConfigError("sink=kafka needs kafka.bootstrap.servers (host:port[,host:port...])");
     if (c.values["topic.prefix"].empty()) throw ConfigError("topic.prefix must not be empty");
+    check_message_key_columns(c.values["message.key.columns"]);
     if (c.values["slot.name"].empty()) throw ConfigError("slot.name must not be empty");
 
     // The password from a file of its own (kept out of the main configuration).
@@ -559,6 +661,7 @@ Config load_config(const ConfigSources &sources) {
     auto number = [&](const char *key) { return parse_int(*find_setting(key), c.values[key]); };
     c.slot_name = c.values["slot.name"];
     c.slot_create = flag("slot.create");
+    c.slot_drop_on_stop = flag("slot.drop.on.stop");
     c.slot_create_timeout_ms = number("slot.create.timeout.ms");
     c.topic_prefix = c.values["topic.prefix"];
     c.tombstones_on_delete = flag("tombstones.on.delete");

@@ -29,6 +29,7 @@ struct Config {
     // (sidecar/src/config/settings.cpp), which holds every default.
     std::string slot_name;
     bool slot_create = false;
+    bool slot_drop_on_stop = false;
     std::int64_t slot_create_timeout_ms = 0;
     std::string topic_prefix;
     // Forwarded to START_REPLICATION (format=frames first).
@@ -67,7 +68,7 @@ struct Config {
 };
 
 struct ConfigSources {
-    std::optional<std::string> file;         // path of a .properties file
+    std::optional<std::string> file;         // a .properties file, or Kafka Connect's REST JSON
     std::vector<std::string> sets;           // "key=value" from --set
     std::map<std::string, std::string> env;  // environment (all variables)
 };
@@ -79,7 +80,9 @@ struct ConfigSources {
 std::map<std::string, std::string> parse_properties(const std::string &text,
                                                     const std::string &origin);
 
-// Merges the sources (flag > env > file > default), validates and normalizes
+// Merges the sources (flag > env > file > default); keys of a Debezium configuration
+// that are not settings are sorted by connector_keys.cpp (one warning in `warnings`),
+// every unknown key goes into one ConfigError. Validates and normalizes
 // (booleans and enums in lower case), derives the typed fields. The file must
 // be a regular file of at most 1 MiB. Secrets in --set are refused. Throws ConfigError.
 Config load_config(const ConfigSources &sources);

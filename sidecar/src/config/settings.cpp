@@ -93,8 +93,10 @@ const std::vector<Setting> &settings() {
          "Create the slot when it does not exist (false: a missing slot is an error)"},
         {"slot.create.timeout.ms", Kind::kInt, "300000", {}, 1, kMaxMillis, Group::kSlotSnapshot, kRun, false, kOnlyWalcast,
          "How long creating the slot may wait for running transactions to end"},
-        {"snapshot.mode", Kind::kEnum, "initial", {"no_data", "never", "initial", "initial_only", "when_needed"}, 0, kNoMax, Group::kSlotSnapshot, kRun, false, nullptr,
+        {"snapshot.mode", Kind::kEnum, "initial", {"no_data", "never", "initial", "initial_only", "when_needed", "always"}, 0, kNoMax, Group::kSlotSnapshot, kRun, false, nullptr,
          "Whether existing rows are sent before streaming (see the top-level README)"},
+        {"slot.drop.on.stop", Kind::kBool, "false", {}, 0, kNoMax, Group::kSlotSnapshot, kRun, false, nullptr,
+         "Drop the slot when walcast stops cleanly (the next run starts over)"},
         {"snapshot.max.threads", Kind::kInt, "2", {}, 1, 64, Group::kSlotSnapshot, kRun, false, nullptr,
          "Parallel readers of the initial snapshot (one connection each)"},
         {"incremental.snapshot.chunk.size", Kind::kInt, "1024", {}, 1, 1000000, Group::kSlotSnapshot, kRun, false, nullptr,
@@ -114,16 +116,24 @@ const std::vector<Setting> &settings() {
         {"heartbeat.action.query", Kind::kString, "", {}, 0, kNoMax, Group::kSlotSnapshot, kRun, false, nullptr,
          "SQL run on each heartbeat, to write to an otherwise idle database"},
 
-        {"plugin.name", Kind::kEnum, "walcast", {"walcast"}, 0, kNoMax, Group::kEventFormat, kRun, false, "only walcast is accepted",
-         "Output plugin of the slot"},
+        {"plugin.name", Kind::kString, "walcast", {}, 0, kNoMax, Group::kEventFormat, kRun, false, "any other value (pgoutput, decoderbufs) is ignored with a warning",
+         "Output plugin of the slot: always walcast"},
         {"topic.prefix", Kind::kTopic, "walcast", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "First part of every topic name (<prefix>.<schema>.<table>)"},
+        {"schema.include.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
+         "Comma-separated regexes on schema names; only their tables are captured"},
+        {"schema.exclude.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
+         "Comma-separated regexes on schema names; their tables are not captured"},
         {"table.include.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "Comma-separated regexes on schema.table; only these tables are captured"},
         {"table.exclude.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "Comma-separated regexes on schema.table; these tables are not captured"},
+        {"column.include.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
+         "Comma-separated regexes on schema.table.column; only these columns are in events"},
         {"column.exclude.list", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "Comma-separated regexes on schema.table.column; left out of events"},
+        {"message.key.columns", Kind::kString, "", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
+         "<schema.table regex>:<column>,<column>;... : the columns of the event key"},
         {"skipped.operations", Kind::kOps, "", {}, 0, kNoMax, Group::kEventFormat, kRun, true, nullptr,
          "Operations not streamed: c, u, d, t (comma-separated) or none"},
         {"provide.transaction.metadata", Kind::kBool, "false", {}, 0, kNoMax, Group::kEventFormat, kRun, true, nullptr,
@@ -144,6 +154,8 @@ const std::vector<Setting> &settings() {
          "How hstore values are encoded"},
         {"unavailable.value.placeholder", Kind::kString, "__debezium_unavailable_value", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, nullptr,
          "Stands for an unchanged TOASTed value the server did not send"},
+        {"value.converter.replace.null.with.default", Kind::kBool, "true", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, "Kafka Connect's JsonConverter setting, applied by walcast's encoder",
+         "A NULL of a column with a DEFAULT is written as that default, as Kafka Connect's JsonConverter does"},
         {"event.max.bytes", Kind::kInt, "", {}, 0, 1073741822, Group::kEventFormat, kFormat, true, kOnlyWalcast,
          "Largest event the plugin encodes; larger ones stop the stream (unset: 1 GB)"},
         {"publish.via.partition.root", Kind::kBool, "false", {}, 0, kNoMax, Group::kEventFormat, kFormat, true, kOnlyWalcast,
@@ -263,7 +275,11 @@ std::string settings_markdown() {
         "file is\n"
         "read as UTF-8 and blanks at the end of a value are dropped (write `\\ ` to keep one).\n\n"
         "*Debezium* is empty where the name and meaning are those of Debezium's PostgreSQL\n"
-        "connector. *Used by* names the subcommands that read the setting.\n";
+        "connector. *Used by* names the subcommands that read the setting.\n\n"
+        "A Debezium connector configuration (`.properties`, or Kafka Connect's REST JSON) is\n"
+        "read as it is: [debezium-keys.md](debezium-keys.md) lists the Debezium and Kafka "
+        "Connect\n"
+        "keys that are not settings here and what walcast does with each.\n";
     for (Group g : kGroups) {
         out += std::string("\n## ") + group_title(g) + "\n\n";
         out += "| Key | Default | Accepted | Used by | Debezium | Description |\n";

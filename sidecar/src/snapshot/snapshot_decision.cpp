@@ -4,6 +4,15 @@ namespace walcast {
 
 SnapshotAction decide_snapshot(const std::string &mode, SlotCondition slot, SnapshotRecord record) {
     const bool recover = mode == "when_needed";
+    if (mode == "always") {
+        // Every start reads every table: a lost slot is replaced at no further cost, and
+        // a slot that was never read from (pending) is started over.
+        if (slot == SlotCondition::kLost || record == SnapshotRecord::kPending)
+            return slot == SlotCondition::kMissing ? SnapshotAction::kCreate
+                                                   : SnapshotAction::kReplaceSlot;
+        return slot == SlotCondition::kMissing ? SnapshotAction::kCreate
+                                               : SnapshotAction::kResnapshot;
+    }
     if (slot == SlotCondition::kLost)
         // Even a stream-only mode cannot go on: the slot's WAL is gone.
         return recover ? SnapshotAction::kReplaceSlot : SnapshotAction::kRefuseLost;
@@ -37,6 +46,8 @@ const char *describe(SnapshotAction action) {
             return "replace slot";
         case SnapshotAction::kDropCompleted:
             return "drop completed";
+        case SnapshotAction::kResnapshot:
+            return "snapshot again";
         case SnapshotAction::kRefuseUnrecorded:
             return "refuse unrecorded";
         case SnapshotAction::kRefuseLost:

@@ -11,7 +11,8 @@
 //   5. record completion                          from here on: stream
 // A slot without any record was not made by a walcast snapshot: walcast cannot snapshot
 // at the consistent point of a slot it did not create, so it refuses (when_needed:
-// replaces the slot).
+// replaces the slot). snapshot.mode=always snapshots on every start: a slot that exists
+// keeps its position and streams from it after the new snapshot.
 #pragma once
 
 #include <string>
@@ -34,6 +35,9 @@ enum class SnapshotAction {
     kReplaceSlot,       // drop the slot (nothing of it was delivered, or when_needed) and
                         // create a new one with a new snapshot
     kDropCompleted,     // initial_only: snapshot already complete, drop the slot
+    kResnapshot,        // always: a new snapshot of every table under a fresh snapshot,
+                        // then stream from the slot's position (changes after it may
+                        // come again: at least once)
     kRefuseUnrecorded,  // slot exists without a snapshot on record
     kRefuseLost,        // slot invalidated by the server
 };

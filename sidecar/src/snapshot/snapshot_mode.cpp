@@ -156,8 +156,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
     require_extension(conn.get());
     SnapshotStore store(conn.get(), slot);
     const std::int64_t chunk_bytes = config.snapshot_chunk_bytes;
-    const bool create =
-        action != SnapshotAction::kResume && action != SnapshotAction::kDropCompleted;
+    const bool create = action == SnapshotAction::kCreate || action == SnapshotAction::kReplaceSlot;
     if (action != SnapshotAction::kDropCompleted)
         require_snapshot_preflight(conn.get(), table_filter_from(config), needs);
 
@@ -170,10 +169,10 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
             if (metrics) slot_lost_gauge(*metrics).set(1);
             spdlog::error("{}", describe_lost_slot(slot, *info));
             spdlog::warn(
-                "snapshot.mode=when_needed: dropping lost slot {} and creating it again "
+                "snapshot.mode={}: dropping lost slot {} and creating it again "
                 "with a new initial snapshot; the changes in the lost WAL are covered "
                 "by the snapshot's rows",
-                slot);
+                mode, slot);
         } else if (record_state(run) == SnapshotRecord::kPending) {
             spdlog::warn(
                 "slot {} was created by a walcast run that stopped before its snapshot "
@@ -205,6 +204,20 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         std::vector<SnapshotTable> tables =
             plan_under(config, snapshot.name(), chunk_bytes, settings.threads).tables;
         log_result(run_snapshot(settings, snapshot, run->consistent_point, chunks, tables, store,
+                                make_sink, metrics));
+        store.complete_run();
+    } else if (action == SnapshotAction::kResnapshot) {
+        // The slot keeps its position: the new snapshot sees at least as much as the
+        // slot has confirmed, and the stream replays everything after that position.
+        const Lsn from = parse_lsn(info->confirmed_flush_lsn).value_or(0);
+        spdlog::info(
+            "snapshot.mode=always: snapshot of every table, then streaming from slot {} at {} "
+            "(changes between that position and the snapshot may be delivered again)",
+            slot, format_lsn(from));
+        ExportedSnapshot snapshot = ExportedSnapshot::fresh(config);
+        SnapshotPlan plan = plan_under(config, snapshot.name(), chunk_bytes, settings.threads);
+        store.start_run(from, plan);
+        log_result(run_snapshot(settings, snapshot, from, plan.chunks, plan.tables, store,
                                 make_sink, metrics));
         store.complete_run();
     } else if (create) {

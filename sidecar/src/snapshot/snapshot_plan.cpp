@@ -44,6 +44,11 @@ std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter 
                               FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
                               WHERE r.oid = pg_partition_root(c.oid))
                         ELSE format('%s.%s', n.nspname, c.relname) END AS published,
+                   CASE WHEN $3 AND c.relispartition
+                        THEN (SELECT rn.nspname::text
+                              FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                              WHERE r.oid = pg_partition_root(c.oid))
+                        ELSE n.nspname::text END AS published_schema,
                    c.relfilenode AS filenode,
                    CASE WHEN $4 THEN pg_table_size(c.oid) ELSE 0 END AS bytes,
                    greatest(c.reltuples, 0) AS rows
@@ -53,11 +58,14 @@ std::vector<SnapshotTable> list_snapshot_tables(PGconn *conn, const TableFilter 
               AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')
         SELECT oid, relname, published, filenode, bytes, rows FROM candidates
         WHERE ($1 = '' OR published ~ $1) AND ($2 = '' OR published !~ $2)
+          AND ($5 = '' OR published_schema ~ $5) AND ($6 = '' OR published_schema !~ $6)
         ORDER BY bytes DESC, relname)SQL";
     PgResultPtr tables = pg_query(
         conn, kTables,
         {anchored_list_regex(filter.include_list), anchored_list_regex(filter.exclude_list),
-         filter.via_partition_root ? "true" : "false", sizes ? "true" : "false"},
+         filter.via_partition_root ? "true" : "false", sizes ? "true" : "false",
+         anchored_list_regex(filter.schema_include_list),
+         anchored_list_regex(filter.schema_exclude_list)},
         "listing tables");
 
     std::vector<SnapshotTable> list;

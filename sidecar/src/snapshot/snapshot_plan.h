@@ -37,6 +37,8 @@ struct SnapshotPlan {
 struct TableFilter {
     std::string include_list;  // Debezium comma-separated regex lists on schema.table
     std::string exclude_list;
+    std::string schema_include_list;  // the same on the schema of that name
+    std::string schema_exclude_list;
     bool via_partition_root = false;
 };
 

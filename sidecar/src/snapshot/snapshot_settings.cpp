@@ -20,6 +20,8 @@ TableFilter table_filter_from(const Config &config) {
     TableFilter f;
     f.include_list = config.get("table.include.list");
     f.exclude_list = config.get("table.exclude.list");
+    f.schema_include_list = config.get("schema.include.list");
+    f.schema_exclude_list = config.get("schema.exclude.list");
     f.via_partition_root = config.publish_via_partition_root;
     return f;
 }

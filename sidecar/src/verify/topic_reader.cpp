@@ -18,6 +18,7 @@ void append_mapped(std::string &out, const std::string &name) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
         out += ok ? static_cast<char>(c) : '_';
+        if ((c & 0xF8) == 0xF0) out += '_';  // outside the BMP: two UTF-16 code units
     }
 }
 

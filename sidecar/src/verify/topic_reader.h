@@ -48,7 +48,8 @@ void read_file_topic(const std::string &path, const std::string &topic,
                      const RecordCallback &on_record, const DamageCallback &on_damaged);
 
 // <prefix>.<schema>.<table> with every character outside [a-zA-Z0-9._-] as '_'
-// (one per UTF-8 character), at most 249 bytes: the plugin's topic naming.
+// (one per UTF-16 code unit: two for a character outside the BMP), at most 249 bytes:
+// the plugin's topic naming.
 std::string data_topic(const std::string &prefix, const std::string &schema,
                        const std::string &table);
 

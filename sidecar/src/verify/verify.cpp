@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "pg/filter_patterns.h"
@@ -65,7 +66,10 @@ void check_sink(const Config &config) {
 int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out) {
     check_sink(config);
     TableFilter filter = table_filter_from(config);
-    if (!options.tables.empty()) filter.include_list = options.tables, filter.exclude_list.clear();
+    if (!options.tables.empty()) {
+        // --tables names the tables: the configuration's table and schema lists step aside.
+        filter = TableFilter{options.tables, "", "", "", filter.via_partition_root};
+    }
     auto encoder_options = snapshot_settings_from(config).encoder_options;
 
     // One consistent snapshot of the source for every table.
@@ -145,6 +149,33 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
                 << fold.net_rows() << " rows): " << (same ? "OK" : "DIFFERENT") << "\n";
             if (!same) failures++;
             continue;
+        }
+        // A row last written by a streamed change can differ from the table read as a
+        // snapshot where Debezium's snapshot renders values its own way (name columns,
+        // dates at ±infinity): such rows are compared again with the table rendered as
+        // streamed changes (snapshot.as.streamed).
+        std::set<std::string> differing;
+        for (const auto &[key, row] : source) {
+            auto it = folded.find(key);
+            if (it != folded.end() && it->second != row) differing.insert(key);
+        }
+        if (!differing.empty()) {
+            auto as_streamed = encoder_options;
+            as_streamed.emplace_back("snapshot.as.streamed", "true");
+            for (const SnapshotTable *t : tables) {
+                SnapshotChunk whole;
+                whole.rel = t->rel;
+                whole.relname = t->relname;
+                reader.read_chunk(whole, as_streamed, [&](RowBatch &&batch) {
+                    for (std::size_t i = 0; i < batch.rows(); i++) {
+                        SnapshotRow row = batch.row(i);
+                        std::string key = TopicFold::canonical(row.key);
+                        if (!differing.count(key)) continue;
+                        FoldedRow streamed = TopicFold::fields_of(row.after);
+                        if (folded.at(key) == streamed) source[key] = std::move(streamed);
+                    }
+                });
+            }
         }
         std::vector<std::string> missing, extra, different;
         std::uint64_t n_missing = 0, n_extra = 0, n_different = 0;

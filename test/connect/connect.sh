@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Throwaway Kafka Connect standalone worker for the JDBC-sink test: one JVM running
+# Debezium's JDBC sink (and, for the harness self-check, Debezium's PostgreSQL source).
+# Jars come from Maven Central via test/connect/pom.xml.
+#
+#   test/connect/connect.sh fetch            download the worker and plugin jars into the
+#                                            cache (idempotent)
+#   test/connect/connect.sh start <dir> <worker.properties> <connector.properties>...
+#                                            start a worker whose files live in <dir>; waits
+#                                            for its REST API; last stdout line is its URL
+#   test/connect/connect.sh stop <dir>       SIGTERM, up to 20 s, then SIGKILL
+#   test/connect/connect.sh plugin-path      the plugin.path value for worker.properties
+#
+# The worker.properties must set listeners=http://127.0.0.1:<port> (the REST API the
+# readiness check and the tests use) and plugin.path (see plugin-path).
+#
+# Environment:
+#   WALCAST_CONNECT_LIB            jar cache (default $HOME/.cache/walcast/connect-lib)
+#   WALCAST_CONNECT_HEAP           JVM heap options (default "-Xms128m -Xmx512m")
+#   WALCAST_CONNECT_START_TIMEOUT  seconds to wait for the REST API (default 90)
+#   MVN                            maven command, may carry options (default mvn)
+#
+# Everything but the URL goes to stderr.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LIB=${WALCAST_CONNECT_LIB:-${HOME:-/tmp}/.cache/walcast/connect-lib}
+HEAP=${WALCAST_CONNECT_HEAP:--Xms128m -Xmx512m}
+START_TIMEOUT=${WALCAST_CONNECT_START_TIMEOUT:-90}
+STOP_TIMEOUT=20
+MVN=${MVN:-mvn}
+# pom.xml profile -> directory under $LIB: the worker's jars are its classpath; each
+# plugin's is a directory of plugin.path=$LIB/plugins (each loaded in its own class loader).
+declare -A PROFILE_DIR=([worker]=worker [jdbc-sink]=plugins/jdbc-sink [pg-source]=plugins/pg-source)
+
+log() { echo "connect.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# ---------------------------------------------------------------- fetch
+
+pom_stamp() { cksum <"$HERE/pom.xml" | awk '{print $1 "-" $2}'; }
+
+lib_ready() {
+    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(pom_stamp)" ] &&
+        compgen -G "$LIB/worker/connect-runtime-*.jar" >/dev/null &&
+        compgen -G "$LIB/plugins/jdbc-sink/debezium-connector-jdbc-*.jar" >/dev/null &&
+        compgen -G "$LIB/plugins/pg-source/debezium-connector-postgres-*.jar" >/dev/null
+}
+
+do_fetch() {
+    lib_ready && return 0
+    command -v "${MVN%% *}" >/dev/null 2>&1 ||
+        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
+    mkdir -p "$(dirname "$LIB")"
+    # Serialise concurrent fetches on one lock.
+    exec 9>"$LIB.lock"
+    if command -v flock >/dev/null 2>&1; then flock 9; fi
+    if lib_ready; then exec 9>&-; return 0; fi
+
+    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log" profile
+    rm -rf "$tmp"
+    : >"$mvnlog"
+    log "fetching the Kafka Connect worker and Debezium's connectors from Maven Central into $LIB"
+    for profile in "${!PROFILE_DIR[@]}"; do
+        # shellcheck disable=SC2086  # MVN may carry options
+        if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" -P "$profile" \
+                org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+                -DoutputDirectory="$tmp/${PROFILE_DIR[$profile]}" >>"$mvnlog" 2>&1; then
+            rm -rf "$tmp"
+            log "error: maven failed to fetch the jars of profile $profile (full log: $mvnlog):"
+            tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
+            exec 9>&-
+            exit 1
+        fi
+    done
+    pom_stamp >"$tmp/.complete"
+    rm -rf "$LIB"
+    mv "$tmp" "$LIB"
+    exec 9>&-
+    lib_ready || die "maven succeeded but $LIB lacks the expected jars"
+    log "fetched $(find "$LIB" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
+}
+
+plugin_path() { echo "$LIB/plugins"; }
+
+# ---------------------------------------------------------------- run
+
+abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+
+running_pid() {
+    local dir=$1 pid
+    [ -f "$dir/connect.pid" ] || return 1
+    pid=$(cat "$dir/connect.pid" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/log4j.properties" || return 1
+    echo "$pid"
+}
+
+show_log_tail() {
+    local dir=$1
+    log "---- last lines of $dir/connect.log ----"
+    tail -n 60 "$dir/connect.log" >&2 2>/dev/null || true
+    if [ -s "$dir/connect.out" ]; then
+        log "---- last lines of $dir/connect.out (JVM stdout/stderr) ----"
+        tail -n 20 "$dir/connect.out" >&2
+    fi
+}
+
+write_log_config() {
+    local dir=$1
+    cat >"$dir/log4j.properties" <<CONF
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$dir/connect.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
+log4j.logger.org.reflections=ERROR
+log4j.logger.org.hibernate=WARN
+log4j.logger.org.apache.kafka.connect.runtime.rest.RestServer=WARN
+CONF
+}
+
+do_start() {
+    local dir=$1 worker=$2 url pid t0
+    shift 2
+    url=$(sed -n 's/^listeners=//p' "$worker" | tail -n 1)
+    [[ "$url" == http://127.0.0.1:* ]] || die "$worker must set listeners=http://127.0.0.1:<port>"
+    write_log_config "$dir"
+    rm -f "$dir/connect.pid"
+    echo "---- $(date '+%F %T') start" >>"$dir/connect.out"
+    # Own session, no inherited stdio (see test/kafka/kafka.sh).
+    # shellcheck disable=SC2086
+    setsid bash -c 'echo $$ >"$1/connect.pid"; shift; exec "$@"' _ "$dir" \
+        java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+        -Dlog4j.configuration="file:$dir/log4j.properties" \
+        -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@" \
+        </dev/null >>"$dir/connect.out" 2>&1 9>&- &
+    disown $!
+    t0=$SECONDS
+    while [ ! -s "$dir/connect.pid" ] && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.05; done
+    pid=$(cat "$dir/connect.pid" 2>/dev/null || true)
+    while :; do
+        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+            log "error: the Connect worker exited during startup"
+            show_log_tail "$dir"
+            exit 1
+        fi
+        # The REST API answers once the worker has started (and, standalone, after the
+        # connectors of the command line were created).
+        if curl -sf -o /dev/null "$url/connectors"; then
+            break
+        fi
+        if [ $((SECONDS - t0)) -ge "$START_TIMEOUT" ]; then
+            log "error: Connect REST API not ready on $url after ${START_TIMEOUT}s; killing it"
+            kill -9 "$pid" 2>/dev/null || true
+            show_log_tail "$dir"
+            exit 1
+        fi
+        sleep 0.3
+    done
+    log "Connect worker ready on $url (pid $pid, $((SECONDS - t0))s)"
+    echo "$url"
+}
+
+wait_gone() {
+    local pid=$1 secs=$2 t0=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+        [ $((SECONDS - t0)) -ge "$secs" ] && return 1
+        sleep 0.1
+    done
+}
+
+do_stop() {
+    local dir=$1 pid
+    if ! pid=$(running_pid "$dir"); then
+        rm -f "$dir/connect.pid"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
+        log "worker (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 10 || die "worker (pid $pid) survives SIGKILL"
+    fi
+    rm -f "$dir/connect.pid"
+}
+
+cmd=${1:-}
+case "$cmd" in
+fetch)
+    do_fetch
+    ;;
+plugin-path)
+    plugin_path
+    ;;
+start)
+    [ $# -ge 3 ] || usage
+    command -v java >/dev/null 2>&1 ||
+        die "java not found; install a JRE >= 17 (apt-get install -y default-jre-headless, see test/install-deps.sh)"
+    command -v curl >/dev/null 2>&1 || die "curl not found (apt-get install -y curl)"
+    dir=$(abs_dir "$2")
+    running_pid "$dir" >/dev/null && die "a worker is already running in $dir"
+    do_fetch
+    shift 2
+    do_start "$dir" "$@"
+    ;;
+stop)
+    [ $# -ge 2 ] || usage
+    [ -d "$2" ] || exit 0
+    do_stop "$(cd "$2" && pwd -P)"
+    ;;
+*)
+    usage
+    ;;
+esac
