@@ -252,8 +252,8 @@ void control_message(LogicalDecodingContext *ctx, PluginState *state, XLogRecPtr
     bool standalone = !transactional;
     if (standalone)
         transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
-                                GetCurrentTimestamp());
-    transaction_state_ensure_begun(&state->txn, ctx, &state->opts);
+                                message_lsn, GetCurrentTimestamp(), nullptr, InvalidXLogRecPtr);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, message_lsn);
     OutputPluginPrepareWrite(ctx, true);
     appendStringInfo(ctx->out, "W\t%llu\t", (unsigned long long)message_lsn);
     // One frame per message: a newline is harmless, but keep the frame one line for
