@@ -43,47 +43,29 @@ usage() {
 
 # ---------------------------------------------------------------- fetch
 
-pom_stamp() { cksum <"$HERE/pom.xml" | awk '{print $1 "-" $2}'; }
+# shellcheck source=../lib/maven_jars.sh
+. "$HERE/../lib/maven_jars.sh"
+
+pom_stamp() { maven_jars_stamp "$HERE/pom.xml"; }
 
 lib_ready() {
-    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(pom_stamp)" ] &&
-        compgen -G "$LIB/worker/connect-runtime-*.jar" >/dev/null &&
-        compgen -G "$LIB/plugins/jdbc-sink/debezium-connector-jdbc-*.jar" >/dev/null &&
-        compgen -G "$LIB/plugins/pg-source/debezium-connector-postgres-*.jar" >/dev/null
+    maven_jars_stamped "$1" pom_stamp &&
+        compgen -G "$1/worker/connect-runtime-*.jar" >/dev/null &&
+        compgen -G "$1/plugins/jdbc-sink/debezium-connector-jdbc-*.jar" >/dev/null &&
+        compgen -G "$1/plugins/pg-source/debezium-connector-postgres-*.jar" >/dev/null
+}
+
+fill_lib() {
+    local profile
+    for profile in "${!PROFILE_DIR[@]}"; do
+        maven_copy_dependencies "$HERE/pom.xml" "$1/${PROFILE_DIR[$profile]}" "$2" \
+            "the jars of profile $profile" -P "$profile" || return 1
+    done
 }
 
 do_fetch() {
-    lib_ready && return 0
-    command -v "${MVN%% *}" >/dev/null 2>&1 ||
-        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
-    mkdir -p "$(dirname "$LIB")"
-    # Serialise concurrent fetches on one lock.
-    exec 9>"$LIB.lock"
-    if command -v flock >/dev/null 2>&1; then flock 9; fi
-    if lib_ready; then exec 9>&-; return 0; fi
-
-    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log" profile
-    rm -rf "$tmp"
-    : >"$mvnlog"
-    log "fetching the Kafka Connect worker and Debezium's connectors from Maven Central into $LIB"
-    for profile in "${!PROFILE_DIR[@]}"; do
-        # shellcheck disable=SC2086  # MVN may carry options
-        if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" -P "$profile" \
-                org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-                -DoutputDirectory="$tmp/${PROFILE_DIR[$profile]}" >>"$mvnlog" 2>&1; then
-            rm -rf "$tmp"
-            log "error: maven failed to fetch the jars of profile $profile (full log: $mvnlog):"
-            tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
-            exec 9>&-
-            exit 1
-        fi
-    done
-    pom_stamp >"$tmp/.complete"
-    rm -rf "$LIB"
-    mv "$tmp" "$LIB"
-    exec 9>&-
-    lib_ready || die "maven succeeded but $LIB lacks the expected jars"
-    log "fetched $(find "$LIB" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
+    maven_jars_fetch "$LIB" "the Kafka Connect worker and Debezium's connectors" \
+        pom_stamp lib_ready fill_lib
 }
 
 plugin_path() { echo "$LIB/plugins"; }

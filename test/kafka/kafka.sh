@@ -40,45 +40,16 @@ usage() {
 
 # ---------------------------------------------------------------- fetch
 
-pom_stamp() { cksum <"$HERE/pom.xml" | awk '{print $1 "-" $2}'; }
+# shellcheck source=../lib/maven_jars.sh
+. "$HERE/../lib/maven_jars.sh"
 
-lib_ready() {
-    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(pom_stamp)" ] &&
-        compgen -G "$LIB/kafka_2.13-*.jar" >/dev/null
-}
+pom_stamp() { maven_jars_stamp "$HERE/pom.xml"; }
 
-do_fetch() {
-    lib_ready && return 0
-    command -v "${MVN%% *}" >/dev/null 2>&1 ||
-        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
-    mkdir -p "$(dirname "$LIB")"
-    # Serialise concurrent fetches (parallel tests) on one lock.
-    local lockfile="$LIB.lock"
-    exec 9>"$lockfile"
-    if command -v flock >/dev/null 2>&1; then flock 9; fi
-    if lib_ready; then exec 9>&-; return 0; fi
+lib_ready() { maven_jars_stamped "$1" pom_stamp && compgen -G "$1/kafka_2.13-*.jar" >/dev/null; }
 
-    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log"
-    rm -rf "$tmp"
-    log "fetching Kafka broker jars from Maven Central into $LIB"
-    # shellcheck disable=SC2086  # MVN may carry options
-    if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" \
-            org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-            -DoutputDirectory="$tmp" >"$mvnlog" 2>&1; then
-        rm -rf "$tmp"
-        log "error: maven failed to fetch the Kafka jars (full log: $mvnlog):"
-        tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
-        exec 9>&-
-        exit 1
-    fi
-    compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || {
-        rm -rf "$tmp"; exec 9>&-; die "maven succeeded but no kafka_2.13 jar in $tmp"; }
-    pom_stamp >"$tmp/.complete"
-    rm -rf "$LIB"
-    mv "$tmp" "$LIB"
-    exec 9>&-
-    log "fetched $(find "$LIB" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
-}
+fill_lib() { maven_copy_dependencies "$HERE/pom.xml" "$1" "$2" "the Kafka jars"; }
+
+do_fetch() { maven_jars_fetch "$LIB" "Kafka broker jars" pom_stamp lib_ready fill_lib; }
 
 # ---------------------------------------------------------------- helpers
 
