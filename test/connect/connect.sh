@@ -72,26 +72,12 @@ plugin_path() { echo "$LIB/plugins"; }
 
 # ---------------------------------------------------------------- run
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+# shellcheck source=../lib/jvm_daemon.sh
+. "$HERE/../lib/jvm_daemon.sh"
 
-running_pid() {
-    local dir=$1 pid
-    [ -f "$dir/connect.pid" ] || return 1
-    pid=$(cat "$dir/connect.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/log4j.properties" || return 1
-    echo "$pid"
-}
+running_pid() { daemon_pid "$1/connect.pid" "$1/log4j.properties"; }
 
-show_log_tail() {
-    local dir=$1
-    log "---- last lines of $dir/connect.log ----"
-    tail -n 60 "$dir/connect.log" >&2 2>/dev/null || true
-    if [ -s "$dir/connect.out" ]; then
-        log "---- last lines of $dir/connect.out (JVM stdout/stderr) ----"
-        tail -n 20 "$dir/connect.out" >&2
-    fi
-}
+show_log_tail() { daemon_log_tail "$1/connect.log" 60 "$1/connect.out"; }
 
 write_log_config() {
     local dir=$1
@@ -115,18 +101,12 @@ do_start() {
     url=$(sed -n 's/^listeners=//p' "$worker" | tail -n 1)
     [[ "$url" == http://127.0.0.1:* ]] || die "$worker must set listeners=http://127.0.0.1:<port>"
     write_log_config "$dir"
-    rm -f "$dir/connect.pid"
-    echo "---- $(date '+%F %T') start" >>"$dir/connect.out"
-    # Own session, no inherited stdio (see test/kafka/kafka.sh).
+    t0=$SECONDS
     # shellcheck disable=SC2086
-    setsid bash -c 'echo $$ >"$1/connect.pid"; shift; exec "$@"' _ "$dir" \
+    daemon_launch "$dir/connect.pid" "$dir/connect.out" \
         java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
         -Dlog4j.configuration="file:$dir/log4j.properties" \
-        -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@" \
-        </dev/null >>"$dir/connect.out" 2>&1 9>&- &
-    disown $!
-    t0=$SECONDS
-    while [ ! -s "$dir/connect.pid" ] && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.05; done
+        -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@"
     pid=$(cat "$dir/connect.pid" 2>/dev/null || true)
     while :; do
         if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
@@ -151,28 +131,7 @@ do_start() {
     echo "$url"
 }
 
-wait_gone() {
-    local pid=$1 secs=$2 t0=$SECONDS
-    while kill -0 "$pid" 2>/dev/null; do
-        [ $((SECONDS - t0)) -ge "$secs" ] && return 1
-        sleep 0.1
-    done
-}
-
-do_stop() {
-    local dir=$1 pid
-    if ! pid=$(running_pid "$dir"); then
-        rm -f "$dir/connect.pid"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        log "worker (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "worker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/connect.pid"
-}
+do_stop() { daemon_stop "$1/connect.pid" "$1/log4j.properties" worker "$STOP_TIMEOUT"; }
 
 cmd=${1:-}
 case "$cmd" in

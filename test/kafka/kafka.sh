@@ -53,6 +53,9 @@ do_fetch() { maven_jars_fetch "$LIB" "Kafka broker jars" pom_stamp lib_ready fil
 
 # ---------------------------------------------------------------- helpers
 
+# shellcheck source=../lib/jvm_daemon.sh
+. "$HERE/../lib/jvm_daemon.sh"
+
 need_tools() {
     command -v java >/dev/null 2>&1 ||
         die "java not found; install a JRE >= 11 (apt-get install -y default-jre-headless, see test/install-deps.sh)"
@@ -89,29 +92,12 @@ random_uuid() {
     done
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
-
 prop() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
 
-# pid of the broker of <dir> if it is running (guards against pid reuse)
-running_pid() {
-    local dir=$1 pid
-    [ -f "$dir/kafka.pid" ] || return 1
-    pid=$(cat "$dir/kafka.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/server.properties" || return 1
-    echo "$pid"
-}
+# pid of the broker of <dir> if it is running
+running_pid() { daemon_pid "$1/kafka.pid" "$1/server.properties"; }
 
-show_log_tail() {
-    local dir=$1
-    log "---- last lines of $dir/broker.log ----"
-    tail -n 40 "$dir/broker.log" >&2 2>/dev/null || true
-    if [ -s "$dir/kafka.out" ]; then
-        log "---- last lines of $dir/kafka.out (JVM stdout/stderr) ----"
-        tail -n 20 "$dir/kafka.out" >&2
-    fi
-}
+show_log_tail() { daemon_log_tail "$1/broker.log" 40 "$1/kafka.out"; }
 
 write_config() {
     local dir=$1 port=$2 cport=$3
@@ -213,17 +199,9 @@ launch() {
     cport=$(cat "$dir/controller.port")
     port_in_use "$port" && die "port $port is already in use; cannot start the broker of $dir"
     port_in_use "$cport" && die "controller port $cport is already in use; cannot start the broker of $dir"
-    rm -f "$dir/kafka.pid"
-    echo "---- $(date '+%F %T') start" >>"$dir/kafka.out"
-    # Own session, no inherited stdio: a caller doing $(kafka.sh start ...) must not hang,
-    # and the broker survives the caller's terminal/process group going away.
     # shellcheck disable=SC2046
-    setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' _ "$dir" \
-        java $(jvm_opts "$dir") -cp "$(classpath)" kafka.Kafka "$dir/server.properties" \
-        </dev/null >>"$dir/kafka.out" 2>&1 9>&- &
-    disown $!  # no "Killed" job notice from bash if we have to kill it
-    local t0=$SECONDS
-    while [ ! -s "$dir/kafka.pid" ] && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.05; done
+    daemon_launch "$dir/kafka.pid" "$dir/kafka.out" \
+        java $(jvm_opts "$dir") -cp "$(classpath)" kafka.Kafka "$dir/server.properties"
     wait_ready "$dir" "$port"
 }
 
@@ -258,38 +236,9 @@ wait_ready() {
     echo "127.0.0.1:$port"
 }
 
-wait_gone() {
-    local pid=$1 secs=$2 t0=$SECONDS
-    while kill -0 "$pid" 2>/dev/null; do
-        [ $((SECONDS - t0)) -ge "$secs" ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
+do_stop() { daemon_stop "$1/kafka.pid" "$1/server.properties" broker "$STOP_TIMEOUT"; }
 
-do_stop() {
-    local dir=$1 pid
-    if ! pid=$(running_pid "$dir"); then
-        rm -f "$dir/kafka.pid"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        log "broker (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "broker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/kafka.pid"
-}
-
-do_kill() {
-    local dir=$1 pid
-    if pid=$(running_pid "$dir"); then
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "broker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/kafka.pid"
-}
+do_kill() { daemon_kill "$1/kafka.pid" "$1/server.properties" broker; }
 
 # ---------------------------------------------------------------- main
 
