@@ -33,13 +33,8 @@ MVN=${MVN:-mvn}
 # plugin's is a directory of plugin.path=$LIB/plugins (each loaded in its own class loader).
 declare -A PROFILE_DIR=([worker]=worker [jdbc-sink]=plugins/jdbc-sink [pg-source]=plugins/pg-source)
 
-log() { echo "connect.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
 # ---------------------------------------------------------------- fetch
 

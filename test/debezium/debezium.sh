@@ -21,13 +21,8 @@ LIB=${WALCAST_DEBEZIUM_LIB:-${HOME:-/tmp}/.cache/walcast/debezium-lib}
 HEAP=${WALCAST_DEBEZIUM_HEAP:--Xms128m -Xmx512m}
 MVN=${MVN:-mvn}
 
-log() { echo "debezium.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
 # shellcheck source=../lib/maven_jars.sh
 . "$HERE/../lib/maven_jars.sh"

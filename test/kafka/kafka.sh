@@ -30,13 +30,8 @@ START_TIMEOUT=${WALCAST_KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=${WALCAST_KAFKA_STOP_TIMEOUT:-20}
 MVN=${MVN:-mvn}
 
-log() { echo "kafka.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
 # ---------------------------------------------------------------- fetch
 

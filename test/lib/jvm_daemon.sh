@@ -1,5 +1,5 @@
 # Sourced by test/kafka/kafka.sh and test/connect/connect.sh: one background JVM per
-# directory, tracked by a pid file. The sourcing script defines log and die.
+# directory, tracked by a pid file. The sourcing script sources test/lib/script_log.sh.
 #
 #   abs_dir <dir>                              create <dir>, print its physical path
 #   daemon_launch <pidfile> <outfile> <cmd>... start <cmd> in its own session, stdio to

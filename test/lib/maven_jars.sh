@@ -1,7 +1,8 @@
 # Sourced by test/{kafka,connect,debezium}/*.sh: fills a jar cache from Maven Central once,
 # atomically (temp dir, then one rename) and under a lock, so parallel tests share it.
 #
-# The sourcing script defines log and die, and sets MVN (maven command, may carry options).
+# The sourcing script sources test/lib/script_log.sh (log, die) and sets MVN (the maven
+# command, may carry options).
 #
 #   maven_jars_stamp <file>...        the cache's validity stamp: a checksum of <file>s
 #   maven_jars_fetch <lib> <what> <stamp_fn> <ready_fn> <fill_fn>
