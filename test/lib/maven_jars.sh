@@ -10,6 +10,7 @@
 #       fills <tmpdir>, using maven_copy_dependencies), write <stamp_fn>'s output to
 #       <tmpdir>/.complete, check "<ready_fn> <tmpdir>", then move <tmpdir> to <lib>.
 #       <ready_fn> must check <dir>/.complete against the stamp as well as the jars it needs.
+#   maven_jars_stamped <dir> <stamp_fn>   <dir>/.complete holds the current stamp
 #   maven_copy_dependencies <pom> <outdir> <mvnlog> <what> [maven args...]
 #       copy <pom>'s dependencies into <outdir>; on failure print the log's tail, return 1
 
