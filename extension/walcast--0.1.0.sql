@@ -99,3 +99,51 @@ CREATE TABLE snapshot_chunks (
 REVOKE ALL ON FUNCTION snapshot_rows(regclass, bigint, bigint, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION plan_chunks(regclass, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION slot_status(name) FROM PUBLIC;
+
+-- Incremental snapshots (docs/incremental-snapshots.md). One row of a table, passed as
+-- the table's whole-row value, as an op "r" event; the sidecar reads primary-key chunks
+-- with `SELECT walcast.snapshot_row(t.tableoid, t, ...) FROM ONLY tab t WHERE ...`.
+CREATE FUNCTION snapshot_row(rel oid, r record, options text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'walcast_snapshot_row'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- Asks the sidecar streaming this database to snapshot tables again, incrementally,
+-- while it streams: a transactional logical message (prefix walcast.control) that
+-- reaches the sidecar through its slot when the caller commits. The caller must be
+-- allowed to read every table it names (SELECT, as the snapshot will).
+CREATE FUNCTION execute_snapshot(tables text[], kind text DEFAULT 'incremental')
+RETURNS pg_lsn
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    t text;
+    rel regclass;
+    names jsonb := '[]'::jsonb;
+BEGIN
+    IF kind IS DISTINCT FROM 'incremental' THEN
+        RAISE EXCEPTION 'walcast supports snapshot kind ''incremental'' only, not %', kind
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    IF tables IS NULL OR cardinality(tables) = 0 THEN
+        RAISE EXCEPTION 'execute_snapshot needs at least one table'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH t IN ARRAY tables LOOP
+        rel := t::regclass;  -- resolves as a query naming the table would (search_path)
+        IF NOT has_table_privilege(rel, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for table %', rel::text
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        names := names || to_jsonb(format('%s.%s',
+            (SELECT nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
+              WHERE c.oid = rel),
+            (SELECT relname FROM pg_class WHERE oid = rel)));
+    END LOOP;
+    RETURN pg_logical_emit_message(true, 'walcast.control',
+        jsonb_build_object('signal', 'execute-snapshot', 'type', kind,
+                           'data-collections', names)::text);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION snapshot_row(oid, record, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION execute_snapshot(text[], text) FROM PUBLIC;

@@ -89,6 +89,22 @@ bool write_integer(StringInfo out, const char *s, int64 min, int64 max) {
     return true;
 }
 
+// `text` read by the type's input function, written as the column's value would be.
+void write_from_text(StringInfo out, const TypeEncoder *enc, PGFunction type_in, const char *text,
+                     const WalcastOptions *opts) {
+    type_encoder_write(
+        out, enc,
+        DirectFunctionCall3(type_in, CStringGetDatum(text), ObjectIdGetDatum(0), Int32GetDatum(-1)),
+        opts);
+}
+
+void write_bool(StringInfo out, bool value) {
+    if (value)
+        JSON_LITERAL(out, "true");
+    else
+        JSON_LITERAL(out, "false");
+}
+
 // The default as Debezium parses it for the column's type (its mappers), written as the
 // column's value would be. false: Debezium has no default for this column.
 bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEncoder *enc,
@@ -117,10 +133,7 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
         }
         case BOOLOID:
             if (!(s = extract_default(trimmed(v), "false"))) return false;
-            if (pg_strcasecmp(s, "true") == 0)
-                JSON_LITERAL(out, "true");
-            else
-                JSON_LITERAL(out, "false");
+            write_bool(out, pg_strcasecmp(s, "true") == 0);
             return true;
         case NUMERICOID: {
             // Precise unconstrained numeric is a VariableScaleDecimal struct, which Connect
@@ -130,26 +143,21 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
             if (!(s = extract_default(trimmed(v), "0.0"))) return false;
             if (!matches(s, "^[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]{1,4})?$"))
                 return false;
-            Datum n = DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(0),
-                                          Int32GetDatum(-1));
-            type_encoder_write(out, enc, n, opts);
+            write_from_text(out, enc, numeric_in, s, opts);
             return true;
         }
         case TEXTOID:
         case VARCHAROID:
         case BPCHAROID:
-            if (!(s = extract_default(v, ""))) return false;
-            json_write_cstring(out, s);
-            return true;
-        case JSONOID:
-        case JSONBOID:
-            if (!(s = extract_default(v, "{}"))) return false;
-            json_write_cstring(out, s);
-            return true;
         case XMLOID:
-            if (!(s = extract_default(v, ""))) return false;
+        case JSONOID:
+        case JSONBOID: {
+            // Written as the text itself; only the placeholder differs (json's is "{}").
+            bool json = enc->typid == JSONOID || enc->typid == JSONBOID;
+            if (!(s = extract_default(v, json ? "{}" : ""))) return false;
             json_write_cstring(out, s);
             return true;
+        }
         case UUIDOID: {
             if (!(s = extract_default(trimmed(v), "00000000-0000-0000-0000-000000000000")))
                 return false;
@@ -170,10 +178,7 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
         case TIMEOID:
             if (!(s = extract_default(trimmed(v), "00:00"))) return false;
             if (!matches(s, "^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?$")) return false;
-            type_encoder_write(out, enc,
-                               DirectFunctionCall3(time_in, CStringGetDatum(s), ObjectIdGetDatum(0),
-                                                   Int32GetDatum(-1)),
-                               opts);
+            write_from_text(out, enc, time_in, s, opts);
             return true;
         case TIMESTAMPOID:
         case TIMESTAMPTZOID: {
@@ -186,30 +191,21 @@ bool write_parsed_default(StringInfo out, Form_pg_attribute attr, const TypeEnco
             if (enc->typid == TIMESTAMPTZOID &&
                 !matches(s, "[0-9][+-][0-9]{2}(:[0-9]{2}){0,2}( BC)?$"))
                 s = psprintf("%s+00", s);
-            PGFunction in = enc->typid == TIMESTAMPOID ? timestamp_in : timestamptz_in;
-            type_encoder_write(
-                out, enc,
-                DirectFunctionCall3(in, CStringGetDatum(s), ObjectIdGetDatum(0), Int32GetDatum(-1)),
-                opts);
+            write_from_text(out, enc, enc->typid == TIMESTAMPOID ? timestamp_in : timestamptz_in, s,
+                            opts);
             return true;
         }
         case INTERVALOID:
             // A function call's placeholder, "epoch", is no interval: no default then.
             if (!(s = extract_default(trimmed(v), nullptr))) return false;
             if (!matches(s, "^[-+0-9a-z :.]+$") || matches(s, "[a-z]{6,}")) return false;
-            type_encoder_write(out, enc,
-                               DirectFunctionCall3(interval_in, CStringGetDatum(s),
-                                                   ObjectIdGetDatum(0), Int32GetDatum(-1)),
-                               opts);
+            write_from_text(out, enc, interval_in, s, opts);
             return true;
         case BITOID:
         case VARBITOID:
             // bit(1): a boolean; longer bit strings: Debezium leaves their defaults out.
             if (enc->typmod != 1 || !(s = extract_default(trimmed(v), "00"))) return false;
-            if (strcmp(s, "1") == 0)
-                JSON_LITERAL(out, "true");
-            else
-                JSON_LITERAL(out, "false");
+            write_bool(out, strcmp(s, "1") == 0);
             return true;
         default:
             break;
@@ -247,10 +243,7 @@ void write_fallback(StringInfo out, const TypeEncoder *enc, const WalcastOptions
             break;
         case TypeCategory::Numeric:
             // BigDecimal.ZERO at the column's scale, converted like any value.
-            type_encoder_write(out, enc,
-                               DirectFunctionCall3(numeric_in, CStringGetDatum("0"),
-                                                   ObjectIdGetDatum(0), Int32GetDatum(-1)),
-                               opts);
+            write_from_text(out, enc, numeric_in, "0", opts);
             break;
         case TypeCategory::Money:
             type_encoder_write(out, enc, Int64GetDatum(0), opts);

@@ -103,15 +103,25 @@ SchemaNode decimal(int scale, int precision) {
     return n;
 }
 
-SchemaNode numeric_node(int32 typmod, const WalcastOptions *opts) {
+// decimal.handling.mode double and string replace a decimal's schema (numeric and money
+// alike); precise keeps the type's own, which is false here.
+bool imprecise_decimal_node(const WalcastOptions *opts, SchemaNode *node) {
     switch (opts->decimal_mode) {
         case DecimalMode::Double:
-            return plain("double");
+            *node = plain("double");
+            return true;
         case DecimalMode::String:
-            return plain("string");
+            *node = plain("string");
+            return true;
         case DecimalMode::Precise:
             break;
     }
+    return false;
+}
+
+SchemaNode numeric_node(int32 typmod, const WalcastOptions *opts) {
+    SchemaNode imprecise;
+    if (imprecise_decimal_node(opts, &imprecise)) return imprecise;
     if (typmod < (int32)VARHDRSZ) {
         SchemaNode n = semantic("struct", "io.debezium.data.VariableScaleDecimal");
         n.doc = "Variable scaled decimal";
@@ -217,16 +227,11 @@ SchemaNode column_node(const TypeEncoder *enc, const WalcastOptions *opts) {
             return plain("string");
         case TypeCategory::Numeric:
             return numeric_node(enc->typmod, opts);
-        case TypeCategory::Money:
-            switch (opts->decimal_mode) {
-                case DecimalMode::Double:
-                    return plain("double");
-                case DecimalMode::String:
-                    return plain("string");
-                case DecimalMode::Precise:
-                    break;
-            }
+        case TypeCategory::Money: {
+            SchemaNode imprecise;
+            if (imprecise_decimal_node(opts, &imprecise)) return imprecise;
             return decimal(2, -1);  // money.fraction.digits' default
+        }
         case TypeCategory::Bytea:
             return binary_node(opts);
         case TypeCategory::Bit:

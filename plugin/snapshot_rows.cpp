@@ -6,6 +6,7 @@
 
 #include "connect_schema.h"
 #include "event_encoder.h"
+#include "option_array.h"
 #include "options.h"
 #include "relation_cache.h"
 #include "snapshot_access.h"
@@ -15,10 +16,8 @@ PGDLLEXPORT Datum walcast_snapshot_rows(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(walcast_snapshot_rows);
 }
 
-namespace {
-
 // text[] of alternating option names and values, as the plugin receives them.
-List *options_from_array(ArrayType *array) {
+List *walcast_options_from_array(ArrayType *array) {
     Datum *elems;
     bool *nulls;
     int count;
@@ -38,6 +37,8 @@ List *options_from_array(ArrayType *array) {
     }
     return defels;
 }
+
+namespace {
 
 ItemPointerData block_start(int64 block) {
     ItemPointerData tid;
@@ -86,7 +87,8 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
 
     ChunkScan *cs = new (palloc0(sizeof(ChunkScan))) ChunkScan();  // option defaults
     if (!PG_ARGISNULL(3))
-        walcast_parse_options(&cs->opts, options_from_array(PG_GETARG_ARRAYTYPE_P(3)), true);
+        walcast_parse_options(&cs->opts, walcast_options_from_array(PG_GETARG_ARRAYTYPE_P(3)),
+                              true);
 
     cs->opts.database_name = get_database_name(MyDatabaseId);
     cs->opts.reading_table = !cs->opts.snapshot_as_streamed;

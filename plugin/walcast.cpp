@@ -242,9 +242,35 @@ bool message_wanted(const WalcastOptions *opts, const char *prefix) {
     return !walcast_regex_match(opts->message_prefix_exclude, prefix, len);
 }
 
+// walcast's own messages (watermarks of incremental snapshots, snapshot signals from
+// walcast.execute_snapshot()): W frames for the sidecar, never user events.
+const char kControlPrefix[] = "walcast.control";
+
+void control_message(LogicalDecodingContext *ctx, PluginState *state, XLogRecPtr message_lsn,
+                     bool transactional, Size message_size, const char *message) {
+    if (state->opts.format != OutputFormat::Frames) return;
+    bool standalone = !transactional;
+    if (standalone)
+        transaction_state_begin(&state->txn, InvalidTransactionId, message_lsn, message_lsn,
+                                message_lsn, GetCurrentTimestamp(), nullptr, InvalidXLogRecPtr);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, message_lsn);
+    OutputPluginPrepareWrite(ctx, true);
+    appendStringInfo(ctx->out, "W\t%llu\t", (unsigned long long)message_lsn);
+    // One frame per message: a newline is harmless, but keep the frame one line for
+    // pg_recvlogical readers.
+    for (Size i = 0; i < message_size; i++)
+        appendStringInfoChar(ctx->out, message[i] == '\n' ? ' ' : message[i]);
+    OutputPluginWrite(ctx, true);
+    if (standalone) transaction_state_commit(&state->txn, ctx, &state->opts);
+}
+
 void message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr message_lsn,
              bool transactional, const char *prefix, Size message_size, const char *message) {
     PluginState *state = state_of(ctx);
+    if (strcmp(prefix, kControlPrefix) == 0) {
+        control_message(ctx, state, message_lsn, transactional, message_size, message);
+        return;
+    }
     if (!message_wanted(&state->opts, prefix)) return;
     MemoryContext old = MemoryContextSwitchTo(state->change_context);
     // A non-transactional message is its own one-event transaction, stamped with the

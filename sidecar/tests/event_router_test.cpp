@@ -159,3 +159,26 @@ TEST(JsonText, AppendJsonStringEscapes) {
 
 }  // namespace
 }  // namespace walcast
+
+namespace walcast {
+namespace {
+
+// Incremental snapshot rows go out with the schemas of their own read (an R frame the
+// reader fetched), leaving the schemas the stream announced for the topic alone.
+TEST(EventRouter, RowsRoutedWithTheirOwnSchemas) {
+    RouterOptions o{"shop", true, false, true, true};
+    EventRouter r(o, [] { return 1; });
+    std::string schema_text = "R\tshop.public.t\t{\"k\":1}\t{\"v\":1}";
+    Frame schema = parse_frame(schema_text);
+    std::string row_text = "E\tr\tshop.public.t\t{\"id\":1}\t{\"op\":\"r\"}";
+    Frame row = parse_frame(row_text);
+    Routes out = r.route_event_with(row, r.schemas_from(schema));
+    ASSERT_EQ(out.count, 1);
+    EXPECT_EQ(out.message[0].message_key(), "{\"schema\":{\"k\":1},\"payload\":{\"id\":1}}");
+    EXPECT_EQ(out.message[0].full_value(), "{\"schema\":{\"v\":1},\"payload\":{\"op\":\"r\"}}");
+    // The stream's own schemas for the topic were not set by it.
+    EXPECT_THROW(r.route_event(row), FrameError);
+}
+
+}  // namespace
+}  // namespace walcast

@@ -62,6 +62,10 @@ TEST(StageLayout, StreamNeverIncludesSnapshot) { expect_never_reaches("stream", 
 
 TEST(StageLayout, SnapshotNeverIncludesStream) { expect_never_reaches("snapshot", "stream"); }
 
+// The incremental snapshot watches the stream through stream/stream_observer.h: the
+// streaming path knows nothing of it.
+TEST(StageLayout, StreamNeverIncludesIncremental) { expect_never_reaches("stream", "incremental"); }
+
 // Includes are written from sidecar/src and name their folder, and every source
 // sits in a stage folder: the layout stays readable from `ls sidecar/src`.
 TEST(StageLayout, IncludesNameAnExistingStageFile) {

@@ -33,83 +33,46 @@ MVN=${MVN:-mvn}
 # plugin's is a directory of plugin.path=$LIB/plugins (each loaded in its own class loader).
 declare -A PROFILE_DIR=([worker]=worker [jdbc-sink]=plugins/jdbc-sink [pg-source]=plugins/pg-source)
 
-log() { echo "connect.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
 # ---------------------------------------------------------------- fetch
 
-pom_stamp() { cksum <"$HERE/pom.xml" | awk '{print $1 "-" $2}'; }
+# shellcheck source=../lib/maven_jars.sh
+. "$HERE/../lib/maven_jars.sh"
+
+pom_stamp() { maven_jars_stamp "$HERE/pom.xml"; }
 
 lib_ready() {
-    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(pom_stamp)" ] &&
-        compgen -G "$LIB/worker/connect-runtime-*.jar" >/dev/null &&
-        compgen -G "$LIB/plugins/jdbc-sink/debezium-connector-jdbc-*.jar" >/dev/null &&
-        compgen -G "$LIB/plugins/pg-source/debezium-connector-postgres-*.jar" >/dev/null
+    maven_jars_stamped "$1" pom_stamp &&
+        compgen -G "$1/worker/connect-runtime-*.jar" >/dev/null &&
+        compgen -G "$1/plugins/jdbc-sink/debezium-connector-jdbc-*.jar" >/dev/null &&
+        compgen -G "$1/plugins/pg-source/debezium-connector-postgres-*.jar" >/dev/null
+}
+
+fill_lib() {
+    local profile
+    for profile in "${!PROFILE_DIR[@]}"; do
+        maven_copy_dependencies "$HERE/pom.xml" "$1/${PROFILE_DIR[$profile]}" "$2" \
+            "the jars of profile $profile" -P "$profile" || return 1
+    done
 }
 
 do_fetch() {
-    lib_ready && return 0
-    command -v "${MVN%% *}" >/dev/null 2>&1 ||
-        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
-    mkdir -p "$(dirname "$LIB")"
-    # Serialise concurrent fetches on one lock.
-    exec 9>"$LIB.lock"
-    if command -v flock >/dev/null 2>&1; then flock 9; fi
-    if lib_ready; then exec 9>&-; return 0; fi
-
-    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log" profile
-    rm -rf "$tmp"
-    : >"$mvnlog"
-    log "fetching the Kafka Connect worker and Debezium's connectors from Maven Central into $LIB"
-    for profile in "${!PROFILE_DIR[@]}"; do
-        # shellcheck disable=SC2086  # MVN may carry options
-        if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" -P "$profile" \
-                org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-                -DoutputDirectory="$tmp/${PROFILE_DIR[$profile]}" >>"$mvnlog" 2>&1; then
-            rm -rf "$tmp"
-            log "error: maven failed to fetch the jars of profile $profile (full log: $mvnlog):"
-            tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
-            exec 9>&-
-            exit 1
-        fi
-    done
-    pom_stamp >"$tmp/.complete"
-    rm -rf "$LIB"
-    mv "$tmp" "$LIB"
-    exec 9>&-
-    lib_ready || die "maven succeeded but $LIB lacks the expected jars"
-    log "fetched $(find "$LIB" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
+    maven_jars_fetch "$LIB" "the Kafka Connect worker and Debezium's connectors" \
+        pom_stamp lib_ready fill_lib
 }
 
 plugin_path() { echo "$LIB/plugins"; }
 
 # ---------------------------------------------------------------- run
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+# shellcheck source=../lib/jvm_daemon.sh
+. "$HERE/../lib/jvm_daemon.sh"
 
-running_pid() {
-    local dir=$1 pid
-    [ -f "$dir/connect.pid" ] || return 1
-    pid=$(cat "$dir/connect.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/log4j.properties" || return 1
-    echo "$pid"
-}
+running_pid() { daemon_pid "$1/connect.pid" "$1/log4j.properties"; }
 
-show_log_tail() {
-    local dir=$1
-    log "---- last lines of $dir/connect.log ----"
-    tail -n 60 "$dir/connect.log" >&2 2>/dev/null || true
-    if [ -s "$dir/connect.out" ]; then
-        log "---- last lines of $dir/connect.out (JVM stdout/stderr) ----"
-        tail -n 20 "$dir/connect.out" >&2
-    fi
-}
+show_log_tail() { daemon_log_tail "$1/connect.log" 60 "$1/connect.out"; }
 
 write_log_config() {
     local dir=$1
@@ -133,18 +96,12 @@ do_start() {
     url=$(sed -n 's/^listeners=//p' "$worker" | tail -n 1)
     [[ "$url" == http://127.0.0.1:* ]] || die "$worker must set listeners=http://127.0.0.1:<port>"
     write_log_config "$dir"
-    rm -f "$dir/connect.pid"
-    echo "---- $(date '+%F %T') start" >>"$dir/connect.out"
-    # Own session, no inherited stdio (see test/kafka/kafka.sh).
+    t0=$SECONDS
     # shellcheck disable=SC2086
-    setsid bash -c 'echo $$ >"$1/connect.pid"; shift; exec "$@"' _ "$dir" \
+    daemon_launch "$dir/connect.pid" "$dir/connect.out" \
         java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
         -Dlog4j.configuration="file:$dir/log4j.properties" \
-        -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@" \
-        </dev/null >>"$dir/connect.out" 2>&1 9>&- &
-    disown $!
-    t0=$SECONDS
-    while [ ! -s "$dir/connect.pid" ] && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.05; done
+        -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@"
     pid=$(cat "$dir/connect.pid" 2>/dev/null || true)
     while :; do
         if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
@@ -169,28 +126,7 @@ do_start() {
     echo "$url"
 }
 
-wait_gone() {
-    local pid=$1 secs=$2 t0=$SECONDS
-    while kill -0 "$pid" 2>/dev/null; do
-        [ $((SECONDS - t0)) -ge "$secs" ] && return 1
-        sleep 0.1
-    done
-}
-
-do_stop() {
-    local dir=$1 pid
-    if ! pid=$(running_pid "$dir"); then
-        rm -f "$dir/connect.pid"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        log "worker (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "worker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/connect.pid"
-}
+do_stop() { daemon_stop "$1/connect.pid" "$1/log4j.properties" worker "$STOP_TIMEOUT"; }
 
 cmd=${1:-}
 case "$cmd" in

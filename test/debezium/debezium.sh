@@ -21,59 +21,35 @@ LIB=${WALCAST_DEBEZIUM_LIB:-${HOME:-/tmp}/.cache/walcast/debezium-lib}
 HEAP=${WALCAST_DEBEZIUM_HEAP:--Xms128m -Xmx512m}
 MVN=${MVN:-mvn}
 
-log() { echo "debezium.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/maven_jars.sh
+. "$HERE/../lib/maven_jars.sh"
 
 # The cache is valid for one pom.xml and one DebeziumCapture.java.
-stamp() { cat "$HERE/pom.xml" "$HERE/DebeziumCapture.java" | cksum | awk '{print $1 "-" $2}'; }
+stamp() { maven_jars_stamp "$HERE/pom.xml" "$HERE/DebeziumCapture.java"; }
 
 lib_ready() {
-    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(stamp)" ] &&
-        compgen -G "$LIB/jars/debezium-connector-postgres-*.jar" >/dev/null &&
-        [ -f "$LIB/classes/DebeziumCapture.class" ]
+    maven_jars_stamped "$1" stamp &&
+        compgen -G "$1/jars/debezium-connector-postgres-*.jar" >/dev/null &&
+        [ -f "$1/classes/DebeziumCapture.class" ]
+}
+
+fill_lib() {
+    maven_copy_dependencies "$HERE/pom.xml" "$1/jars" "$2" "the Debezium jars" || return 1
+    compgen -G "$1/jars/debezium-connector-postgres-*.jar" >/dev/null || {
+        log "error: maven succeeded but no debezium-connector-postgres jar"; return 1; }
+    mkdir -p "$1/classes"
+    javac -nowarn -d "$1/classes" -cp "$1/jars/*" "$HERE/DebeziumCapture.java" >&2 || {
+        log "error: javac failed on DebeziumCapture.java"; return 1; }
 }
 
 do_fetch() {
-    lib_ready && return 0
-    command -v "${MVN%% *}" >/dev/null 2>&1 ||
-        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
+    lib_ready "$LIB" && return 0
     command -v javac >/dev/null 2>&1 ||
         die "javac not found; install a JDK >= 17 (apt-get install -y openjdk-17-jdk-headless, see test/install-deps.sh)"
-    mkdir -p "$(dirname "$LIB")"
-    # Serialise concurrent fetches on one lock.
-    exec 9>"$LIB.lock"
-    if command -v flock >/dev/null 2>&1; then flock 9; fi
-    if lib_ready; then exec 9>&-; return 0; fi
-
-    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log"
-    rm -rf "$tmp"
-    mkdir -p "$tmp/classes"
-    log "fetching Debezium jars from Maven Central into $LIB"
-    # shellcheck disable=SC2086  # MVN may carry options
-    if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" \
-            org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-            -DoutputDirectory="$tmp/jars" >"$mvnlog" 2>&1; then
-        rm -rf "$tmp"
-        log "error: maven failed to fetch the Debezium jars (full log: $mvnlog):"
-        tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
-        exec 9>&-
-        exit 1
-    fi
-    compgen -G "$tmp/jars/debezium-connector-postgres-*.jar" >/dev/null || {
-        rm -rf "$tmp"; exec 9>&-; die "maven succeeded but no debezium-connector-postgres jar"; }
-    if ! javac -nowarn -d "$tmp/classes" -cp "$tmp/jars/*" "$HERE/DebeziumCapture.java" >&2; then
-        rm -rf "$tmp"; exec 9>&-; die "javac failed on DebeziumCapture.java"
-    fi
-    stamp >"$tmp/.complete"
-    rm -rf "$LIB"
-    mv "$tmp" "$LIB"
-    exec 9>&-
-    log "fetched $(find "$LIB/jars" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
+    maven_jars_fetch "$LIB" "Debezium jars" stamp lib_ready fill_lib
 }
 
 classpath() { echo "$LIB/classes:$LIB/jars/*"; }

@@ -16,6 +16,7 @@ from typing import Dict, List, Sequence
 
 import pytest
 
+from jvm_script import run_script
 from pg_server import PgServer, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -24,17 +25,8 @@ CONNECT_SH = CONNECT_DIR / "connect.sh"
 
 
 def _sh(*args, timeout):
-    try:
-        proc = subprocess.run([str(CONNECT_SH), *args], capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"connect.sh {' '.join(args)} timed out after {timeout}s:\n{e.stderr}",
-                    pytrace=False)
-    if proc.returncode != 0:
-        pytest.fail(f"connect.sh {' '.join(args)} failed (exit {proc.returncode}); the "
-                    f"JDBC-sink tests need a real Kafka Connect worker.\n"
-                    f"stderr:\n{proc.stderr[-6000:]}", pytrace=False)
-    return proc.stdout
+    return run_script(CONNECT_SH, *args, timeout=timeout, stderr_tail=6000,
+                      needs="the JDBC-sink tests need a real Kafka Connect worker").stdout
 
 
 def render(template: str, out: pathlib.Path, **values) -> pathlib.Path:

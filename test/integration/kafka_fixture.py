@@ -11,7 +11,6 @@ Use from a test module:
 import json
 import os
 import pathlib
-import subprocess
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ except ImportError as e:  # a missing test dependency is a failure, not a skip
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KAFKA_SH = ROOT / "test" / "kafka" / "kafka.sh"
 
+from jvm_script import run_script  # noqa: E402
 from pg_server import WALCAST_BIN, PgServer, free_port, throwaway_server  # noqa: E402,F401 (re-exported)
 from walcast_process import WalcastProcess, scrape_metrics  # noqa: E402,F401 (re-exported)
 
@@ -59,18 +59,8 @@ class Broker:
         self.bootstrap: Optional[str] = None
 
     def _sh(self, *args, timeout=120, check=True):
-        try:
-            proc = subprocess.run([str(KAFKA_SH), *args], capture_output=True, text=True,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"kafka.sh {' '.join(args)} timed out after {timeout}s:\n{e.stderr}",
-                        pytrace=False)
-        if check and proc.returncode != 0:
-            pytest.fail(
-                f"kafka.sh {' '.join(args)} failed (exit {proc.returncode}); "
-                f"the Kafka integration tests need a real broker.\n"
-                f"stderr:\n{proc.stderr[-4000:]}", pytrace=False)
-        return proc
+        return run_script(KAFKA_SH, *args, timeout=timeout, check=check,
+                          needs="the Kafka integration tests need a real broker")
 
     def start(self):
         self._sh("fetch", timeout=900)

@@ -30,57 +30,26 @@ START_TIMEOUT=${WALCAST_KAFKA_START_TIMEOUT:-60}
 STOP_TIMEOUT=${WALCAST_KAFKA_STOP_TIMEOUT:-20}
 MVN=${MVN:-mvn}
 
-log() { echo "kafka.sh: $*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
-    exit 2
-}
+# shellcheck source=../lib/script_log.sh
+. "$HERE/../lib/script_log.sh"
 
 # ---------------------------------------------------------------- fetch
 
-pom_stamp() { cksum <"$HERE/pom.xml" | awk '{print $1 "-" $2}'; }
+# shellcheck source=../lib/maven_jars.sh
+. "$HERE/../lib/maven_jars.sh"
 
-lib_ready() {
-    [ -f "$LIB/.complete" ] && [ "$(cat "$LIB/.complete")" = "$(pom_stamp)" ] &&
-        compgen -G "$LIB/kafka_2.13-*.jar" >/dev/null
-}
+pom_stamp() { maven_jars_stamp "$HERE/pom.xml"; }
 
-do_fetch() {
-    lib_ready && return 0
-    command -v "${MVN%% *}" >/dev/null 2>&1 ||
-        die "maven ('$MVN') not found; install it (apt-get install -y maven, see test/install-deps.sh)"
-    mkdir -p "$(dirname "$LIB")"
-    # Serialise concurrent fetches (parallel tests) on one lock.
-    local lockfile="$LIB.lock"
-    exec 9>"$lockfile"
-    if command -v flock >/dev/null 2>&1; then flock 9; fi
-    if lib_ready; then exec 9>&-; return 0; fi
+lib_ready() { maven_jars_stamped "$1" pom_stamp && compgen -G "$1/kafka_2.13-*.jar" >/dev/null; }
 
-    local tmp="$LIB.tmp.$$" mvnlog="$LIB.mvn.log"
-    rm -rf "$tmp"
-    log "fetching Kafka broker jars from Maven Central into $LIB"
-    # shellcheck disable=SC2086  # MVN may carry options
-    if ! $MVN -B -q -Dstyle.color=never -f "$HERE/pom.xml" \
-            org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-            -DoutputDirectory="$tmp" >"$mvnlog" 2>&1; then
-        rm -rf "$tmp"
-        log "error: maven failed to fetch the Kafka jars (full log: $mvnlog):"
-        tail -n 30 "$mvnlog" | sed 's/\x1b\[[0-9;]*m//g' >&2
-        exec 9>&-
-        exit 1
-    fi
-    compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || {
-        rm -rf "$tmp"; exec 9>&-; die "maven succeeded but no kafka_2.13 jar in $tmp"; }
-    pom_stamp >"$tmp/.complete"
-    rm -rf "$LIB"
-    mv "$tmp" "$LIB"
-    exec 9>&-
-    log "fetched $(find "$LIB" -name '*.jar' | wc -l) jars ($(du -sh "$LIB" | cut -f1))"
-}
+fill_lib() { maven_copy_dependencies "$HERE/pom.xml" "$1" "$2" "the Kafka jars"; }
+
+do_fetch() { maven_jars_fetch "$LIB" "Kafka broker jars" pom_stamp lib_ready fill_lib; }
 
 # ---------------------------------------------------------------- helpers
+
+# shellcheck source=../lib/jvm_daemon.sh
+. "$HERE/../lib/jvm_daemon.sh"
 
 need_tools() {
     command -v java >/dev/null 2>&1 ||
@@ -118,29 +87,12 @@ random_uuid() {
     done
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
-
 prop() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
 
-# pid of the broker of <dir> if it is running (guards against pid reuse)
-running_pid() {
-    local dir=$1 pid
-    [ -f "$dir/kafka.pid" ] || return 1
-    pid=$(cat "$dir/kafka.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/server.properties" || return 1
-    echo "$pid"
-}
+# pid of the broker of <dir> if it is running
+running_pid() { daemon_pid "$1/kafka.pid" "$1/server.properties"; }
 
-show_log_tail() {
-    local dir=$1
-    log "---- last lines of $dir/broker.log ----"
-    tail -n 40 "$dir/broker.log" >&2 2>/dev/null || true
-    if [ -s "$dir/kafka.out" ]; then
-        log "---- last lines of $dir/kafka.out (JVM stdout/stderr) ----"
-        tail -n 20 "$dir/kafka.out" >&2
-    fi
-}
+show_log_tail() { daemon_log_tail "$1/broker.log" 40 "$1/kafka.out"; }
 
 write_config() {
     local dir=$1 port=$2 cport=$3
@@ -242,17 +194,9 @@ launch() {
     cport=$(cat "$dir/controller.port")
     port_in_use "$port" && die "port $port is already in use; cannot start the broker of $dir"
     port_in_use "$cport" && die "controller port $cport is already in use; cannot start the broker of $dir"
-    rm -f "$dir/kafka.pid"
-    echo "---- $(date '+%F %T') start" >>"$dir/kafka.out"
-    # Own session, no inherited stdio: a caller doing $(kafka.sh start ...) must not hang,
-    # and the broker survives the caller's terminal/process group going away.
     # shellcheck disable=SC2046
-    setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' _ "$dir" \
-        java $(jvm_opts "$dir") -cp "$(classpath)" kafka.Kafka "$dir/server.properties" \
-        </dev/null >>"$dir/kafka.out" 2>&1 9>&- &
-    disown $!  # no "Killed" job notice from bash if we have to kill it
-    local t0=$SECONDS
-    while [ ! -s "$dir/kafka.pid" ] && [ $((SECONDS - t0)) -lt 5 ]; do sleep 0.05; done
+    daemon_launch "$dir/kafka.pid" "$dir/kafka.out" \
+        java $(jvm_opts "$dir") -cp "$(classpath)" kafka.Kafka "$dir/server.properties"
     wait_ready "$dir" "$port"
 }
 
@@ -287,38 +231,9 @@ wait_ready() {
     echo "127.0.0.1:$port"
 }
 
-wait_gone() {
-    local pid=$1 secs=$2 t0=$SECONDS
-    while kill -0 "$pid" 2>/dev/null; do
-        [ $((SECONDS - t0)) -ge "$secs" ] && return 1
-        sleep 0.1
-    done
-    return 0
-}
+do_stop() { daemon_stop "$1/kafka.pid" "$1/server.properties" broker "$STOP_TIMEOUT"; }
 
-do_stop() {
-    local dir=$1 pid
-    if ! pid=$(running_pid "$dir"); then
-        rm -f "$dir/kafka.pid"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        log "broker (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "broker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/kafka.pid"
-}
-
-do_kill() {
-    local dir=$1 pid
-    if pid=$(running_pid "$dir"); then
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "broker (pid $pid) survives SIGKILL"
-    fi
-    rm -f "$dir/kafka.pid"
-}
+do_kill() { daemon_kill "$1/kafka.pid" "$1/server.properties" broker; }
 
 # ---------------------------------------------------------------- main
 

@@ -15,6 +15,7 @@
 #include "config/connector_keys.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_server.h"
+#include "incremental/incremental_snapshot.h"
 #include "pg/filter_patterns.h"
 #include "pg/pg_conn.h"
 #include "stream/pipeline.h"
@@ -111,6 +112,9 @@ int cmd_run(const Config &config) {
     // The stream's sink opens first: a misconfigured sink stops the run (ConfigError ->
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
     Pipeline pipeline(config, token.flag(), metrics.get());
+    // Incremental snapshots watch the stream; they start on a signal from the slot.
+    IncrementalSnapshot incremental(config, token.flag());
+    pipeline.set_observer(&incremental);
     try {
         pipeline.open_sink();
         check_patterns_before_start(config);

@@ -679,6 +679,7 @@ Config load_config(const ConfigSources &sources) {
     c.snapshot_mode = c.values["snapshot.mode"];
     c.snapshot_max_threads = static_cast<int>(number("snapshot.max.threads"));
     c.snapshot_chunk_bytes = number("snapshot.chunk.bytes");
+    c.incremental_chunk_size = number("incremental.snapshot.chunk.size");
     c.snapshot_throttle_rows_per_second = number("snapshot.throttle.rows.per.second");
     c.snapshot_throttle_bytes_per_second = number("snapshot.throttle.bytes.per.second");
 

@@ -50,6 +50,7 @@ struct Config {
     std::string snapshot_mode;
     int snapshot_max_threads = 0;
     std::int64_t snapshot_chunk_bytes = 0;
+    std::int64_t incremental_chunk_size = 0;             // incremental.snapshot.chunk.size
     std::int64_t snapshot_throttle_rows_per_second = 0;  // 0: unlimited
     std::int64_t snapshot_throttle_bytes_per_second = 0;
 

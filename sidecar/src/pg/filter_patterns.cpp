@@ -1,5 +1,7 @@
 #include "pg/filter_patterns.h"
 
+#include <utility>
+
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
 
@@ -14,8 +16,8 @@ bool ends_with(const std::string &s, const std::string &suffix) {
 
 }  // namespace
 
-void check_pattern_list(PGconn *conn, const std::string &setting, const std::string &list) {
-    // Items are split at commas, as the plugin and Debezium split them.
+std::vector<std::string> pattern_list_items(const std::string &list) {
+    std::vector<std::string> items;
     std::size_t start = 0;
     while (start <= list.size()) {
         std::size_t comma = list.find(',', start);
@@ -23,8 +25,14 @@ void check_pattern_list(PGconn *conn, const std::string &setting, const std::str
         std::string item = list.substr(start, comma - start);
         item.erase(0, item.find_first_not_of(" \t"));
         item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) items.push_back(std::move(item));
         start = comma + 1;
-        if (item.empty()) continue;
+    }
+    return items;
+}
+
+void check_pattern_list(PGconn *conn, const std::string &setting, const std::string &list) {
+    for (const auto &item : pattern_list_items(list)) {
         try {
             pg_query(conn, "SELECT ''::text ~ $1", {item}, "checking a regular expression");
         } catch (const PgError &e) {

@@ -6,10 +6,15 @@
 #include <libpq-fe.h>
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
 namespace walcast {
+
+// The items of a comma-separated pattern list, split at commas as the plugin and Debezium
+// split them, blanks and tabs trimmed, empty items dropped.
+std::vector<std::string> pattern_list_items(const std::string &list);
 
 // Throws ConfigError naming `setting` and the item of the comma-separated `list` that
 // PostgreSQL's regular-expression engine (the plugin's) rejects.

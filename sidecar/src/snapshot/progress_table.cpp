@@ -81,6 +81,16 @@ std::string row_line(const ProgressRow &r) {
                     r.done ? "done" : human_duration(r.eta_seconds));
 }
 
+// n in the largest of six units, each `base` times the one before, that keeps it below
+// base once rounded to one decimal: no "1000.0k".
+std::string scaled(double n, double base, const char *const (&units)[6], const char *sep) {
+    int u = 0;
+    while (n >= base - 0.05 && u < 5) n /= base, u++;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s%s" : "%.1f%s%s", n, sep, units[u]);
+    return buf;
+}
+
 }  // namespace
 
 std::size_t display_width(const std::string &s) {
@@ -131,21 +141,13 @@ std::string fit_width(const std::string &s, std::size_t width) {
 }
 
 std::string human_count(double n) {
-    const char *units[] = {"", "k", "M", "G", "T", "P"};
-    int u = 0;
-    while (n >= 999.95 && u < 5) n /= 1000, u++;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", n, units[u]);
-    return buf;
+    static const char *const units[] = {"", "k", "M", "G", "T", "P"};
+    return scaled(n, 1000, units, "");
 }
 
 std::string human_bytes(double bytes) {
-    const char *units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-    int u = 0;
-    while (bytes >= 1023.95 && u < 5) bytes /= 1024, u++;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-    return buf;
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    return scaled(bytes, 1024, units, " ");
 }
 
 std::string human_duration(double seconds) {

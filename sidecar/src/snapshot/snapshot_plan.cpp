@@ -3,22 +3,15 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "pg/filter_patterns.h"
 #include "pg/pg_query.h"
 
 namespace walcast {
 
 std::string anchored_list_regex(const std::string &list) {
     std::string alternatives;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-        std::size_t comma = list.find(',', start);
-        if (comma == std::string::npos) comma = list.size();
-        std::string item = list.substr(start, comma - start);
-        item.erase(0, item.find_first_not_of(" \t"));
-        item.erase(item.find_last_not_of(" \t") + 1);
-        if (!item.empty()) alternatives += (alternatives.empty() ? "(?:" : "|(?:") + item + ")";
-        start = comma + 1;
-    }
+    for (const auto &item : pattern_list_items(list))
+        alternatives += (alternatives.empty() ? "(?:" : "|(?:") + item + ")";
     return alternatives.empty() ? std::string() : "^(?:" + alternatives + ")$";
 }
 

@@ -49,10 +49,37 @@ Routes EventRouter::route_boundary(const Frame &frame) {
 
 void EventRouter::set_schemas(const Frame &frame) {
     if (!schemas_on()) return;
-    TopicSchemas &s = schemas_[std::string(frame.topic)];
+    schemas_[std::string(frame.topic)] = schemas_from(frame);
+    last_schemas_ = nullptr;  // the map may have rehashed
+}
+
+EventRouter::TopicSchemas EventRouter::schemas_from(const Frame &frame) const {
+    TopicSchemas s;
     s.key_head = frame.key.empty() ? std::string() : schema_envelope_head(frame.key);
     s.value_head = std::make_shared<const std::string>(schema_envelope_head(frame.value));
-    last_schemas_ = nullptr;  // the map may have rehashed
+    return s;
+}
+
+Routes EventRouter::route_event_with(const Frame &frame, const TopicSchemas &schemas) const {
+    Routes routes;
+    RoutedMessage &m = routes.message[routes.count++];
+    m.topic = frame.topic;
+    m.key = frame.key;
+    m.value = frame.value;
+    m.op = frame.op;
+    if (schemas_on()) wrap(m, schemas);
+    add_tombstone(frame, routes);
+    return routes;
+}
+
+void EventRouter::add_tombstone(const Frame &frame, Routes &routes) const {
+    if (frame.op != 'd' || !options_.tombstones_on_delete || frame.key.empty()) return;
+    RoutedMessage &t = routes.message[routes.count++];
+    t.topic = frame.topic;
+    t.key = frame.key;
+    t.tombstone = true;
+    t.op = 'd';
+    t.owned_key = routes.message[0].owned_key;  // the key as the delete's (with its schema)
 }
 
 const EventRouter::TopicSchemas &EventRouter::schemas_of(std::string_view topic) {
@@ -101,14 +128,7 @@ Routes EventRouter::route_event(const Frame &frame) {
     } else if (schemas_on()) {
         wrap(m, schemas_of(frame.topic));
     }
-    if (frame.op == 'd' && options_.tombstones_on_delete && !frame.key.empty()) {
-        RoutedMessage &t = routes.message[routes.count++];
-        t.topic = frame.topic;
-        t.key = frame.key;
-        t.tombstone = true;
-        t.op = 'd';
-        t.owned_key = m.owned_key;  // the key as the delete's (with its schema, if any)
-    }
+    add_tombstone(frame, routes);
     return routes;
 }
 

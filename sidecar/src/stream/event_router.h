@@ -69,19 +69,25 @@ public:
     // An R frame: the schemas of the topic's next events.
     void set_schemas(const Frame &frame);
 
-    const std::string &heartbeat_topic() const { return heartbeat_topic_; }
-    const std::string &transaction_topic() const { return transaction_topic_; }
-
-private:
+    // The schemas an R frame announces, kept apart from the stream's (incremental
+    // snapshot rows carry the schemas of their read, not of the stream's position).
     struct TopicSchemas {
         std::string key_head;  // empty: keys of the topic stay as they are (no key schema)
         std::shared_ptr<const std::string> value_head;
     };
+    TopicSchemas schemas_from(const Frame &schema_frame) const;
+    // route_event with those schemas (no heartbeat routing: data events only).
+    Routes route_event_with(const Frame &frame, const TopicSchemas &schemas) const;
 
+    const std::string &heartbeat_topic() const { return heartbeat_topic_; }
+    const std::string &transaction_topic() const { return transaction_topic_; }
+
+private:
     bool is_heartbeat(const Frame &frame);
     bool schemas_on() const { return options_.key_schemas || options_.value_schemas; }
     const TopicSchemas &schemas_of(std::string_view topic);
     void wrap(RoutedMessage &m, const TopicSchemas &schemas) const;
+    void add_tombstone(const Frame &frame, Routes &routes) const;
 
     RouterOptions options_;
     WallClockMs now_ms_;

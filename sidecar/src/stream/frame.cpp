@@ -65,6 +65,11 @@ Frame parse(std::string_view data) {
             f.value = rest;
             if (f.value.empty()) throw FrameError("malformed frame: empty value schema");
             return f;
+        case 'W':
+            f.type = FrameType::kControl;
+            f.end_lsn = parse_u64(next_field(rest, "W"), "message lsn");
+            f.value = rest;
+            return f;
         case 'C':
             f.type = FrameType::kCommit;
             f.end_lsn = parse_u64(next_field(rest, "C"), "end_lsn");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "metrics/metrics.h"
 #include "common/shutdown.h"
@@ -149,6 +150,7 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
     if (tracker_) next_token_ = tracker_->next_token();
     tracker_ = std::make_unique<AckTracker>(next_token_, start_lsn);
     pending_.clear();
+    begin_record_.clear();
     txn_started_.clear();
     txn_open_ = false;
     received_ = start_lsn;
@@ -157,6 +159,7 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
     last_status_ = Clock::now() - std::chrono::hours(1);  // report our position at once
 
     if (!heartbeat_) heartbeat_ = std::make_unique<Heartbeat>(config_);
+    if (observer_) observer_->on_session_start();
 
     while (true) {
         if (stop_) {
@@ -224,11 +227,18 @@ void Pipeline::process_xlog_data() {
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
-            queue_routes(router_.route_boundary(f));
+            defer_begin_record(router_.route_boundary(f));
             return;
         case FrameType::kEvent:
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
+            if (observer_) observer_->on_event(f);
+            release_begin_record();
             queue_routes(router_.route_event(f));
+            return;
+        case FrameType::kControl:
+            if (!txn_open_)
+                throw FrameError("malformed stream: control frame outside a transaction");
+            process_control(f);
             return;
         case FrameType::kSchema:  // in or between transactions: no event of its own
             router_.set_schemas(f);
@@ -236,7 +246,10 @@ void Pipeline::process_xlog_data() {
         case FrameType::kCommit: {
             if (!txn_open_)
                 throw FrameError("malformed stream: commit frame outside a transaction");
-            queue_routes(router_.route_boundary(f));
+            // A transaction of walcast's control messages only (watermarks, signals) has
+            // no events: no BEGIN/END records for it either.
+            if (begin_record_.empty()) queue_routes(router_.route_boundary(f));
+            begin_record_.clear();
             Pending seal;
             seal.seal = true;
             seal.token = txn_token_;
@@ -245,6 +258,53 @@ void Pipeline::process_xlog_data() {
             return;
         }
     }
+}
+
+void Pipeline::process_control(const Frame &f) {
+    if (!observer_) return;
+    observer_events_.clear();
+    observer_->on_control(f, observer_events_);
+    // An R frame first gives the schemas of the events after it (those of their read).
+    std::optional<EventRouter::TopicSchemas> schemas;
+    for (const std::string &frame : observer_events_) {
+        Frame event = parse_frame(frame);
+        if (event.type == FrameType::kSchema) {
+            schemas = router_.schemas_from(event);
+            continue;
+        }
+        if (event.type != FrameType::kEvent)
+            throw FrameError("malformed snapshot row: not an event frame");
+        Routes routes =
+            schemas ? router_.route_event_with(event, *schemas) : router_.route_event(event);
+        for (int i = 0; i < routes.count; i++) {
+            // The frame's text goes away: the queue keeps its own copies.
+            pending_.push_back(owned_pending(std::move(routes.message[i])));
+        }
+    }
+    observer_events_.clear();
+}
+
+Pipeline::Pending Pipeline::owned_pending(RoutedMessage msg) const {
+    Pending p;
+    p.msg = std::move(msg);
+    p.owned_topic.assign(p.msg.topic);
+    if (p.msg.owned_key.empty()) p.msg.owned_key.assign(p.msg.key);
+    if (p.msg.owned_value.empty() && !p.msg.tombstone) p.msg.owned_value.assign(p.msg.value);
+    p.msg.topic = p.msg.key = p.msg.value = {};
+    p.token = txn_token_;
+    return p;
+}
+
+void Pipeline::defer_begin_record(Routes routes) {
+    begin_record_.clear();
+    for (int i = 0; i < routes.count; i++)
+        begin_record_.push_back(owned_pending(std::move(routes.message[i])));
+}
+
+void Pipeline::release_begin_record() {
+    if (begin_record_.empty()) return;
+    for (Pending &p : begin_record_) pending_.push_back(std::move(p));
+    begin_record_.clear();
 }
 
 void Pipeline::queue_routes(Routes routes) {

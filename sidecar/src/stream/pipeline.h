@@ -16,6 +16,7 @@
 #include "stream/frame.h"
 #include "stream/heartbeat.h"
 #include "stream/replication.h"
+#include "stream/stream_observer.h"
 #include "sink/sink.h"
 
 namespace walcast {
@@ -35,6 +36,8 @@ public:
     // Creates the sink now (run() does it lazily), so that configuration
     // errors surface before anything is logged. Throws ConfigError.
     void open_sink();
+    // Watches the stream (not owned; may be null). Set before run().
+    void set_observer(StreamObserver *observer) { observer_ = observer; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -56,6 +59,14 @@ private:
     void process_keepalive(ReplicationStream &repl);
     void process_xlog_data();
     void queue_routes(Routes routes);
+    // Control frames: what the observer hands back goes out here, owned by the queue.
+    void process_control(const Frame &f);
+    // A message that keeps its own copies of the frame's text.
+    Pending owned_pending(RoutedMessage msg) const;
+    // The BEGIN record (transaction metadata) waits for the transaction's first event:
+    // a transaction of control messages only gets neither BEGIN nor END.
+    void defer_begin_record(Routes routes);
+    void release_begin_record();
     // Waits for the next thing to do: the socket (unless the sink is full), the shutdown
     // token, or the earliest deadline (status update, progress log, delivery check).
     void wait_for_work(ReplicationStream &repl, bool sink_full);
@@ -79,10 +90,14 @@ private:
     DeliveryToken next_token_ = 1;
     EventRouter router_;
     std::unique_ptr<Heartbeat> heartbeat_;  // started with the first session
+    StreamObserver *observer_ = nullptr;
+    std::vector<std::string> observer_events_;  // scratch for on_control
 
     // Session state.
     CopyMessage current_;          // the message whose frame is being produced
     std::deque<Pending> pending_;  // at most the events of one frame
+    std::vector<Pending>
+        begin_record_;  // the open transaction's BEGIN record, until its first event
     bool txn_open_ = false;
     DeliveryToken txn_token_ = 0;
     Lsn received_ = 0;    // highest WAL position seen (write position)

@@ -52,6 +52,20 @@ void read_topic(const Config &config, const std::string &topic, const RecordCall
     return read_file_topic(config.sink.substr(5), topic, on_record, on_damaged);
 }
 
+// Every row of `tables`, each read whole in the reader's snapshot with `options`.
+void read_tables(SnapshotReader &reader, const std::vector<const SnapshotTable *> &tables,
+                 const std::vector<std::pair<std::string, std::string>> &options,
+                 const std::function<void(const SnapshotRow &row)> &on_row) {
+    for (const SnapshotTable *t : tables) {
+        SnapshotChunk whole;
+        whole.rel = t->rel;
+        whole.relname = t->relname;
+        reader.read_chunk(whole, options, [&](RowBatch &&batch) {
+            for (std::size_t i = 0; i < batch.rows(); i++) on_row(batch.row(i));
+        });
+    }
+}
+
 // A usage error (exit 2), found before anything is read: a sink verify cannot read back.
 void check_sink(const Config &config) {
     if (config.sink != "kafka" && config.sink.rfind("file:", 0) != 0)
@@ -111,19 +125,11 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         Rows source;
         std::uint64_t source_records = 0;
         bool keyless = false;
-        for (const SnapshotTable *t : tables) {
-            SnapshotChunk whole;
-            whole.rel = t->rel;
-            whole.relname = t->relname;
-            reader.read_chunk(whole, encoder_options, [&](RowBatch &&batch) {
-                for (std::size_t i = 0; i < batch.rows(); i++) {
-                    SnapshotRow row = batch.row(i);
-                    source_records++;
-                    if (row.key.empty()) keyless = true;
-                    source[TopicFold::canonical(row.key)] = TopicFold::fields_of(row.after);
-                }
-            });
-        }
+        read_tables(reader, tables, encoder_options, [&](const SnapshotRow &row) {
+            source_records++;
+            if (row.key.empty()) keyless = true;
+            source[TopicFold::canonical(row.key)] = TopicFold::fields_of(row.after);
+        });
         TopicFold fold(config.get("unavailable.value.placeholder"), config.key_schemas,
                        config.value_schemas);
         read_topic(
@@ -162,20 +168,12 @@ int run_verify(const Config &config, const VerifyOptions &options, std::ostream 
         if (!differing.empty()) {
             auto as_streamed = encoder_options;
             as_streamed.emplace_back("snapshot.as.streamed", "true");
-            for (const SnapshotTable *t : tables) {
-                SnapshotChunk whole;
-                whole.rel = t->rel;
-                whole.relname = t->relname;
-                reader.read_chunk(whole, as_streamed, [&](RowBatch &&batch) {
-                    for (std::size_t i = 0; i < batch.rows(); i++) {
-                        SnapshotRow row = batch.row(i);
-                        std::string key = TopicFold::canonical(row.key);
-                        if (!differing.count(key)) continue;
-                        FoldedRow streamed = TopicFold::fields_of(row.after);
-                        if (folded.at(key) == streamed) source[key] = std::move(streamed);
-                    }
-                });
-            }
+            read_tables(reader, tables, as_streamed, [&](const SnapshotRow &row) {
+                std::string key = TopicFold::canonical(row.key);
+                if (!differing.count(key)) return;
+                FoldedRow streamed = TopicFold::fields_of(row.after);
+                if (folded.at(key) == streamed) source[key] = std::move(streamed);
+            });
         }
         std::vector<std::string> missing, extra, different;
         std::uint64_t n_missing = 0, n_extra = 0, n_different = 0;

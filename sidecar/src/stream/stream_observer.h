@@ -1,0 +1,26 @@
+// A stage that watches the stream without holding it back (the incremental snapshot):
+// it sees every event frame and walcast's control frames (W), and may hand back events
+// that go out at that point of the stream, in the transaction being read.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "stream/frame.h"
+
+namespace walcast {
+
+class StreamObserver {
+public:
+    virtual ~StreamObserver() = default;
+    // An event frame, before it is produced. Called for every event: keep it cheap.
+    virtual void on_event(const Frame &event) = 0;
+    // A control frame. `emit`: whole E frames to produce right here, in order; an R
+    // frame among them gives the schemas of the E frames after it.
+    virtual void on_control(const Frame &control, std::vector<std::string> &emit) = 0;
+    // A new replication session starts (after a reconnect the server resends from the
+    // slot's confirmed position).
+    virtual void on_session_start() = 0;
+};
+
+}  // namespace walcast

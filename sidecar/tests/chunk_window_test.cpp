@@ -1,0 +1,125 @@
+// The DBLog window of one incremental-snapshot chunk: streamed changes between the
+// watermarks drop keys, the rest goes out at the high watermark; also the control
+// messages (watermarks, signals) and their W frames.
+#include "incremental/chunk_window.h"
+
+#include <gtest/gtest.h>
+
+#include "incremental/control_message.h"
+#include "stream/frame.h"
+
+namespace walcast {
+namespace {
+
+const std::string kTopic = "p.public.t";
+
+std::string row(int id) {
+    return "E\tr\t" + kTopic + "\t{\"id\":" + std::to_string(id) +
+           "}\t{\"after\":{\"id\":" + std::to_string(id) + "}}";
+}
+
+std::string key(int id) { return "{\"id\":" + std::to_string(id) + "}"; }
+
+std::vector<std::string> rows(std::initializer_list<int> ids) {
+    std::vector<std::string> out;
+    for (int id : ids) out.push_back(row(id));
+    return out;
+}
+
+TEST(ChunkWindow, ChangesBetweenWatermarksDropKeys) {
+    ChunkWindow w(kTopic);
+    w.load(rows({1, 2, 3, 4}));
+    w.on_change(kTopic, key(2));  // before the low watermark: the read saw it
+    w.open();
+    w.on_change(kTopic, key(3));
+    w.on_change("p.public.other", key(4));  // another table's key 4
+    w.on_change(kTopic, key(99));           // not in the chunk
+    EXPECT_EQ(w.rows_held(), 3u);
+    EXPECT_EQ(w.close(), rows({1, 2, 4}));
+}
+
+TEST(ChunkWindow, ChangesBeforeTheRowsArriveStillCount) {
+    // The stream can pass the low watermark while the chunk is still being read.
+    ChunkWindow w(kTopic);
+    w.open();
+    w.on_change(kTopic, key(1));
+    w.on_change(kTopic, key(1));
+    w.load(rows({1, 2}));
+    w.on_change(kTopic, key(2));
+    EXPECT_TRUE(w.close().empty());
+}
+
+TEST(ChunkWindow, KeyChangeDropsBothKeys) {
+    // An update of the key arrives as a delete of the old key and a create of the new.
+    ChunkWindow w(kTopic);
+    w.open();
+    w.load(rows({5, 6, 7}));
+    w.on_change(kTopic, key(5));
+    w.on_change(kTopic, key(7));
+    EXPECT_EQ(w.close(), rows({6}));
+}
+
+TEST(ChunkWindow, TruncateEmptiesTheChunk) {
+    ChunkWindow loaded(kTopic);
+    loaded.load(rows({1, 2}));
+    loaded.open();
+    loaded.on_change(kTopic, "");
+    EXPECT_TRUE(loaded.close().empty());
+
+    ChunkWindow unloaded(kTopic);
+    unloaded.open();
+    unloaded.on_change(kTopic, "");
+    unloaded.load(rows({1, 2}));
+    EXPECT_EQ(unloaded.rows_held(), 0u);
+    EXPECT_TRUE(unloaded.close().empty());
+}
+
+TEST(ChunkWindow, NothingDroppedBeforeTheLowWatermark) {
+    ChunkWindow w(kTopic);
+    w.on_change(kTopic, key(1));
+    w.load(rows({1}));
+    w.on_change(kTopic, key(1));
+    EXPECT_EQ(w.close(), rows({1}));
+}
+
+TEST(ChunkWindow, FrameKey) {
+    EXPECT_EQ(frame_key(row(42)), key(42));
+    EXPECT_EQ(frame_key("E\tr\ttopic\t\t{}"), "");
+    EXPECT_EQ(frame_key("E\tr"), "");
+}
+
+TEST(ControlMessage, Watermarks) {
+    ControlMessage low = parse_control_message(watermark_message(true, "ab-1"));
+    EXPECT_EQ(low.kind, ControlMessage::Kind::kLowWatermark);
+    EXPECT_EQ(low.chunk, "ab-1");
+    ControlMessage high = parse_control_message(watermark_message(false, "ab-\"2"));
+    EXPECT_EQ(high.kind, ControlMessage::Kind::kHighWatermark);
+    EXPECT_EQ(high.chunk, "ab-\"2");
+}
+
+TEST(ControlMessage, ExecuteSnapshotSignal) {
+    // As walcast.execute_snapshot() writes it (jsonb text, spaces after separators).
+    ControlMessage m = parse_control_message(
+        R"({"type": "incremental", "signal": "execute-snapshot", "data-collections": ["public.t", "s.u v"]})");
+    EXPECT_EQ(m.kind, ControlMessage::Kind::kExecuteSnapshot);
+    EXPECT_EQ(m.snapshot_type, "incremental");
+    EXPECT_EQ(m.data_collections, (std::vector<std::string>{"public.t", "s.u v"}));
+}
+
+TEST(ControlMessage, MalformedIsUnknown) {
+    EXPECT_EQ(parse_control_message("not json").kind, ControlMessage::Kind::kUnknown);
+    EXPECT_EQ(parse_control_message(R"({"watermark":"low"})").kind, ControlMessage::Kind::kUnknown);
+    EXPECT_EQ(parse_control_message(R"({"signal":"pause-snapshot"})").kind,
+              ControlMessage::Kind::kUnknown);
+}
+
+TEST(Frame, ControlFrame) {
+    std::string data = "W\t22112088\t{\"watermark\":\"low\",\"chunk\":\"x-0\"}";
+    Frame f = parse_frame(data);
+    EXPECT_EQ(f.type, FrameType::kControl);
+    EXPECT_EQ(f.end_lsn, 22112088u);
+    EXPECT_EQ(f.value, "{\"watermark\":\"low\",\"chunk\":\"x-0\"}");
+}
+
+}  // namespace
+}  // namespace walcast

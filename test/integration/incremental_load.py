@@ -1,0 +1,71 @@
+"""A load on one table while it is snapshot incrementally, and the fold of a topic
+(test_incremental_snapshot.py, test_kafka_incremental_snapshot.py)."""
+
+import random
+import threading
+
+
+def fold(records):
+    """key -> last `after`, from (key dict, value dict or None) pairs in sink order
+    (deletes and tombstones remove)."""
+    rows = {}
+    for key, value in records:
+        key = tuple(key.values())
+        if value is None or value["op"] == "d":
+            rows.pop(key, None)
+        else:
+            rows[key] = value["after"]
+    return rows
+
+
+class Load(threading.Thread):
+    """Small transactions of inserts, updates, deletes and key changes on one table whose
+    keys 1..initial_rows exist at the start. Several loads may run at once: each makes
+    new keys from its own range (`lane`) and retries nothing (a deadlock rolls back)."""
+
+    def __init__(self, pg, table, initial_rows, lane=0):
+        super().__init__(daemon=True)
+        self.pg, self.table, self.initial = pg, table, initial_rows
+        self.first_new = initial_rows + 1 + lane * 10_000_000
+        self.next_id = self.first_new
+        self.seed = 7 + lane
+        self.stop = threading.Event()
+        self.commits = 0
+        self.error = None
+
+    def pick(self, rnd):
+        if rnd.random() < 0.8 or self.next_id == self.first_new:
+            return rnd.randint(1, self.initial)
+        return rnd.randint(self.first_new, self.next_id)
+
+    def run(self):
+        import psycopg
+        rnd = random.Random(self.seed)
+        try:
+            with self.pg.connect(autocommit=False) as conn:
+                while not self.stop.is_set():
+                    try:
+                        self.transaction(conn, rnd)
+                        conn.commit()
+                        self.commits += 1
+                    except psycopg.errors.DeadlockDetected:
+                        conn.rollback()
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def transaction(self, conn, rnd):
+        for _ in range(rnd.randint(1, 4)):
+            pick = self.pick(rnd)
+            kind = rnd.random()
+            if kind < 0.25:
+                self.next_id += 1
+                conn.execute(f"INSERT INTO {self.table} VALUES (%s, 0, 'new')", (self.next_id,))
+            elif kind < 0.7:
+                conn.execute(f"UPDATE {self.table} SET v = v + 1, note = md5(v::text)"
+                             f" WHERE id = %s", (pick,))
+            elif kind < 0.85:
+                conn.execute(f"DELETE FROM {self.table} WHERE id = %s", (pick,))
+            else:
+                self.next_id += 1
+                conn.execute(f"UPDATE {self.table} SET id = %s, v = v + 1 WHERE id = %s",
+                             (self.next_id, pick))

@@ -1,0 +1,135 @@
+"""Incremental snapshots (DBLog watermarks) while streaming, file sink: a table whose
+rows predate the slot is snapshot again in primary-key chunks, on a signal from
+walcast.execute_snapshot(), under a concurrent insert/update/delete/key-change load on
+that same table. Once the load stops, the folded sink equals the source row by row."""
+
+import json
+import re
+import time
+
+import pytest
+
+from conftest import throwaway_server, unique, wait_until
+from incremental_load import Load, fold
+
+
+@pytest.fixture(scope="module")
+def incr_pg():
+    """A server of this module's own: the extension it creates stays out of the shared
+    one (tests there need a database without it)."""
+    with throwaway_server() as server:
+        server.execute("CREATE EXTENSION walcast")
+        yield server
+
+
+def payload(obj):
+    """A key or value as a schema-less consumer sees it (JsonConverter envelopes removed)."""
+    if isinstance(obj, dict) and set(obj) == {"schema", "payload"}:
+        return obj["payload"]
+    return obj
+
+
+@pytest.mark.parametrize("schemas", [False, True], ids=["plain", "schemas"])
+def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, schemas):
+    pg = incr_pg
+    converters = {"key.converter.schemas.enable": "true",
+                  "value.converter.schemas.enable": "true"} if schemas else {}
+    table = unique("incr")
+    rows = 20000
+    pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
+    # snapshot.mode=no_data: the rows above reach the sink only through the
+    # incremental snapshot.
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                incremental__snapshot__chunk__size=1000,
+                **{k.replace(".", "__"): v for k, v in converters.items()}).start()
+    topic = f"{s.slot}.public.{table}"
+
+    loads = [Load(pg, table, rows, lane) for lane in range(3)]
+    for load in loads:
+        load.start()
+    time.sleep(0.5)
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", f"public.{table}")
+    done = re.compile(rf"incremental snapshot of public\.{table} done: (\d+) rows read")
+    wait_until(lambda: done.search(s.all_logs()) or not s.alive(), 120,
+               "the incremental snapshot to finish")
+    s.assert_alive()
+    for load in loads:
+        load.stop.set()
+    for load in loads:
+        load.join(30)
+        assert load.error is None, load.error
+    assert sum(load.commits for load in loads) > 50, "the load must run during the snapshot"
+
+    # Everything committed is in the sink: a sentinel row comes last.
+    pg.execute(f"INSERT INTO {table} VALUES (-1, -1, 'sentinel')")
+    s.wait_records(lambda recs: any(r["topic"] == topic and payload(r["key"]) == {"id": -1}
+                                    for r in recs), timeout=60, what="the sentinel row")
+    records = [dict(r, key=payload(r["key"]), raw_value=r["value"], value=payload(r["value"]))
+               for r in s.records()]
+    reads = [r for r in records if r["topic"] == topic and r["value"]
+             and r["value"]["op"] == "r"]
+    assert reads, "no op r events"
+    src = reads[0]["value"]["source"]
+    assert (src["snapshot"], src["lsn"], src["txId"], src["xmin"]) == \
+        ("incremental", None, None, None)
+    # The low watermark's LSN orders the chunk's rows.
+    assert int(json.loads(src["sequence"])[0]) > 0
+    if schemas:  # the table's Connect schema, as streamed events of it carry
+        streamed = next(r for r in records if r["topic"] == topic and r["value"]
+                        and r["value"]["op"] == "c")
+        assert reads[0]["raw_value"]["schema"] == streamed["raw_value"]["schema"]
+        assert reads[0]["raw_value"]["schema"]["name"] == f"{topic}.Envelope"
+
+    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
+    folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)
+    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
+    extra = [k for k in folded if k not in source]
+    assert not missing and not extra, (f"{len(missing)} rows missing or different, "
+                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    # Rows changed during their chunk's window were left to the stream.
+    dropped = sum(int(n) for n in re.findall(r"chunk \S+ of \S+: \d+ rows read, (\d+) "
+                                             r"changed in its window", s.all_logs()))
+    print(f"\n{len(reads)} op r events; {dropped} keys left to the stream")
+    assert dropped > 0, "the load never touched a chunk between its watermarks"
+    assert s.terminate() == 0
+
+
+def test_execute_snapshot_of_a_table_without_primary_key_is_refused(incr_pg, sidecar):
+    pg = incr_pg
+    table = unique("nokey")
+    pg.execute(f"CREATE TABLE {table} (v int)")
+    pg.execute(f"INSERT INTO {table} VALUES (1)")
+    s = sidecar(server=pg, log__level="info").start()
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", table)
+    wait_until(lambda: "has no primary key" in s.all_logs(), 30, "the refusal")
+    s.assert_alive()
+    assert not [r for r in s.records() if r["value"] and r["value"]["op"] == "r"]
+    assert s.terminate() == 0
+
+
+def test_watermark_transactions_get_no_transaction_records(incr_pg, sidecar):
+    """With provide.transaction.metadata, the signal's and the watermarks' transactions
+    (control messages only) produce no BEGIN/END records; the rows read carry a null
+    transaction block."""
+    pg = incr_pg
+    table = unique("meta")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, 'x' FROM generate_series(1, 100) g")
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                incremental__snapshot__chunk__size=30,
+                provide__transaction__metadata="true").start()
+    topic = f"{s.slot}.public.{table}"
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", table)
+    wait_until(lambda: f"incremental snapshot of public.{table} done" in s.all_logs()
+               or not s.alive(), 60, "the incremental snapshot to finish")
+    pg.execute(f"INSERT INTO {table} VALUES (0, 'last')")
+    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": 0}
+                                    for r in recs), what="the last insert")
+    records = s.records()
+    reads = [r for r in records if r["topic"] == topic and r["value"]["op"] == "r"]
+    assert len(reads) == 100
+    assert all(r["value"]["transaction"] is None for r in reads)
+    txn = [r["value"]["status"] for r in records if r["topic"] == f"{s.slot}.transaction"]
+    assert txn == ["BEGIN", "END"], txn  # the insert's only
+    assert s.terminate() == 0
