@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "stream/event_router.h"
+#include "test_frames.h"
 
 namespace walcast {
 namespace {
@@ -14,15 +15,7 @@ EventRouter router(bool tombstones = true, bool transaction_metadata = false) {
     return EventRouter(options(tombstones, transaction_metadata), [] { return 1234; });
 }
 
-Frame event(char op, std::string_view topic, std::string_view key, std::string_view value) {
-    Frame f;
-    f.type = FrameType::kEvent;
-    f.op = op;
-    f.topic = topic;
-    f.key = key;
-    f.value = value;
-    return f;
-}
+using test_frames::event;
 
 Frame boundary(FrameType type, std::string_view metadata) {
     Frame f;

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "snapshot/snapshot_batch.h"
 #include "stream/event_router.h"
+#include "test_frames.h"
 #include "stream/frame.h"
 #include "verify/topic_fold.h"
 
@@ -28,15 +29,7 @@ Frame schema_frame(std::string_view topic, std::string_view key, std::string_vie
     return f;
 }
 
-Frame event(char op, std::string_view topic, std::string_view key, std::string_view value) {
-    Frame f;
-    f.type = FrameType::kEvent;
-    f.op = op;
-    f.topic = topic;
-    f.key = key;
-    f.value = value;
-    return f;
-}
+using test_frames::event;
 
 EventRouter router(bool keys, bool values, bool metadata = false) {
     return EventRouter(RouterOptions{"shop", true, metadata, keys, values}, [] { return 1234; });

@@ -60,13 +60,19 @@ EventRouter::TopicSchemas EventRouter::schemas_from(const Frame &frame) const {
     return s;
 }
 
-Routes EventRouter::route_event_with(const Frame &frame, const TopicSchemas &schemas) const {
-    Routes routes;
+// The event as the frame carries it: the first message of its routes.
+RoutedMessage &EventRouter::add_event(const Frame &frame, Routes &routes) {
     RoutedMessage &m = routes.message[routes.count++];
     m.topic = frame.topic;
     m.key = frame.key;
     m.value = frame.value;
     m.op = frame.op;
+    return m;
+}
+
+Routes EventRouter::route_event_with(const Frame &frame, const TopicSchemas &schemas) const {
+    Routes routes;
+    RoutedMessage &m = add_event(frame, routes);
     if (schemas_on()) wrap(m, schemas);
     add_tombstone(frame, routes);
     return routes;
@@ -112,11 +118,7 @@ bool EventRouter::is_heartbeat(const Frame &frame) {
 
 Routes EventRouter::route_event(const Frame &frame) {
     Routes routes;
-    RoutedMessage &m = routes.message[routes.count++];
-    m.topic = frame.topic;
-    m.key = frame.key;
-    m.value = frame.value;
-    m.op = frame.op;
+    RoutedMessage &m = add_event(frame, routes);
     if (is_heartbeat(frame)) {
         // Debezium's heartbeat record: key {"serverName":..}, value {"ts_ms":..}.
         m.topic = heartbeat_topic_;

@@ -87,6 +87,7 @@ private:
     bool schemas_on() const { return options_.key_schemas || options_.value_schemas; }
     const TopicSchemas &schemas_of(std::string_view topic);
     void wrap(RoutedMessage &m, const TopicSchemas &schemas) const;
+    static RoutedMessage &add_event(const Frame &frame, Routes &routes);
     void add_tombstone(const Frame &frame, Routes &routes) const;
 
     RouterOptions options_;
