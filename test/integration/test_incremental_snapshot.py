@@ -133,3 +133,30 @@ def test_watermark_transactions_get_no_transaction_records(incr_pg, sidecar):
     txn = [r["value"]["status"] for r in records if r["topic"] == f"{s.slot}.transaction"]
     assert txn == ["BEGIN", "END"], txn  # the insert's only
     assert s.terminate() == 0
+
+
+def test_walcast_snapshot_cli_signals_the_running_sidecar(incr_pg, sidecar, walcast_cli):
+    """`walcast snapshot TABLE` (the sidecar's own configuration file) sends the same
+    signal as walcast.execute_snapshot(); a table that does not exist is refused with
+    the server's words and nothing is read."""
+    pg = incr_pg
+    table = unique("cli")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, 'x' FROM generate_series(1, 50) g")
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}").start()
+    topic = f"{s.slot}.public.{table}"
+
+    missing = walcast_cli("snapshot", "--config", str(s.config), f"public.{table}_none")
+    assert missing.returncode == 1, missing
+    assert "does not exist" in missing.stderr, missing.stderr
+
+    done = walcast_cli("snapshot", "--config", str(s.config), f"public.{table}")
+    assert done.returncode == 0, done
+    assert "requested an incremental snapshot of 1 table" in done.stdout, done.stdout
+    wait_until(lambda: f"incremental snapshot of public.{table} done" in s.all_logs()
+               or not s.alive(), 60, "the incremental snapshot to finish")
+    s.assert_alive()
+    reads = [r for r in s.records() if r["topic"] == topic and r["value"]["op"] == "r"]
+    assert sorted(r["key"]["id"] for r in reads) == list(range(1, 51))
+    assert all(r["value"]["source"]["snapshot"] == "incremental" for r in reads)
+    assert s.terminate() == 0

@@ -26,6 +26,7 @@
 #include "pg/slot_health.h"
 #include "snapshot/slot_drop_on_stop.h"
 #include "snapshot/snapshot_mode.h"
+#include "app/request_snapshot.h"
 #include "app/start_banner.h"
 #include "app/status.h"
 #include "app/subcommand_error.h"
@@ -217,6 +218,17 @@ int run_cli(int argc, char **argv) {
     add_common(drop, drop_opts);
     drop->footer(settings_help(kSlotDrop));
 
+    CommonOptions snapshot_opts;
+    std::vector<std::string> snapshot_tables;
+    CLI::App *snapshot = app.add_subcommand(
+        "snapshot",
+        "Ask the sidecar streaming this database to re-read tables incrementally while it "
+        "streams (walcast.execute_snapshot)");
+    add_common(snapshot, snapshot_opts);
+    snapshot->add_option("tables", snapshot_tables, "tables to read again, as schema.table")
+        ->required();
+    snapshot->footer(settings_help(kSnapshot));
+
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
     CLI::App *config_doc = app.add_subcommand("config-doc", "Print docs/configuration.md");
     config_doc->group("");
@@ -249,6 +261,11 @@ int run_cli(int argc, char **argv) {
             Config config = load(verify_opts);
             setup_logging(config);
             return run_verify(config, verify_options, std::cout);
+        }
+        if (*snapshot) {
+            Config config = load(snapshot_opts);
+            setup_logging(config);
+            return request_snapshot(config, snapshot_tables, std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);

@@ -45,6 +45,7 @@ std::string commands_text(unsigned c) {
     if (c & kStatus) names.push_back("status");
     if (c & kVerify) names.push_back("verify");
     if (c & kSlotDrop) names.push_back("slot drop");
+    if (c & kSnapshot) names.push_back("snapshot");
     return join(names);
 }
 

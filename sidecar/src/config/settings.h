@@ -19,7 +19,8 @@ enum Command : unsigned {
     kStatus = 1u << 1,
     kVerify = 1u << 2,
     kSlotDrop = 1u << 3,
-    kAllCommands = kRun | kStatus | kVerify | kSlotDrop,
+    kSnapshot = 1u << 4,
+    kAllCommands = kRun | kStatus | kVerify | kSlotDrop | kSnapshot,
 };
 
 struct Setting {

@@ -1,0 +1,22 @@
+// `walcast snapshot TABLE...`: asks the sidecar streaming this database to read tables
+// again, incrementally, while it streams (walcast.execute_snapshot(), which the sidecar
+// receives through its slot).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace walcast {
+
+// A PostgreSQL text[] literal of the names ({"a","b"}), quoted so that any name passes.
+std::string text_array_literal(const std::vector<std::string> &items);
+
+// Sends the request; returns the exit code (0). Throws PgError when the server refuses
+// (no such table, no SELECT privilege, the extension missing).
+int request_snapshot(const Config &config, const std::vector<std::string> &tables,
+                     std::ostream &out);
+
+}  // namespace walcast
