@@ -51,7 +51,8 @@ TEST(Cli, UnknownSubcommandIsNamedWithTheValidOnes) {
     CliResult r = run({"frobnicate"});
     EXPECT_EQ(r.rc, 2);
     EXPECT_NE(r.err.find("unknown subcommand 'frobnicate'"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("valid subcommands: run, status, verify, slot"), std::string::npos)
+    EXPECT_NE(r.err.find("valid subcommands: run, status, verify, slot, snapshot"),
+              std::string::npos)
         << r.err;
     EXPECT_EQ(r.err.find("config-doc"), std::string::npos) << r.err;  // hidden
 
@@ -65,7 +66,7 @@ TEST(Cli, UnknownSubcommandIsNamedWithTheValidOnes) {
 TEST(Cli, UsageErrorsExitTwo) {
     CliResult none = run({});
     EXPECT_EQ(none.rc, 2);
-    EXPECT_NE(none.err.find("walcast needs a subcommand: run, status, verify, slot"),
+    EXPECT_NE(none.err.find("walcast needs a subcommand: run, status, verify, slot, snapshot"),
               std::string::npos)
         << none.err;
     CliResult slot = run({"slot"});

@@ -69,9 +69,9 @@ def test_verify_differences_still_exit_1(pg, app_db, walcast_cli, tmp_path):
 
 @pytest.mark.parametrize("args, text", [
     (["frobnicate"], "unknown subcommand 'frobnicate' for walcast; valid subcommands: run, "
-                     "status, verify, slot"),
+                     "status, verify, slot, snapshot"),
     (["slot", "dorp"], "unknown subcommand 'dorp' for walcast slot; valid subcommands: drop"),
-    ([], "walcast needs a subcommand: run, status, verify, slot"),
+    ([], "walcast needs a subcommand: run, status, verify, slot, snapshot"),
     (["status", "--frobnicate"], "--frobnicate"),
     (["verify", "--examples", "many"], "--examples"),
 ])
