@@ -8,6 +8,7 @@ canonical strings, which each test compares with what its sink made of the event
 """
 
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 
@@ -133,3 +134,31 @@ def canonical(values) -> tuple:
     dec = (lambda v: None if v is None else Decimal(v).normalize())
     return (int(id_), sku, dec(price), dec(weight),
             *[None if v is None else str(v) for v in rest])
+
+
+SENTINEL = 10**6
+
+
+def insert_sentinel(pg):
+    """A last row: once its event is delivered, every change before it is."""
+    pg.execute("INSERT INTO items (id, sku) VALUES (%s, 'sentinel')", SENTINEL)
+
+
+def read_through_sentinel(pg, broker, walcast, topic):
+    """Every record of `topic` up to the sentinel's. The sentinel can be visible in its
+    partition before earlier records are in others: wait until walcast has confirmed the
+    sentinel's commit to the slot (it confirms only what Kafka acknowledged), then read."""
+    def sentinel_commit(records):
+        for r in records:
+            v = r.value
+            if v and v["after"] and v["after"]["id"] == SENTINEL:
+                return int(json.loads(v["source"]["sequence"])[0])
+        return None
+
+    records = broker.read([topic], timeout=90, idle=0.5,
+                          done=lambda rs: sentinel_commit(rs) is not None)
+    commit = sentinel_commit(records)
+    assert commit is not None, f"the sentinel's event never arrived ({len(records)} records)"
+    pg.wait_confirmed(walcast.slot, commit, timeout=60)
+    return broker.read([topic], timeout=60, idle=0.5,
+                       done=lambda rs: sentinel_commit(rs) is not None)

@@ -16,7 +16,6 @@ from kafka_fixture import ROOT, Walcast, kafka_broker, kafka_pg, unique_name  # 
 
 DOC = ROOT / "docs" / "sinks" / "flink.md"
 FLINK_SH = ROOT / "test" / "flink" / "flink.sh"
-SENTINEL = 10**6  # inserted last: once its event is in the topic, every change is
 
 
 def doc_settings() -> dict:
@@ -36,13 +35,6 @@ def fold(tmp_path, records, name):
     return proc, out
 
 
-def read_until_sentinel(broker, topic):
-    def has_sentinel(records):
-        return any(r.raw_value and json.loads(r.raw_value)["after"]
-                   and json.loads(r.raw_value)["after"]["id"] == SENTINEL for r in records)
-    return broker.read([topic], timeout=90, idle=1, done=has_sentinel)
-
-
 def test_flink_debezium_json_folds_to_source(kafka_broker, kafka_pg, tmp_path):
     pg, broker = kafka_pg, kafka_broker
     prefix = unique_name("shop")
@@ -58,9 +50,9 @@ def test_flink_debezium_json_folds_to_source(kafka_broker, kafka_pg, tmp_path):
                       {**settings, "snapshot.mode": "initial"}).start()
     try:
         counts = sink_load.mixed_load(pg)
-        pg.execute("INSERT INTO items (id, sku) VALUES (%s, 'sentinel')", SENTINEL)
+        sink_load.insert_sentinel(pg)
         expected = sink_load.rows(pg)
-        records = read_until_sentinel(broker, topic)
+        records = sink_load.read_through_sentinel(pg, broker, walcast, topic)
         walcast.assert_alive()
         # Streaming for sure now (the snapshot is behind): an insert and an update.
         pg.execute("INSERT INTO items_default (id, sku) VALUES (1, 'a')")

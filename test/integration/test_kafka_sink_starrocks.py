@@ -18,7 +18,6 @@ import sink_load
 from kafka_fixture import ROOT, Walcast, kafka_broker, kafka_pg, unique_name  # noqa: F401
 
 DOC = ROOT / "docs" / "sinks" / "starrocks.md"
-SENTINEL = 10**6
 
 
 def doc_settings() -> dict:
@@ -89,10 +88,9 @@ def test_starrocks_jsonpaths_fold_to_source(kafka_broker, kafka_pg, tmp_path):
                       {**settings, "snapshot.mode": "initial"}).start()
     try:
         counts = sink_load.mixed_load(pg)
-        pg.execute("INSERT INTO items (id, sku) VALUES (%s, 'sentinel')", SENTINEL)
+        sink_load.insert_sentinel(pg)
         expected = sink_load.rows(pg)
-        records = broker.read([topic], timeout=90, idle=1, done=lambda rs: any(
-            r.raw_value and b'"sentinel"' in r.raw_value for r in rs))
+        records = sink_load.read_through_sentinel(pg, broker, walcast, topic)
         walcast.assert_alive()
     finally:
         walcast.terminate()
