@@ -142,7 +142,7 @@ bool check_node(Node *node, void *context) {
         default:
             refuse(filter, "it uses an expression that snapshot conditions do not allow");
     }
-    return expression_tree_walker(node, check_node, context);
+    return expression_tree_walker(node, WALCAST_TREE_WALKER(check_node), context);
 }
 
 }  // namespace
