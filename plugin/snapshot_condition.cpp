@@ -64,6 +64,19 @@ bool builtin_immutable_io(Oid from, Oid to) {
     return builtin_immutable_function(output) && builtin_immutable_function(input);
 }
 
+// Parse errors point into the condition, not into the caller's statement (as PL/pgSQL
+// reports errors in the expressions it parses).
+void condition_error_context(void *arg) {
+    const char *sql = (const char *)arg;
+    int position = geterrposition();
+    if (position > 0) {
+        errposition(0);
+        internalerrposition(position);
+        internalerrquery(sql);
+    }
+    errcontext("snapshot condition");
+}
+
 struct WalkContext {
     const char *filter;
 };
@@ -158,6 +171,11 @@ char *snapshot_condition_check(Oid relid, const char *filter) {
     // The table is named by the parse state below, not by this text: the statement is
     // parsed only to find where the filter ends.
     char *sql = psprintf("SELECT FROM t WHERE (%s\n)", filter);
+    ErrorContextCallback callback;
+    callback.callback = condition_error_context;
+    callback.arg = sql;
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
     Node *where = where_clause_of(sql, filter);
 
     ParseState *pstate = make_parsestate(nullptr);
@@ -166,6 +184,7 @@ char *snapshot_condition_check(Oid relid, const char *filter) {
         addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
     addNSItemToQuery(pstate, item, false, true, true);
     Node *expr = transformWhereClause(pstate, where, EXPR_KIND_WHERE, "WHERE");
+    error_context_stack = callback.previous;
     if (list_length(pstate->p_rtable) != 1 || pstate->p_hasSubLinks)
         refuse(filter, "it reads another relation");
     WalkContext context{filter};

@@ -4,6 +4,7 @@
 
 #include "pg/pg_query.h"
 #include "snapshot/snapshot_plan.h"
+#include "snapshot/snapshot_settings.h"
 
 namespace walcast {
 
@@ -19,12 +20,13 @@ std::vector<SnapshotRequest> resolve_collections(PGconn *conn, const Config &con
           AND ($2 = '' OR n.nspname || '.' || c.relname ~ $2)
           AND ($3 = '' OR n.nspname || '.' || c.relname !~ $3)
         ORDER BY 1)SQL";
+    const TableFilter filter = table_filter_from(config);  // the signal table left out
     std::vector<SnapshotRequest> out;
     PgResultPtr r;
     try {
         r = pg_query(conn, kTables,
-                     {request.collection, anchored_list_regex(config.get("table.include.list")),
-                      anchored_list_regex(config.get("table.exclude.list"))},
+                     {request.collection, anchored_list_regex(filter.include_list),
+                      anchored_list_regex(filter.exclude_list)},
                      "finding the tables of " + request.collection);
     } catch (const PgError &e) {
         spdlog::error("incremental snapshot of {}: {}", request.collection, e.what());
