@@ -45,6 +45,11 @@ def read_ids(s, table):
                   if r["topic"] == topic and r["value"] and r["value"]["op"] == "r")
 
 
+def wait_read(s, table, ids):
+    """The "done" log line can precede the sink's write of the last chunk."""
+    s.wait_records(lambda recs: read_ids(s, table) == ids, 30, f"rows {ids[:3]}... of {table}")
+
+
 def done(s, table):
     return f"incremental snapshot of public.{table} done" in s.all_logs() or not s.alive()
 
@@ -65,7 +70,7 @@ def test_signal_table_execute_snapshot_and_log(sig_pg, sidecar):
     wait_until(lambda: done(s, table), 60, "the incremental snapshot to finish")
     s.assert_alive()
     assert re.search(r"log signal \S+: hello from the signal table", s.all_logs())
-    assert read_ids(s, table) == list(range(1, 121))
+    wait_read(s, table, list(range(1, 121)))
     assert not [r for r in s.records() if sig in r["topic"]]
     assert s.terminate() == 0
 
@@ -79,7 +84,7 @@ def test_execute_snapshot_function_with_condition(sig_pg, sidecar):
                table, "id % 10 = 3 AND v LIKE 'row%'")
     wait_until(lambda: done(s, table), 60, "the incremental snapshot to finish")
     s.assert_alive()
-    assert read_ids(s, table) == list(range(3, 100, 10))
+    wait_read(s, table, list(range(3, 100, 10)))
     assert s.terminate() == 0
 
 
@@ -110,7 +115,7 @@ def test_cli_where_and_refused_conditions(sig_pg, sidecar, walcast_cli):
     assert "where id <= 10" in ok.stdout, ok.stdout
     wait_until(lambda: done(s, table), 60, "the incremental snapshot to finish")
     s.assert_alive()
-    assert read_ids(s, table) == list(range(1, 11))
+    wait_read(s, table, list(range(1, 11)))
     assert s.terminate() == 0
 
 
@@ -159,7 +164,7 @@ def test_pause_resume_and_stop_mid_table(sig_pg, sidecar):
     # Resumed and asked again: the table is read whole.
     signal(pg, sig, "execute-snapshot", {"data-collections": [f"public.{other}"]})
     wait_until(lambda: done(s, other), 30, "the other table")
-    assert read_ids(s, other) == list(range(1, 31))
+    wait_read(s, other, list(range(1, 31)))
     s.assert_alive()
     assert s.terminate() == 0
 
@@ -182,4 +187,30 @@ def test_signals_in_logical_messages_are_ignored(sig_pg, sidecar):
     s.wait_records(lambda recs: any(r["value"] and r["value"]["op"] == "c" for r in recs),
                    what="the insert")
     assert read_ids(s, table) == []
+    assert s.terminate() == 0
+
+
+def test_conditions_name_built_in_functions_only(sig_pg, sidecar):
+    """The reader resolves a condition's names in pg_catalog only: a user's lower(varchar)
+    in public, a better match than the built-in lower(text) under the default
+    search_path, is not what the condition calls (it would run as the sidecar's role)."""
+    pg = sig_pg
+    table = unique("sigvc")
+    pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v varchar(20))")
+    pg.execute(f"INSERT INTO {table} SELECT g, 'Row ' || g FROM generate_series(1, 20) g")
+    pg.execute("CREATE OR REPLACE FUNCTION public.lower(varchar) RETURNS text "
+               "LANGUAGE sql IMMUTABLE AS $$ SELECT 'row 3' $$")
+    sig = make_signal_table(pg)
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                signal__data__collection=f"public.{sig}").start()
+    try:
+        signal(pg, sig, "execute-snapshot",
+               {"data-collections": [f"public.{table}"],
+                "additional-conditions": [{"data-collection": f"public.{table}",
+                                           "filter": "lower(v) = 'row 3'"}]})
+        wait_until(lambda: done(s, table) or "refused" in s.all_logs(), 30, "the snapshot")
+        assert "refused" not in s.all_logs(), s.log_tail()
+        wait_read(s, table, [3])
+    finally:
+        pg.execute("DROP FUNCTION public.lower(varchar)")
     assert s.terminate() == 0

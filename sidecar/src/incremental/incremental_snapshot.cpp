@@ -322,6 +322,7 @@ bool IncrementalSnapshot::wait_closed() {
 
 void IncrementalSnapshot::snapshot_table(PGconn *conn, const SnapshotRequest &request) {
     const std::string &collection = request.collection;
+    pin_catalog_search_path(conn);  // before any name is resolved or rendered
     Table table;
     const std::string filter = condition_for(request.conditions, collection);
     if (!resolve(conn, collection, table)) return;

@@ -40,6 +40,11 @@ std::vector<SnapshotRequest> resolve_collections(PGconn *conn, const Config &con
     return out;
 }
 
+void pin_catalog_search_path(PGconn *conn) {
+    pg_query(conn, "SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)", {},
+             "setting the search path");
+}
+
 bool checked_condition(PGconn *conn, const std::string &table_oid, const std::string &table,
                        const std::string &filter, std::string &out) {
     try {

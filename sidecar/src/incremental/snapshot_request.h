@@ -19,6 +19,12 @@ namespace walcast {
 std::vector<SnapshotRequest> resolve_collections(PGconn *conn, const Config &config,
                                                  const SnapshotRequest &request);
 
+// The reader's session resolves unqualified names in pg_catalog only: a condition's
+// functions and operators (built-in, checked) then name the built-ins whatever objects
+// a user creates in other schemas meanwhile. Every other name in the reader's queries
+// is schema-qualified.
+void pin_catalog_search_path(PGconn *conn);
+
 // The condition as the chunk query uses it, or false (logged: why it was refused).
 bool checked_condition(PGconn *conn, const std::string &table_oid, const std::string &table,
                        const std::string &filter, std::string &out);
