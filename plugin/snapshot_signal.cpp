@@ -83,8 +83,8 @@ char *insert_signal(const char *type, const char *data) {
 }  // namespace
 
 extern "C" Datum walcast_execute_snapshot(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0) ||
-        ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(0)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(0))) == 0)
+    List *tables = PG_ARGISNULL(0) ? NIL : text_array_items(PG_GETARG_ARRAYTYPE_P(0));
+    if (tables == NIL)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("execute_snapshot needs at least one table")));
     const char *kind = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -92,7 +92,6 @@ extern "C" Datum walcast_execute_snapshot(PG_FUNCTION_ARGS) {
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("snapshot kind must be 'incremental' or 'blocking', not '%s'", kind)));
-    List *tables = text_array_items(PG_GETARG_ARRAYTYPE_P(0));
     List *conditions = PG_ARGISNULL(2) ? NIL : text_array_items(PG_GETARG_ARRAYTYPE_P(2));
     if (conditions != NIL && list_length(conditions) != list_length(tables))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
