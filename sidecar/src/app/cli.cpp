@@ -220,6 +220,7 @@ int run_cli(int argc, char **argv) {
 
     CommonOptions snapshot_opts;
     std::vector<std::string> snapshot_tables;
+    std::string snapshot_where;
     CLI::App *snapshot = app.add_subcommand(
         "snapshot",
         "Ask the sidecar streaming this database to re-read tables incrementally while it "
@@ -227,6 +228,9 @@ int run_cli(int argc, char **argv) {
     add_common(snapshot, snapshot_opts);
     snapshot->add_option("tables", snapshot_tables, "tables to read again, as schema.table")
         ->required();
+    snapshot->add_option("--where", snapshot_where,
+                         "a condition (SQL expression on the table's own columns) applied to "
+                         "each table: only matching rows are read");
     snapshot->footer(settings_help(kSnapshot));
 
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
@@ -265,7 +269,7 @@ int run_cli(int argc, char **argv) {
         if (*snapshot) {
             Config config = load(snapshot_opts);
             setup_logging(config);
-            return request_snapshot(config, snapshot_tables, std::cout);
+            return request_snapshot(config, snapshot_tables, snapshot_where, std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);
