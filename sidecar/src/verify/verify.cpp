@@ -177,8 +177,8 @@ public:
         if (c.extra > 0) {
             out << "  why: " << c.extra << " key(s) in the topic are not in the table";
             if (truncates_skipped(config_))
-                out << "; truncates are not streamed (skipped.operations includes t), so rows "
-                       "a TRUNCATE removed stay in the topic";
+                out << "; they can be rows a TRUNCATE removed: truncates are not streamed "
+                       "(skipped.operations includes t)";
             else if (c.truncates == 0)
                 out << " (deletes not in the topic: a slot dropped and created again, or "
                        "records written by another producer)";
