@@ -1,15 +1,35 @@
 #include "verify/row_codec.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 #include <vector>
 
 namespace walcast {
 
 std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
-    std::uint64_t h = 1469598103934665603ULL ^ seed;
-    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
-    // A final avalanche (splitmix64's): FNV's low bits alone are poor bucket numbers.
+    // Eight bytes a step (the fold hashes every row it sums), then splitmix64's avalanche
+    // so that the low bits make good bucket numbers. Not for adversaries: a collision only
+    // sends a bucket to the exact key-by-key comparison.
+    constexpr std::uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
+    std::uint64_t h = seed ^ (bytes.size() * k1);
+    const char *p = bytes.data();
+    std::size_t n = bytes.size();
+    auto step = [&](std::uint64_t w) {
+        w *= k2;
+        w = (w << 31) | (w >> 33);
+        h = ((h ^ w) << 27 | (h ^ w) >> 37) * k1 + 0x52dce729;
+    };
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        step(w);
+    }
+    if (n > 0) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        step(w ^ (static_cast<std::uint64_t>(n) << 56));
+    }
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 27;

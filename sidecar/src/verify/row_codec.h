@@ -15,7 +15,7 @@ namespace walcast {
 // Column name -> canonical JSON of its value.
 using FoldedRow = std::map<std::string, std::string>;
 
-// FNV-1a, 64 bits, then a final mix (so that low bits spread for bucket numbers).
+// A fast 64-bit hash of bytes (not for adversaries).
 std::uint64_t hash64(std::string_view bytes, std::uint64_t seed = 0);
 
 // The order-independent contribution of one (key, row) to a table checksum: equal sets

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -19,7 +21,8 @@ namespace walcast {
 
 namespace {
 
-// Spilled topic event: flags (kind | placeholder bit), sequence, key length, key, row.
+// Spilled topic event: flags (kind | placeholder bit), sequence, key hash, row digest, key
+// length, key, row. The sums need only the fixed header; a comparison reads the rest.
 constexpr std::uint8_t kPlaceholderBit = 0x80;
 
 void put_u32(std::string &out, std::uint32_t v) {
@@ -107,6 +110,14 @@ std::string describe_difference(const std::string &source_row, const std::string
     return out;
 }
 
+constexpr std::uint64_t kKeySeed = 0x5bd1e995;
+
+std::int64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 }  // namespace
 
 std::uint32_t buckets_for(double rows, double row_bytes, std::size_t memory_bytes, int threads) {
@@ -129,6 +140,11 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     const std::size_t buffer_bytes =
         std::clamp<std::size_t>(settings.memory_bytes / 8 / B, 4096, 1u << 20);
     EventDecoder decoder(settings.placeholder, settings.key_schemas, settings.value_schemas);
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t) {
+        return std::chrono::duration<double>(Clock::now() - t).count();
+    };
+    auto t0 = Clock::now();
 
     // 1. The source: a sum and a count per bucket.
     std::vector<std::uint64_t> source_sums(B), source_counts(B);
@@ -146,13 +162,17 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     });
     progress.add(pending), pending = 0;
     for (auto s : source_sums) r.source_sum += s;
+    r.source_seconds = since(t0);
+    t0 = Clock::now();
 
     // 2. The topic: decoded once, folded in memory (one bucket) or spilled by bucket.
     progress.phase(name + ": reading the topic", "records", -1);
+    const std::int64_t topic_cpu0 = thread_cpu_ns();
     std::unique_ptr<SpillFiles> topic_spill;
     if (B > 1 && !r.keyless)
         topic_spill = std::make_unique<SpillFiles>(settings.spill_dir, B, buffer_bytes);
     StateFold in_memory(decoder);
+    std::vector<char> has_placeholders(B, 0);
     TopicEvent event;
     std::uint64_t seq = 0, last_truncate = 0;
     std::string record;
@@ -184,11 +204,18 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
         record.clear();
         record.push_back(static_cast<char>(event.kind | (event.placeholder ? kPlaceholderBit : 0)));
         put_u64(record, seq);
+        put_u64(record, hash64(event.key, kKeySeed));
+        put_u64(record, event.kind == TopicEvent::kUpsert ? row_digest(event.key, event.row) : 0);
         put_bytes(record, event.key);
         record.append(event.row);
-        topic_spill->append(bucket_of(event.key, B), record);
+        const std::uint32_t b = bucket_of(event.key, B);
+        if (event.placeholder) has_placeholders[b] = 1;
+        topic_spill->append(b, record);
     });
     progress.add(pending), pending = 0;
+    r.topic_seconds = since(t0);
+    r.topic_cpu_seconds = static_cast<double>(thread_cpu_ns() - topic_cpu0) / 1e9;
+    t0 = Clock::now();
     if (r.keyless) return r;  // compared by count only
     if (topic_spill) {
         topic_spill->flush();
@@ -201,6 +228,7 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
             const auto flags = get<std::uint8_t>(rec);
             const auto s = get<std::uint64_t>(rec);
             if (s < last_truncate) return;
+            rec.remove_prefix(16);  // key hash, row digest
             std::string_view key = get_bytes(rec);
             fold.apply(static_cast<TopicEvent::Kind>(flags & ~kPlaceholderBit), std::string(key),
                        std::string(rec), (flags & kPlaceholderBit) != 0);
@@ -212,23 +240,44 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     for (std::uint32_t b = 0; b < B; b++) all[b] = b;
     std::vector<std::uint64_t> topic_sums(B), topic_counts(B);
     progress.phase(name + ": folding buckets", "buckets", B);
+    std::atomic<std::int64_t> fold_cpu_ns{0};
     parallel_for(all, topic_spill ? settings.threads : 1, [&](std::uint32_t b) {
+        const std::int64_t cpu0 = thread_cpu_ns();
         std::uint64_t sum = 0, count = 0;
         auto add = [&](const StateFold &fold) {
             for (const auto &[key, row] : fold.rows()) sum += row_digest(key, row);
             count = fold.rows().size();
         };
-        if (topic_spill) {
+        if (!topic_spill) {
+            add(in_memory);
+        } else if (has_placeholders[b]) {
+            // A placeholder takes the previous value of its column: rows are needed.
             StateFold fold(decoder);
             fold_bucket(b, fold);
             add(fold);
         } else {
-            add(in_memory);
+            // Key hash -> row digest is all a sum needs.
+            std::unordered_map<std::uint64_t, std::uint64_t> digests;
+            digests.reserve(source_counts[b] + source_counts[b] / 8 + 16);
+            topic_spill->read(b, [&](std::string_view rec) {
+                const auto flags = get<std::uint8_t>(rec);
+                if (get<std::uint64_t>(rec) < last_truncate) return;
+                const auto key_hash = get<std::uint64_t>(rec);
+                const auto digest = get<std::uint64_t>(rec);
+                if ((flags & ~kPlaceholderBit) == TopicEvent::kUpsert)
+                    digests[key_hash] = digest;
+                else
+                    digests.erase(key_hash);
+            });
+            for (const auto &kv : digests) sum += kv.second;
+            count = digests.size();
         }
         topic_sums[b] = sum;
         topic_counts[b] = count;
+        fold_cpu_ns += thread_cpu_ns() - cpu0;
         progress.add(1);
     });
+    r.fold_cpu_seconds = static_cast<double>(fold_cpu_ns.load()) / 1e9;
     for (std::uint32_t b = 0; b < B; b++) {
         r.topic_sum += topic_sums[b];
         r.folded_keys += topic_counts[b];
@@ -236,6 +285,8 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
             differing.push_back(b);
     }
     r.differing_buckets = static_cast<std::uint32_t>(differing.size());
+    r.fold_seconds = since(t0);
+    t0 = Clock::now();
     if (differing.empty()) return r;
 
     // 4. The source rows of the differing buckets, spilled by bucket.
@@ -310,8 +361,10 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     r.extra = n_extra;
     r.missing_examples = missing.take();
     r.extra_examples = extra.take();
-    if (std::none_of(has_candidates.begin(), has_candidates.end(), [](char c) { return c; }))
+    if (std::none_of(has_candidates.begin(), has_candidates.end(), [](char c) { return c; })) {
+        r.compare_seconds = since(t0);
         return r;
+    }
 
     // 6. A row last written by a streamed change can differ from the table read as a
     // snapshot where Debezium's snapshot renders values its own way (name columns, dates at
@@ -346,6 +399,7 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     r.different = n_different;
     r.different_placeholder = n_placeholder;
     r.different_examples = different.take();
+    r.compare_seconds = since(t0);
     return r;
 }
 

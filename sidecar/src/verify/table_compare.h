@@ -41,6 +41,11 @@ struct TopicComparison {
     std::uint64_t source_sum = 0, topic_sum = 0;
     std::uint32_t buckets = 1, differing_buckets = 0;
     std::uint64_t spilled_bytes = 0;
+    // Wall-clock seconds of the passes: the source read, the topic read (decoded and spilled),
+    // the buckets folded and summed, and the key-by-key comparison of differing buckets.
+    double source_seconds = 0, topic_seconds = 0, fold_seconds = 0, compare_seconds = 0;
+    // CPU seconds of verify's own threads in the topic pass and in the folds (summed).
+    double topic_cpu_seconds = 0, fold_cpu_seconds = 0;
     bool ok() const { return missing == 0 && extra == 0 && different == 0; }
 };
 

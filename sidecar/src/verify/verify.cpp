@@ -116,6 +116,14 @@ public:
             r.c = compare_topic(
                 tables.front()->published, rows, source, topic_scan, s,
                 [&](const DamagedRecord &d) { add_damaged(d); }, progress_);
+            const TopicComparison &c = r.c;
+            spdlog::info(
+                "verify: {}: {} source rows read in {:.2f} s; {} topic records decoded in "
+                "{:.2f} s ({:.2f} s CPU); {} bucket(s) folded in {:.2f} s ({:.2f} s CPU) on {} "
+                "thread(s); {} differing compared in {:.2f} s; {} bytes spilled",
+                tables.front()->published, c.source_rows, c.source_seconds, c.topic_records,
+                c.topic_seconds, c.topic_cpu_seconds, c.buckets, c.fold_seconds, c.fold_cpu_seconds,
+                s.threads, c.differing_buckets, c.compare_seconds, c.spilled_bytes);
             results.push_back(std::move(r));
         }
         progress_.finish();
