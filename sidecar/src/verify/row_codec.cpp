@@ -38,18 +38,34 @@ std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
 }
 
 std::string encode_row(simdjson::dom::object object) {
-    std::vector<std::pair<std::string_view, std::string>> fields;
-    for (auto field : object) fields.emplace_back(field.key, simdjson::minify(field.value));
+    // Scratch space reused across rows (this runs once per event): values minified back to
+    // back, and per field its name and where its value is.
+    struct Field {
+        std::string_view name;
+        std::size_t begin, end;
+    };
+    thread_local simdjson::internal::string_builder<> values;
+    thread_local std::vector<Field> fields;
+    values.clear();
+    fields.clear();
+    std::size_t size = 0;
+    for (auto field : object) {
+        const std::size_t begin = values.str().size();
+        values.append(field.value);
+        fields.push_back(Field{field.key, begin, values.str().size()});
+        size += field.key.size() + (values.str().size() - begin) + 2;
+    }
     // Columns come in table order from both sides; sorting makes the form independent of it.
-    if (!std::is_sorted(fields.begin(), fields.end(),
-                        [](const auto &a, const auto &b) { return a.first < b.first; }))
-        std::sort(fields.begin(), fields.end(),
-                  [](const auto &a, const auto &b) { return a.first < b.first; });
+    auto by_name = [](const Field &a, const Field &b) { return a.name < b.name; };
+    if (!std::is_sorted(fields.begin(), fields.end(), by_name))
+        std::sort(fields.begin(), fields.end(), by_name);
+    const std::string_view all = values.str();
     std::string out;
-    for (const auto &[name, value] : fields) {
-        out.append(name);
+    out.reserve(size);
+    for (const Field &f : fields) {
+        out.append(f.name);
         out.push_back('\0');
-        out.append(value);
+        out.append(all.substr(f.begin, f.end - f.begin));
         out.push_back('\0');
     }
     return out;
