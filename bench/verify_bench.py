@@ -3,7 +3,8 @@ snapshotted to a file sink (snapshot.mode=initial_only), then verified with the 
 memory budget. For each size: verify's rows/s and peak RSS, against `COPY t TO STDOUT`
 (into /dev/null) of the same table in the same run as the baseline; the topic's decode
 rate (one thread: read, parse, spill) and the fold's records/s per core (the bucket phase).
-Flat peak RSS across sizes is the point: memory is bounded by verify.memory.bytes, not by
+Rates per CPU-second are the
+verify process's own CPU time (the machine may be shared). Flat peak RSS across sizes is the point: memory is bounded by verify.memory.bytes, not by
 the table. Prints figures; never asserts. SIZES, BUDGET (verify.memory.bytes), THREADS.
 """
 
@@ -26,32 +27,21 @@ THREADS = os.environ.get("THREADS", "")
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
-def timed(cmd, env=None):
-    """(seconds, peak RSS MB sampled from /proc every 50 ms, stderr) of one command."""
+def timed(cmd):
+    """(wall seconds, CPU seconds, peak RSS MB, stdout, stderr) of one command; the CPU time
+    and peak RSS are the child's own (wait4), not the Python process's."""
     start = time.time()
-    err = tempfile.TemporaryFile()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env)
-    peak_kb = 0
-    out = b""
-    import threading
-    chunks = []
-    reader = threading.Thread(target=lambda: chunks.append(p.stdout.read()))
-    reader.start()
-    while p.poll() is None:
-        try:
-            with open(f"/proc/{p.pid}/status") as f:
-                peak_kb = max(peak_kb, next(int(l.split()[1]) for l in f
-                                            if l.startswith("VmHWM:")))
-        except (OSError, StopIteration):
-            pass
-        time.sleep(0.05)
-    reader.join()
-    out = b"".join(chunks)
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    p = subprocess.Popen(cmd, stdout=out, stderr=err)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.time() - start
+    out.seek(0)
     err.seek(0)
-    stderr = err.read().decode(errors="replace")
-    if p.returncode not in (0,):
-        raise RuntimeError(f"{cmd[:3]} exit {p.returncode}: {out.decode()[-1500:]} {stderr[-1500:]}")
-    return time.time() - start, peak_kb / 1024, out.decode(), stderr
+    stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} exit {p.returncode}: {stdout[-1500:]} {stderr[-1500:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout, stderr
 
 
 def common(pg, slot):
@@ -88,35 +78,36 @@ def main():
                   f"{events.stat().st_size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s",
                   flush=True)
 
-            copy_s, _, _, _ = timed([f"{BINDIR}/psql", "-Atc", "COPY big TO STDOUT"])
+            copy_s, _, _, _, _ = timed([f"{BINDIR}/psql", "-Atc", "COPY big TO STDOUT"])
             cmd = [str(WALCAST_BIN), "verify", "--sink", f"file:{events}", *common(pg, slot),
                    "--set", "log.level=info"]
             if BUDGET:
                 cmd += ["--set", f"verify.memory.bytes={BUDGET}"]
             if THREADS:
                 cmd += ["--set", f"verify.threads={THREADS}"]
-            secs, rss, out, err = timed(cmd)
+            secs, cpu, rss, out, err = timed(cmd)
             assert "every table matches" in out, out + err[-2000:]
-            m = re.search(r"(\d+) topic records decoded in ([\d.]+) s, (\d+) bucket\(s\) folded "
-                          r"in ([\d.]+) s on (\d+) thread", err)
+            m = re.search(r"(\d+) topic records decoded in ([\d.]+) s \(([\d.]+) s CPU\); "
+                          r"(\d+) bucket\(s\) folded in ([\d.]+) s \(([\d.]+) s CPU\) on (\d+) "
+                          r"thread", err)
             src = re.search(r"(\d+) source rows read in ([\d.]+) s", err)
-            records, decode_s = int(m.group(1)), float(m.group(2))
-            buckets, fold_s, threads = int(m.group(3)), float(m.group(4)), int(m.group(5))
-            rows_out.append((n, n / copy_s, n / secs, rss, buckets, float(src.group(2)),
-                             records / decode_s, records / fold_s / threads, secs))
-            print(f"  COPY big TO STDOUT: {copy_s:.1f} s; walcast verify: {secs:.1f} s, "
-                  f"peak RSS {rss:.0f} MB, {buckets} buckets, source pass {src.group(2)} s, "
-                  f"topic pass {decode_s:.1f} s, fold {fold_s:.1f} s on {threads} threads",
-                  flush=True)
+            records, decode_cpu = int(m.group(1)), float(m.group(3))
+            buckets, fold_cpu, threads = int(m.group(4)), float(m.group(6)), int(m.group(7))
+            rows_out.append((n, n / copy_s, n / secs, rss, buckets, n / cpu,
+                             records / decode_cpu, records / fold_cpu))
+            print(f"  COPY big TO STDOUT: {copy_s:.1f} s; walcast verify: {secs:.1f} s "
+                  f"({cpu:.1f} s CPU), peak RSS {rss:.0f} MB, {buckets} buckets; source pass "
+                  f"{src.group(2)} s, topic pass {m.group(2)} s ({decode_cpu:.1f} s CPU), "
+                  f"fold {m.group(5)} s ({fold_cpu:.2f} s CPU) on {threads} threads", flush=True)
             events.unlink()
             pg.execute("SELECT pg_drop_replication_slot(%s) FROM pg_replication_slots "
                        "WHERE slot_name = %s", slot, slot)
-        print("\n| rows | COPY rows/s | verify rows/s (vs COPY) | peak RSS MB | buckets "
-              "| topic decode records/s (1 thread) | fold records/s per core |")
-        print("|---|---|---|---|---|---|---|")
-        for n, copy_rate, rate, rss, buckets, _, decode, fold, _ in rows_out:
+        print("\n| rows | COPY rows/s | verify rows/s (vs COPY) | verify rows per CPU-s "
+              "| peak RSS MB | buckets | topic decode records per CPU-s | fold records per CPU-s |")
+        print("|---|---|---|---|---|---|---|---|")
+        for n, copy_rate, rate, rss, buckets, per_cpu, decode, fold in rows_out:
             print(f"| {n:,} | {copy_rate:,.0f} | {rate:,.0f} ({rate / copy_rate:.0%}) | "
-                  f"{rss:.0f} | {buckets} | {decode:,.0f} | {fold:,.0f} |")
+                  f"{per_cpu:,.0f} | {rss:.0f} | {buckets} | {decode:,.0f} | {fold:,.0f} |")
         if len(rows_out) > 1:
             print(f"peak RSS at {rows_out[-1][0]:,} rows / at {rows_out[0][0]:,} rows: "
                   f"{rows_out[-1][3] / rows_out[0][3]:.2f}")
