@@ -27,13 +27,25 @@ THREADS = os.environ.get("THREADS", "")
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
-def timed(cmd):
-    """(wall seconds, CPU seconds, peak RSS MB, stdout, stderr) of one command; the CPU time
-    and peak RSS are the child's own (wait4), not the Python process's."""
+def timed(cmd, capture=True):
+    """(wall seconds, CPU seconds, peak RSS MB, stdout, stderr) of one command. CPU time is
+    the child's own (wait4); peak RSS is its VmHWM sampled every 50 ms (rusage's maxrss
+    would count the pages of the forking Python too)."""
     start = time.time()
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    p = subprocess.Popen(cmd, stdout=out, stderr=err)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.Popen(cmd, stdout=out if capture else subprocess.DEVNULL, stderr=err)
+    peak_kb = 0
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                peak_kb = max(peak_kb, next(int(l.split()[1]) for l in f
+                                            if l.startswith("VmHWM:")))
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.05)
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.time() - start
     out.seek(0)
@@ -41,7 +53,7 @@ def timed(cmd):
     stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} exit {p.returncode}: {stdout[-1500:]} {stderr[-1500:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout, stderr
+    return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, stdout, stderr
 
 
 def common(pg, slot):
@@ -78,7 +90,8 @@ def main():
                   f"{events.stat().st_size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s",
                   flush=True)
 
-            copy_s, _, _, _, _ = timed([f"{BINDIR}/psql", "-Atc", "COPY big TO STDOUT"])
+            copy_s, _, _, _, _ = timed([f"{BINDIR}/psql", "-Atc", "COPY big TO STDOUT"],
+                                    capture=False)
             cmd = [str(WALCAST_BIN), "verify", "--sink", f"file:{events}", *common(pg, slot),
                    "--set", "log.level=info"]
             if BUDGET:

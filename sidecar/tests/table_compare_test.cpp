@@ -115,3 +115,22 @@ TEST(TableCompare, ACleanTableIsDecidedByItsSums) {
 
 }  // namespace
 }  // namespace walcast
+
+namespace walcast {
+namespace {
+
+// The progress line: count, estimate, rate, share and ETA (rate only when nothing is known).
+TEST(VerifyProgress, LineShowsRateAndEta) {
+    VerifyProgress p(1 << 30);
+    p.phase("public.t: reading the source", "rows", 1000);
+    p.add(500);
+    EXPECT_EQ(p.line(2.0),
+              "public.t: reading the source: 500 of ~1.0k rows, 250/s, 50%, ETA 0:00:02");
+    p.phase("public.t: reading the topic", "records", -1);
+    p.add(300);
+    EXPECT_EQ(p.line(1.0), "public.t: reading the topic: 300 records, 300/s");
+    p.finish();
+}
+
+}  // namespace
+}  // namespace walcast
