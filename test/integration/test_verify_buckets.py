@@ -5,8 +5,10 @@ how to repair it (a missing, an extra and a different key; a truncate that was n
 streamed; a table without a key)."""
 
 import re
+import signal
 import subprocess
 import sys
+import time
 
 from conftest import unique
 
@@ -116,3 +118,19 @@ def test_peak_rss_stays_under_a_bound_with_a_small_budget(private_pg, sidecar):
     # The bound is generous (libraries, the source's read batches); one bucket needs more.
     assert small_mb < 40, (small_mb, whole_mb)
     assert whole_mb > small_mb + 20, (small_mb, whole_mb)
+
+    # SIGTERM while the topic is spilled: verify stops and removes its spill files.
+    from conftest import WALCAST_BIN
+    spill = s.config.parent / "spill"
+    spill.mkdir()
+    proc = subprocess.Popen([str(WALCAST_BIN), "verify", "--config", str(s.config), "--set",
+                             "verify.buckets=64", "--set", f"verify.spill.dir={spill}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any(spill.iterdir()) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.002)
+    assert proc.poll() is None, "verify ended before its spill files appeared"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "stopped while verifying" in err, (proc.returncode, out, err)
+    assert not any(spill.iterdir()), list(spill.iterdir())

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/shutdown.h"
 #include "verify/row_codec.h"
 #include "verify/spill_files.h"
 #include "verify/topic_fold.h"
@@ -81,6 +82,7 @@ void parallel_for(const std::vector<std::uint32_t> &items, int threads,
     auto worker = [&] {
         for (std::size_t i; (i = next++) < items.size();) {
             try {
+                ShutdownToken::process().throw_if_requested("verifying");
                 fn(items[i]);
             } catch (...) {
                 std::lock_guard<std::mutex> lock(error_mutex);
@@ -140,6 +142,13 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
     const std::size_t buffer_bytes =
         std::clamp<std::size_t>(settings.memory_bytes / 8 / B, 4096, 1u << 20);
     EventDecoder decoder(settings.placeholder, settings.key_schemas, settings.value_schemas);
+    // Every 4096 rows or records: progress, and a stop request (SIGTERM, SIGINT) ends the
+    // run here, so that the spill files are removed on the way out.
+    auto tick = [&progress](std::uint64_t &pending) {
+        progress.add(pending);
+        pending = 0;
+        ShutdownToken::process().throw_if_requested("verifying");
+    };
     using Clock = std::chrono::steady_clock;
     auto since = [](Clock::time_point t) {
         return std::chrono::duration<double>(Clock::now() - t).count();
@@ -158,7 +167,7 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
         const std::uint32_t b = bucket_of(key, B);
         source_sums[b] += row_digest(key, row);
         source_counts[b]++;
-        if (++pending == 4096) progress.add(pending), pending = 0;
+        if (++pending == 4096) tick(pending);
     });
     progress.add(pending), pending = 0;
     for (auto s : source_sums) r.source_sum += s;
@@ -186,7 +195,7 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
         }
         r.topic_records++;
         seq++;
-        if (++pending == 4096) progress.add(pending), pending = 0;
+        if (++pending == 4096) tick(pending);
         if (event.kind == TopicEvent::kTruncate) {
             r.truncates++;
             r.net_rows = 0;
@@ -296,7 +305,7 @@ TopicComparison compare_topic(const std::string &name, double expected_rows,
         auto spill = std::make_unique<SpillFiles>(settings.spill_dir, B, buffer_bytes);
         progress.phase(name + what, "rows", static_cast<double>(r.source_rows));
         source(as_streamed, [&](std::string_view k, std::string_view after) {
-            if (++pending == 4096) progress.add(pending), pending = 0;
+            if (++pending == 4096) tick(pending);
             const std::string key = decoder.canonical_key(k);
             const std::uint32_t b = bucket_of(key, B);
             if (!wanted[b]) return;

@@ -268,7 +268,6 @@ int repair(const Config &config, const VerifyOptions &options, Verifier &verifie
             << " now; the request waits in the WAL until one does\n";
     out.flush();
 
-    install_stop_signal_handlers();
     const ShutdownToken &stop = ShutdownToken::process();
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + std::chrono::seconds(options.repair_timeout_s);
@@ -315,6 +314,7 @@ int repair(const Config &config, const VerifyOptions &options, Verifier &verifie
 
 int run_verify(const Config &config, const VerifyOptions &options, std::ostream &out) {
     check_sink(config);
+    install_stop_signal_handlers();
     TableFilter filter = table_filter_from(config);
     if (!options.tables.empty()) {
         // --tables names the tables: the configuration's table and schema lists step aside.
