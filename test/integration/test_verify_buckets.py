@@ -100,16 +100,16 @@ def test_peak_rss_stays_under_a_bound_with_a_small_budget(private_pg, sidecar):
     pg.execute("CREATE EXTENSION walcast")
     big = unique("big")
     pg.execute(f"CREATE TABLE {big} (id int PRIMARY KEY, pad text)")
-    pg.execute(f"INSERT INTO {big} SELECT g, repeat('x', 200) FROM generate_series(1, 150000) g")
+    pg.execute(f"INSERT INTO {big} SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g")
     pg.execute(f"ANALYZE {big}")
     s = sidecar(server=pg, snapshot__mode="initial", table__include__list=f"public\\.{big}")
     s.start()
-    s.wait_records(lambda recs: len(recs) >= 150000, what="the 150000 snapshot rows")
+    s.wait_records(lambda recs: len(recs) >= 100000, what="the 100000 snapshot rows")
     assert s.terminate() == 0
 
-    # About 50 MB of rows folded; a 4 MB budget splits them into many buckets.
+    # About 35 MB of rows folded; a 4 MB budget splits them into many buckets.
     rc, small_mb, out = peak_rss_verify(s, "verify.memory.bytes=4194304", "verify.threads=2")
-    assert rc == 0 and "150000 keys" in out, out
+    assert rc == 0 and "100000 keys" in out, out
     buckets = int(re.search(r"\((\d+) buckets", out).group(1))
     assert buckets >= 16, out
     rc, whole_mb, out = peak_rss_verify(s, "verify.buckets=1")
