@@ -115,7 +115,7 @@ const std::vector<Setting> &settings() {
         {"verify.buckets", Kind::kInt, "0", {}, 0, 65536, Group::kSlotSnapshot, kVerify, false, kOnlyWalcast,
          "Key buckets per table for walcast verify (0: from the table's size and verify.memory.bytes)"},
         {"verify.spill.dir", Kind::kString, "", {}, 0, kNoMax, Group::kSlotSnapshot, kVerify, false, kOnlyWalcast,
-         "Where walcast verify spills buckets (unset: $TMPDIR or /tmp); about the topic's size is needed"},
+         "Where walcast verify spills buckets (unset: $TMPDIR or /tmp); needs about a third of the topic's bytes"},
         {"retained.wal.warn.bytes", Kind::kInt, "1073741824", {}, 0, kNoMax, Group::kSlotSnapshot, kStatus, false, kOnlyWalcast,
          "WAL the slot retains above which status warns"},
         {"status.update.interval.ms", Kind::kInt, "10000", {}, 1, kMaxMillis, Group::kSlotSnapshot, kRun, false, nullptr,
