@@ -66,6 +66,34 @@ TEST(TopicReader, JsonThatIsNotASinkRecordIsReported) {
     EXPECT_EQ(r.damaged[0].position.line, 1u);
 }
 
+// The key and value are handed on as the line's own JSON text (verify parses them once):
+// a scalar key, a null key, nested values; bytes after the record make the line damaged.
+TEST(TopicReader, RawKeysAndValuesAndTrailingBytes) {
+    std::vector<std::string> values;
+    const std::string path = ::testing::TempDir() + "walcast_topic_reader_raw.jsonl";
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << "{\"topic\":\"a\",\"key\":7,\"value\":{\"op\":\"c\",\"after\":[1, 2]}}\n"
+          << "{\"value\":\"x\",\"key\":null,\"topic\":\"a\"}\n"
+          << "{\"topic\":\"a\",\"key\":1,\"value\":2} junk\n";
+    }
+    std::vector<DamagedRecord> damaged;
+    std::vector<std::string> keys;
+    read_file_topic(
+        path, "a",
+        [&](std::string_view key, std::string_view value, bool, const RecordPosition &) {
+            keys.emplace_back(key);
+            values.emplace_back(value);
+        },
+        [&](const DamagedRecord &d) { damaged.push_back(d); });
+    ::unlink(path.c_str());
+    EXPECT_EQ(keys, (std::vector<std::string>{"7", ""}));
+    EXPECT_EQ(values, (std::vector<std::string>{"{\"op\":\"c\",\"after\":[1, 2]}", "\"x\""}));
+    ASSERT_EQ(damaged.size(), 1u);
+    EXPECT_EQ(damaged[0].position.line, 3u);
+    EXPECT_EQ(damaged[0].reason, "not valid JSON");
+}
+
 TEST(TopicReader, LongExcerptIsCut) {
     EXPECT_EQ(printable_excerpt(std::string(200, 'x'), 10), "xxxxxxxxxx...");
 }

@@ -209,6 +209,14 @@ int run_cli(int argc, char **argv) {
                        "comma-separated regexes on schema.table (default: table.include.list)");
     verify->add_option("--examples", verify_options.examples, "examples per kind of difference")
         ->default_val(5);
+    verify->add_flag("--repair", verify_options.repair,
+                     "ask the running sidecar for an incremental snapshot of the tables that "
+                     "differ, then verify them again");
+    verify
+        ->add_option("--repair-timeout", verify_options.repair_timeout_s,
+                     "seconds --repair waits for the re-sent rows")
+        ->default_val(600)
+        ->check(CLI::PositiveNumber);
     verify->footer(settings_help(kVerify));
 
     CLI::App *slot = app.add_subcommand("slot", "Manage the replication slot");

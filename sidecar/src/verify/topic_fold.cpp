@@ -1,7 +1,5 @@
 #include "verify/topic_fold.h"
 
-#include <simdjson.h>
-
 #include <stdexcept>
 
 namespace walcast {
@@ -34,16 +32,115 @@ simdjson::dom::element parse(simdjson::dom::parser &parser, std::string_view jso
 
 }  // namespace
 
-TopicFold::TopicFold(const std::string &placeholder, bool key_schemas, bool value_schemas)
+EventDecoder::EventDecoder(const std::string &placeholder, bool key_schemas, bool value_schemas)
     : key_schemas_(key_schemas),
       value_schemas_(value_schemas),
       placeholder_string_("\"" + placeholder + "\""),
       placeholder_array_("[\"" + placeholder + "\"]"),
       placeholder_bytes_("\"" + base64(placeholder) + "\"") {}
 
-bool TopicFold::is_placeholder(const std::string &v) const {
+bool EventDecoder::is_placeholder(std::string_view v) const {
     return v == placeholder_string_ || v == placeholder_array_ || v == placeholder_bytes_;
 }
+
+std::string EventDecoder::canonical_key(std::string_view json) {
+    if (json.empty()) return "null";
+    return simdjson::minify(parse(key_parser_, json));
+}
+
+std::string EventDecoder::canonical_row(std::string_view object_json) {
+    simdjson::dom::object object;
+    if (parse(parser_, object_json).get_object().get(object)) return std::string();
+    return encode_row(object);
+}
+
+bool EventDecoder::decode(std::string_view key, std::string_view value, bool is_null,
+                          TopicEvent &event, std::string *why) {
+    simdjson::dom::element key_element, envelope;
+    auto reject = [&](const char *what) {
+        if (why) *why = what;
+        return false;
+    };
+    if (!key.empty() && key_parser_.parse(key.data(), key.size()).get(key_element))
+        return reject("key is not valid JSON");
+    if (!key.empty() && key_schemas_ && key_element["payload"].get(key_element))
+        return reject("key has no payload");
+    if (!is_null && parser_.parse(value.data(), value.size()).get(envelope))
+        return reject("value is not valid JSON");
+    if (!is_null && value_schemas_ && envelope["payload"].get(envelope))
+        return reject("value has no payload");
+    event.key = key.empty() ? std::string("null") : simdjson::minify(key_element);
+    event.row.clear();
+    event.placeholder = false;
+    event.net_rows = 0;
+    event.kind = TopicEvent::kOther;
+    if (is_null) {
+        event.kind = TopicEvent::kRemove;
+        return true;
+    }
+    std::string_view op;
+    if (envelope["op"].get_string().get(op)) return true;  // not a change event
+    if (op == "d") {
+        event.kind = TopicEvent::kRemove;
+        event.net_rows = -1;
+    } else if (op == "t") {
+        event.kind = TopicEvent::kTruncate;
+    } else if (op == "c" || op == "u" || op == "r") {
+        if (op != "u") event.net_rows = 1;
+        simdjson::dom::object after;
+        if (envelope["after"].get_object().get(after)) return true;
+        event.kind = TopicEvent::kUpsert;
+        event.row = encode_row(after);
+        for (auto field : after) {
+            // Only a string or an array of one string can be the placeholder.
+            if ((field.value.is_string() || field.value.is_array()) &&
+                is_placeholder(simdjson::minify(field.value))) {
+                event.placeholder = true;
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+void StateFold::apply(TopicEvent::Kind kind, std::string key, std::string row, bool placeholder) {
+    switch (kind) {
+        case TopicEvent::kRemove:
+            rows_.erase(key);
+            return;
+        case TopicEvent::kTruncate:
+            rows_.clear();
+            return;
+        case TopicEvent::kUpsert:
+            break;
+        default:
+            return;
+    }
+    auto it = rows_.find(key);
+    if (placeholder && it != rows_.end()) {
+        // Unchanged TOAST: the column keeps what the key held before.
+        FoldedRow before = decode_row(it->second), after = decode_row(row);
+        for (auto &[column, value] : after)
+            if (decoder_.is_placeholder(value)) {
+                auto b = before.find(column);
+                if (b != before.end()) value = b->second;
+            }
+        row.clear();
+        for (const auto &[column, value] : after) {
+            row += column;
+            row.push_back('\0');
+            row += value;
+            row.push_back('\0');
+        }
+    }
+    if (it != rows_.end())
+        it->second = std::move(row);
+    else
+        rows_.emplace(std::move(key), std::move(row));
+}
+
+TopicFold::TopicFold(const std::string &placeholder, bool key_schemas, bool value_schemas)
+    : decoder_(placeholder, key_schemas, value_schemas), fold_(decoder_) {}
 
 std::string TopicFold::canonical(std::string_view json) {
     if (json.empty()) return "null";
@@ -53,56 +150,27 @@ std::string TopicFold::canonical(std::string_view json) {
 
 FoldedRow TopicFold::fields_of(std::string_view object_json) {
     simdjson::dom::parser parser;
-    FoldedRow row;
     simdjson::dom::object object;
-    if (parse(parser, object_json).get_object().get(object)) return row;
-    for (auto field : object) row[std::string(field.key)] = simdjson::minify(field.value);
-    return row;
+    if (parse(parser, object_json).get_object().get(object)) return FoldedRow();
+    return decode_row(encode_row(object));
 }
 
 bool TopicFold::apply(std::string_view key, std::string_view value, bool is_null,
                       std::string *why) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element key_element, envelope;
-    auto reject = [&](const char *what) {
+    if (!decoder_.decode(key, value, is_null, event_, why)) {
         damaged_++;
-        if (why) *why = what;
         return false;
-    };
-    if (!key.empty() && parser.parse(key.data(), key.size()).get(key_element))
-        return reject("key is not valid JSON");
-    if (!key.empty() && key_schemas_ && key_element["payload"].get(key_element))
-        return reject("key has no payload");
-    const std::string k = key.empty() ? std::string("null") : simdjson::minify(key_element);
-    if (!is_null && parser.parse(value.data(), value.size()).get(envelope))
-        return reject("value is not valid JSON");
-    if (!is_null && value_schemas_ && envelope["payload"].get(envelope))
-        return reject("value has no payload");
+    }
     records_++;
-    if (is_null) {
-        rows_.erase(k);
-        return true;
-    }
-    std::string_view op;
-    if (envelope["op"].get_string().get(op)) return true;  // not a change event
-    if (op == "d") {
-        rows_.erase(k);
-        net_rows_--;
-    } else if (op == "t") {
-        rows_.clear();
-        net_rows_ = 0;
-    } else if (op == "c" || op == "u" || op == "r") {
-        if (op != "u") net_rows_++;
-        simdjson::dom::object after;
-        if (envelope["after"].get_object().get(after)) return true;
-        FoldedRow &row = rows_[k];
-        for (auto field : after) {
-            std::string v = simdjson::minify(field.value);
-            if (is_placeholder(v) && row.count(std::string(field.key))) continue;
-            row[std::string(field.key)] = std::move(v);
-        }
-    }
+    net_rows_ = event_.kind == TopicEvent::kTruncate ? 0 : net_rows_ + event_.net_rows;
+    fold_.apply(event_.kind, std::move(event_.key), std::move(event_.row), event_.placeholder);
     return true;
+}
+
+std::map<std::string, FoldedRow> TopicFold::rows() const {
+    std::map<std::string, FoldedRow> out;
+    for (const auto &[key, row] : fold_.rows()) out.emplace(key, decode_row(row));
+    return out;
 }
 
 }  // namespace walcast

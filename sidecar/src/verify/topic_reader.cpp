@@ -147,11 +147,43 @@ std::string printable_excerpt(std::string_view raw, std::size_t max) {
     return out;
 }
 
+namespace {
+
+// The raw JSON text of a value inside a line (no copy, no re-serialization): verify's
+// decoder parses it once more, fully.
+simdjson::error_code raw_value(simdjson::ondemand::value value, std::string_view &raw,
+                               bool &is_null) {
+    simdjson::ondemand::json_type type;
+    if (auto e = value.type().get(type)) return e;
+    is_null = type == simdjson::ondemand::json_type::null;
+    if (is_null) {
+        raw = std::string_view();
+        return value.is_null().error();
+    }
+    if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object o;
+        if (auto e = value.get_object().get(o)) return e;
+        return o.raw_json().get(raw);
+    }
+    if (type == simdjson::ondemand::json_type::array) {
+        simdjson::ondemand::array a;
+        if (auto e = value.get_array().get(a)) return e;
+        return a.raw_json().get(raw);
+    }
+    raw = value.raw_json_token();
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r'))
+        raw.remove_suffix(1);
+    return simdjson::SUCCESS;
+}
+
+}  // namespace
+
 void read_file_topic(const std::string &path, const std::string &topic,
                      const RecordCallback &on_record, const DamageCallback &on_damaged) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path);
-    simdjson::dom::parser parser;
+    simdjson::ondemand::parser parser;
     std::string line;
     RecordPosition position;
     position.source = path;
@@ -170,22 +202,54 @@ void read_file_topic(const std::string &path, const std::string &topic,
             damaged("incomplete last line (no newline at the end of the file)");
             break;
         }
-        simdjson::dom::element record;
-        if (parser.parse(line).get(record)) {
+        line.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+        simdjson::ondemand::document doc;
+        simdjson::ondemand::object record;
+        if (parser.iterate(simdjson::padded_string_view(line.data(), line.size(), line.capacity()))
+                .get(doc) ||
+            doc.get_object().get(record)) {
             damaged("not valid JSON");
             continue;
         }
-        std::string_view t;
-        simdjson::dom::element key, value;
-        if (record["topic"].get_string().get(t) || record["key"].get(key) ||
-            record["value"].get(value)) {
+        std::string_view t, key, value;
+        bool has_topic = false, has_key = false, has_value = false, key_null = false,
+             value_null = false, bad = false;
+        for (auto field : record) {
+            std::string_view name;
+            if (field.unescaped_key().get(name)) {
+                bad = true;
+                break;
+            }
+            simdjson::error_code e = simdjson::SUCCESS;
+            if (name == "topic") {
+                e = field.value().get_string().get(t);
+                has_topic = !e;
+                if (e == simdjson::INCORRECT_TYPE) e = simdjson::SUCCESS;
+            } else if (name == "key") {
+                e = raw_value(field.value(), key, key_null);
+                has_key = !e;
+            } else if (name == "value") {
+                e = raw_value(field.value(), value, value_null);
+                has_value = !e;
+            }
+            if (e) {
+                bad = true;
+                break;
+            }
+        }
+        // Anything after the record's closing brace (current_location fails at the end).
+        const char *trailing = nullptr;
+        if (bad || !doc.current_location().get(trailing)) {
+            damaged("not valid JSON");
+            continue;
+        }
+        if (!has_topic || !has_key || !has_value) {
             damaged("not a sink record (needs \"topic\", \"key\" and \"value\")");
             continue;
         }
         if (t != topic) continue;
-        std::string key_json = key.is_null() ? std::string() : simdjson::minify(key);
-        std::string value_json = value.is_null() ? std::string() : simdjson::minify(value);
-        on_record(key_json, value_json, value.is_null(), position);
+        on_record(key_null ? std::string_view() : key, value_null ? std::string_view() : value,
+                  value_null, position);
     }
 }
 
