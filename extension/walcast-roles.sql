@@ -40,7 +40,8 @@ GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]
                           walcast.plan_chunks(regclass, bigint),
                           walcast.snapshot_row(oid, record, text[])
     TO :"snapshot_role";
-GRANT SELECT, INSERT, UPDATE, DELETE ON walcast.snapshot_runs, walcast.snapshot_chunks
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON walcast.snapshot_runs, walcast.snapshot_chunks, walcast.snapshot_tables
     TO :"snapshot_role";
 
 -- The tables themselves: what `SELECT * FROM` each needs, now and for tables created

@@ -39,7 +39,10 @@ FROM pg_logical_slot_get_changes('inc', NULL, NULL);
 SELECT 'lsn' FROM walcast.execute_snapshot(ARRAY['inc_t']);
 SELECT substr(data, strpos(data, '{')) AS signal
 FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
-SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'blocking');
+SELECT 'lsn' FROM walcast.execute_snapshot(ARRAY['inc_t'], 'blocking');
+SELECT substr(data, strpos(data, '{')) AS signal
+FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
+SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'parallel');
 SELECT walcast.execute_snapshot(ARRAY['no_such_table']);
 -- Privileges: not executable by PUBLIC; a granted role still needs SELECT on the table.
 CREATE ROLE inc_user;

@@ -1,0 +1,98 @@
+#include "snapshot/captured_tables.h"
+
+#include <libpq-fe.h>
+
+#include "common/json_text.h"
+#include "pg/pg_query.h"
+
+namespace walcast {
+
+namespace {
+
+// A text[] literal of `items` for a query parameter.
+std::string text_array(const std::vector<std::string> &items) {
+    std::string out = "{";
+    for (const auto &item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char ch : item) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+std::string execute_snapshot_signal(const std::string &kind,
+                                    const std::vector<std::string> &tables) {
+    std::string out = "{\"signal\":\"execute-snapshot\",\"type\":";
+    append_json_string(out, kind);
+    out += ",\"data-collections\":[";
+    for (std::size_t i = 0; i < tables.size(); i++) {
+        if (i) out += ',';
+        append_json_string(out, tables[i]);
+    }
+    return out + "]}";
+}
+
+bool CapturedTables::has_run() {
+    return !pg_scalar(conn_, "SELECT 1 FROM walcast.snapshot_runs WHERE slot_name = $1", {slot_})
+                .empty();
+}
+
+std::vector<std::string> CapturedTables::missing(const TableFilter &filter) {
+    std::vector<std::string> oids;
+    for (const auto &t : list_snapshot_tables(conn_, filter, false))
+        oids.push_back(std::to_string(t.rel));
+    if (oids.empty()) return {};
+    PgResultPtr res =
+        pg_query(conn_, R"SQL(
+        SELECT name FROM (
+            SELECT c.oid, format('%s.%s', n.nspname, c.relname) AS name
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = ANY($2::oid[])) t
+        WHERE NOT EXISTS (SELECT FROM walcast.snapshot_tables r
+                          WHERE r.slot_name = $1 AND r.table_name = t.name)
+          AND NOT EXISTS (SELECT FROM walcast.snapshot_chunks ch
+                          WHERE ch.slot_name = $1 AND ch.rel = t.oid)
+        ORDER BY name)SQL",
+                 {slot_, text_array(oids)}, "listing the tables new to slot " + slot_);
+    std::vector<std::string> names;
+    for (int i = 0; i < PQntuples(res.get()); i++) names.emplace_back(PQgetvalue(res.get(), i, 0));
+    return names;
+}
+
+void CapturedTables::record_and_signal(const std::vector<std::string> &tables) {
+    if (tables.empty()) return;
+    pg_query(conn_,
+             "INSERT INTO walcast.snapshot_tables (slot_name, table_name, method) "
+             "SELECT $1, unnest($2::text[]), 'incremental' ON CONFLICT DO NOTHING",
+             {slot_, text_array(tables)}, "recording the tables queued for slot " + slot_);
+    pg_query(conn_, "SELECT pg_logical_emit_message(true, 'walcast.control', $1)",
+             {execute_snapshot_signal("incremental", tables)},
+             "signalling the incremental snapshot of new tables");
+}
+
+std::vector<std::string> CapturedTables::queue_missing(const TableFilter &filter) {
+    pg_query(conn_, "BEGIN", {});
+    try {
+        // One queueing at a time per slot: two starting runs would both find the
+        // same tables missing.
+        pg_query(conn_,
+                 "SELECT pg_advisory_xact_lock(hashtext('walcast.snapshot_tables'), "
+                 "hashtext($1))",
+                 {slot_});
+        std::vector<std::string> tables = missing(filter);
+        record_and_signal(tables);
+        pg_query(conn_, "COMMIT", {});
+        return tables;
+    } catch (...) {
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
+}
+
+}  // namespace walcast
