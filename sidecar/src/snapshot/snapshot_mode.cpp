@@ -101,29 +101,6 @@ std::string unrecorded_slot_message(const std::string &slot, bool extension) {
            "stream from it without a snapshot";
 }
 
-// A slot with no exported snapshot (pg_create_logical_replication_slot on an ordinary
-// connection): like any slot creation it waits for running transactions, bounded by
-// slot.create.timeout.ms. Returns its consistent point.
-Lsn create_slot_without_snapshot(PGconn *conn, const Config &config) {
-    spdlog::info("creating slot {} without a snapshot (snapshot.initial.method=incremental)",
-                 config.slot_name);
-    pg_query(conn, "SELECT set_config('statement_timeout', $1, false)",
-             {std::to_string(config.slot_create_timeout_ms)});
-    std::string lsn;
-    try {
-        lsn = pg_scalar(conn,
-                        "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'walcast')",
-                        {config.slot_name});
-    } catch (...) {
-        PQclear(PQexec(conn, "RESET statement_timeout"));
-        throw;
-    }
-    pg_query(conn, "RESET statement_timeout", {});
-    const std::optional<Lsn> point = parse_lsn(lsn);
-    if (!point) throw PgError(true, "creating slot " + config.slot_name + " returned no position");
-    return *point;
-}
-
 // One transaction: the run is on record as complete (the slot streams from its consistent
 // point, no parallel read will follow), every table is on record as queued, and the signal
 // that queues them travels through the slot. A run stopped before this commit leaves a
@@ -279,7 +256,7 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         // table is read in incremental chunks (no horizon pinned for the whole read).
         store.record_pending();
         CreatedSlotGuard guard(config, slot);
-        const Lsn point = create_slot_without_snapshot(conn.get(), config);
+        const Lsn point = create_slot_without_snapshot(config, slot, config.slot_create_timeout_ms);
         guard.arm();
         queue_first_load(conn.get(), config, point);
         guard.disarm();
