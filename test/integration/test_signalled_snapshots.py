@@ -121,6 +121,29 @@ def test_blocking_snapshot_holds_the_stream_and_folds_to_the_source(sig_pg, side
     assert s.terminate() == 0
 
 
+def test_blocking_snapshot_with_transaction_metadata(sig_pg, sidecar):
+    """The signal's transaction has no event: its BEGIN record stays deferred, and the hold
+    does not wait for it."""
+    pg = sig_pg
+    table = unique("blkm")
+    make_table(pg, table, 100)
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                provide__transaction__metadata="true").start()
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s], 'blocking')", table)
+    wait_until(lambda: "blocking snapshot done" in s.all_logs() or not s.alive(), 30,
+               "the blocking snapshot")
+    pg.execute(f"INSERT INTO {table} VALUES (0, 0, 'after')")
+    topic = f"{s.slot}.public.{table}"
+    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": 0}
+                                    for r in recs), what="the insert after the snapshot")
+    records = s.records()
+    reads = [r for r in records if r["topic"] == topic and r["value"]["op"] == "r"]
+    assert sorted(r["key"]["id"] for r in reads) == list(range(1, 101))
+    txn = [r["value"]["status"] for r in records if r["topic"] == f"{s.slot}.transaction"]
+    assert txn == ["BEGIN", "END"], txn  # the insert's only
+    assert s.terminate() == 0
+
+
 def test_table_included_between_runs_is_backfilled_incrementally(sig_pg, sidecar):
     pg = sig_pg
     a, b = unique("nta"), unique("ntb")

@@ -222,8 +222,9 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
 
 bool Pipeline::stream_held() {
     if (!observer_) return false;
-    return observer_->holds_stream(pending_.empty() && begin_record_.empty() &&
-                                   sink_->outstanding() == 0);
+    // A BEGIN record still deferred (transaction metadata) is not an event read: it goes
+    // out with the transaction's first event, after the hold.
+    return observer_->holds_stream(pending_.empty() && sink_->outstanding() == 0);
 }
 
 void Pipeline::process_keepalive(ReplicationStream &repl) {
