@@ -121,6 +121,37 @@ def test_blocking_snapshot_holds_the_stream_and_folds_to_the_source(sig_pg, side
     assert s.terminate() == 0
 
 
+def test_blocking_snapshot_stopped_runs_again_on_restart(sig_pg, sidecar):
+    """SIGTERM during a blocking snapshot ends the run at once without acknowledging the
+    signal's transaction: the next run reads the signal again and snapshots the table."""
+    pg = sig_pg
+    table = unique("blkr")
+    rows = 20000
+    make_table(pg, table, rows)
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}",
+                snapshot__chunk__bytes=65536, snapshot__throttle__rows__per__second=2000).start()
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s], 'blocking')", table)
+    after_signal = pg.execute("SELECT pg_current_wal_lsn()::text")[0][0]
+    wait_until(lambda: "blocking snapshot of 1 tables" in s.all_logs() or not s.alive(), 30,
+               "the blocking snapshot to start")
+    time.sleep(1)
+    started = time.monotonic()
+    assert s.terminate() == 0
+    assert time.monotonic() - started < 10
+    assert "blocking snapshot done" not in s.all_logs()
+    assert pg.execute("SELECT confirmed_flush_lsn < %s::pg_lsn FROM pg_replication_slots "
+                      "WHERE slot_name = %s", after_signal, s.slot)[0][0]
+
+    s.props.pop("snapshot.throttle.rows.per.second")
+    s.write_config()
+    s.start()
+    wait_until(lambda: "blocking snapshot done" in s.log_path.read_text() or not s.alive(), 60,
+               "the blocking snapshot after the restart")
+    records = sentinel(pg, s, table)
+    assert_fold_equals_source(pg, s, table, records)
+    assert s.terminate() == 0
+
+
 def test_blocking_snapshot_with_transaction_metadata(sig_pg, sidecar):
     """The signal's transaction has no event: its BEGIN record stays deferred, and the hold
     does not wait for it."""
