@@ -21,9 +21,12 @@ INITIAL_MARKERS = {"first", "first_in_data_collection", "true", "last_in_data_co
 
 @pytest.fixture(scope="module")
 def sig_pg():
-    """A server of this module's own, with the extension."""
+    """A server of this module's own, with the extension. A short wal_sender_timeout: a
+    held stream must keep its connection with status updates."""
     with throwaway_server() as server:
         server.execute("CREATE EXTENSION walcast")
+        server.execute("ALTER SYSTEM SET wal_sender_timeout = '2s'")
+        server.execute("SELECT pg_reload_conf()")
         yield server
 
 
@@ -67,7 +70,7 @@ def test_blocking_snapshot_holds_the_stream_and_folds_to_the_source(sig_pg, side
     # Throttled, so that the hold lasts long enough to watch the slot's position.
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
                 snapshot__max__threads=2, snapshot__chunk__bytes=65536,
-                snapshot__throttle__rows__per__second=8000).start()
+                snapshot__throttle__rows__per__second=5000).start()
     topic = f"{s.slot}.public.{table}"
     loads = [Load(pg, table, rows, lane) for lane in range(3)]
     for load in loads:
@@ -96,6 +99,9 @@ def test_blocking_snapshot_holds_the_stream_and_folds_to_the_source(sig_pg, side
         time.sleep(0.1)
     assert resumed in s.all_logs(), s.log_tail()
     assert held_samples >= 3, "the hold was too short to watch"
+    # Held longer than wal_sender_timeout, on one connection: read once.
+    assert s.all_logs().count("blocking snapshot of 1 tables") == 1, s.log_tail()
+    assert "reconnecting" not in s.all_logs(), s.log_tail()
     time.sleep(1)  # the load goes on after the snapshot, through the stream
     stop_loads(loads)
     assert sum(load.commits for load in loads) > 50
