@@ -29,7 +29,9 @@
 #   HOST=            server address for pg_recvlogical; default the Unix socket,
 #                    HOST=127.0.0.1 for TCP
 #   PLUGINS="walcast pgoutput wal2json test_decoding walcast_frames walcast_frames_schemas"
-#                    (walcast_* variants: the walcast plugin with other options)
+#                    (walcast_* variants: the walcast plugin with other options;
+#                    walcast_frames_decstring: frames with decimal.handling.mode=string,
+#                    what the sink recipes of docs/sinks/ use; not in the default list)
 #   KEEP=0           1: keep the temporary server and its directory
 #   BENCH_SUMMARY=   also write the Markdown summary to this file
 set -euo pipefail
@@ -127,6 +129,7 @@ plugin_opts() {
         pgoutput) echo "-o proto_version=1 -o publication_names=$PUB" ;;
         walcast_frames) echo "-o format=frames" ;;
         walcast_frames_schemas) echo "-o format=frames -o schemas=true" ;;
+        walcast_frames_decstring) echo "-o format=frames -o decimal.handling.mode=string" ;;
         *) echo "" ;;
     esac
 }

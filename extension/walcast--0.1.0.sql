@@ -120,42 +120,37 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'walcast_snapshot_row'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
--- Asks the sidecar streaming this database to snapshot tables again, incrementally,
--- while it streams: a transactional logical message (prefix walcast.control) that
+-- Signals for the sidecar streaming this database, in Debezium's signal table layout.
+-- Its inserts reach the sidecar through the slot (W frames), never as change events.
+-- Only its owner may write it: execute_snapshot() below is the way in for other roles.
+CREATE TABLE signals (
+    id text PRIMARY KEY,
+    type text NOT NULL,
+    data text
+);
+REVOKE ALL ON TABLE signals FROM PUBLIC;
+
+-- Refuses (ERROR, saying why) a condition of an incremental snapshot that is more than
+-- an expression over the table's own columns, constants, and built-in immutable
+-- functions and operators; returns it as the sidecar's chunk query will use it. The
+-- caller must be allowed to SELECT the table.
+CREATE FUNCTION check_snapshot_condition(tbl regclass, filter text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'walcast_check_snapshot_condition'
+LANGUAGE C STABLE STRICT;
+
+-- Asks the sidecar streaming this database to snapshot tables again while it streams:
+-- an execute-snapshot signal written into walcast.signals (as the table's owner) that
 -- reaches the sidecar through its slot when the caller commits. The caller must be
--- allowed to read every table it names (SELECT, as the snapshot will).
-CREATE FUNCTION execute_snapshot(tables text[], kind text DEFAULT 'incremental')
-RETURNS pg_lsn
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    t text;
-    rel regclass;
-    names jsonb := '[]'::jsonb;
-BEGIN
-    IF kind IS NULL OR kind NOT IN ('incremental', 'blocking') THEN
-        RAISE EXCEPTION 'walcast supports snapshot kinds ''incremental'' and ''blocking'', not %', kind
-            USING ERRCODE = 'feature_not_supported';
-    END IF;
-    IF tables IS NULL OR cardinality(tables) = 0 THEN
-        RAISE EXCEPTION 'execute_snapshot needs at least one table'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    FOREACH t IN ARRAY tables LOOP
-        rel := t::regclass;  -- resolves as a query naming the table would (search_path)
-        IF NOT has_table_privilege(rel, 'SELECT') THEN
-            RAISE EXCEPTION 'permission denied for table %', rel::text
-                USING ERRCODE = 'insufficient_privilege';
-        END IF;
-        names := names || to_jsonb(format('%s.%s',
-            (SELECT nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid
-              WHERE c.oid = rel),
-            (SELECT relname FROM pg_class WHERE oid = rel)));
-    END LOOP;
-    RETURN pg_logical_emit_message(true, 'walcast.control',
-        jsonb_build_object('signal', 'execute-snapshot', 'type', kind,
-                           'data-collections', names)::text);
-END;
-$$;
+-- allowed to read every table it names (SELECT, as the snapshot will); conditions[i]
+-- (or NULL) restricts the rows read of tables[i] and must pass
+-- check_snapshot_condition(). Returns the signal's id.
+CREATE FUNCTION execute_snapshot(tables text[], kind text DEFAULT 'incremental',
+                                 conditions text[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'walcast_execute_snapshot'
+LANGUAGE C VOLATILE;
 
 REVOKE ALL ON FUNCTION snapshot_row(oid, record, text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION execute_snapshot(text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION execute_snapshot(text[], text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION check_snapshot_condition(regclass, text) FROM PUBLIC;

@@ -38,7 +38,9 @@ FROM unnest(ARRAY[:'stream_role', :'snapshot_role']) AS r \gexec
 GRANT USAGE ON SCHEMA walcast TO :"snapshot_role";
 GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]),
                           walcast.plan_chunks(regclass, bigint),
-                          walcast.snapshot_row(oid, record, text[])
+                          walcast.snapshot_row(oid, record, text[]),
+                          walcast.check_snapshot_condition(regclass, text),
+                          walcast.execute_snapshot(text[], text, text[])
     TO :"snapshot_role";
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON walcast.snapshot_runs, walcast.snapshot_chunks, walcast.snapshot_tables

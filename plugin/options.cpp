@@ -185,7 +185,7 @@ const char *const kOptionNames =
     "message.prefix.exclude.list, publish.via.partition.root, decimal.handling.mode, "
     "time.precision.mode, binary.handling.mode, interval.handling.mode, hstore.handling.mode, "
     "unavailable.value.placeholder, value.converter.replace.null.with.default, event.max.bytes, "
-    "schemas";
+    "schemas, signal.data.collection";
 
 }  // namespace
 
@@ -207,6 +207,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->message_key_columns = parse_message_key_columns(elem);
         else if (option_is(elem, "table.include.list"))
             opts->table_include = compile_list(elem);
+        else if (option_is(elem, "signal.data.collection"))
+            opts->signal_data_collection = pstrdup(option_value(elem));
         else if (option_is(elem, "table.exclude.list"))
             opts->table_exclude = compile_list(elem);
         else if (option_is(elem, "column.exclude.list"))

@@ -41,6 +41,9 @@ struct WalcastOptions {
     MessageKeyColumns *message_key_columns = nullptr;  // first match wins
     regex_t *message_prefix_include = nullptr;
     regex_t *message_prefix_exclude = nullptr;
+    // signal.data.collection: "schema.table" of the user's signal table (Debezium's
+    // layout), or NULL. Its inserts become W frames (as walcast.signals' always do).
+    const char *signal_data_collection = nullptr;
     uint8 skipped_ops = SKIP_TRUNCATE;  // Debezium skips truncates by default
     bool transaction_metadata = false;
     bool via_partition_root = false;

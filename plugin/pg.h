@@ -75,6 +75,13 @@ extern "C" {
 #define WALCAST_CHANGE_TUPLE(tb) ((tb) ? &(tb)->tuple : nullptr)
 #endif
 
+// Tree walkers: PG16 declares them with their real type, earlier majors as bool (*)().
+#if PG_VERSION_NUM >= 160000
+#define WALCAST_TREE_WALKER(fn) (fn)
+#else
+#define WALCAST_TREE_WALKER(fn) ((bool (*)())(void (*)())(fn))  // via void(*)(): no cast warning
+#endif
+
 // PG14 keeps the commit time directly in the transaction.
 #if PG_VERSION_NUM >= 150000
 #define WALCAST_COMMIT_TIME(txn) ((txn)->xact_time.commit_time)

@@ -154,6 +154,28 @@ void topic_append_mapped(StringInfo out, const char *name) {
     }
 }
 
+// Recognised by name when the entry is built: a rename or a schema rename invalidates
+// the entry (the callbacks above), so the decision follows the catalog as of the change.
+static void mark_signal_table(RelationInfo *info, Relation rel, const WalcastOptions *opts) {
+    const char *schema = get_namespace_name(RelationGetNamespace(rel));
+    const char *table = RelationGetRelationName(rel);
+    char *qualified = psprintf("%s.%s", schema, table);
+    info->is_signal_table =
+        (strcmp(schema, "walcast") == 0 && strcmp(table, "signals") == 0) ||
+        (opts->signal_data_collection && strcmp(qualified, opts->signal_data_collection) == 0);
+    if (!info->is_signal_table) return;
+    info->included = false;
+    TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        if (attr->attisdropped) continue;
+        const char *name = NameStr(attr->attname);
+        if (strcmp(name, "id") == 0) info->signal_id_attnum = attr->attnum;
+        if (strcmp(name, "type") == 0) info->signal_type_attnum = attr->attnum;
+        if (strcmp(name, "data") == 0) info->signal_data_attnum = attr->attnum;
+    }
+}
+
 RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, MemoryContext parent) {
     MemoryContext context = AllocSetContextCreate(parent, "walcast relation", ALLOCSET_SMALL_SIZES);
     MemoryContext old = MemoryContextSwitchTo(context);
@@ -185,6 +207,8 @@ RelationInfo *relation_info_build(Relation rel, const WalcastOptions *opts, Memo
                      (opts->table_include == nullptr ||
                       walcast_regex_match(opts->table_include, qualified, strlen(qualified))) &&
                      !walcast_regex_match(opts->table_exclude, qualified, strlen(qualified));
+
+    mark_signal_table(info, rel, opts);
 
     StringInfoData buf;
     initStringInfo(&buf);

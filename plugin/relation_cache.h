@@ -27,6 +27,11 @@ struct RelationInfo {
     Oid published_relid;  // whose name and shape events carry: relid, or its partition root
     bool valid;
     bool included;  // passes table.include.list / table.exclude.list
+    // A signal table (walcast.signals, or signal.data.collection): its inserts are
+    // signals (W frames), never events, whatever the filters say. signal_*_attnum: its
+    // id, type and data columns (0: missing).
+    bool is_signal_table;
+    AttrNumber signal_id_attnum, signal_type_attnum, signal_data_attnum;
     char replica_identity;
     const char *topic;  // <prefix>.<schema>.<table>, mapped to Kafka's alphabet
     int topic_len;

@@ -167,11 +167,53 @@ void emit_row(LogicalDecodingContext *ctx, PluginState *state, RelationInfo *rel
     OutputPluginWrite(ctx, true);
 }
 
+// One column of a signal row as JSON: its text form as a string, or null.
+void write_signal_column(StringInfo out, HeapTuple tuple, TupleDesc desc, AttrNumber attnum) {
+    bool isnull = true;
+    Datum value = attnum > 0 ? heap_getattr(tuple, attnum, desc, &isnull) : (Datum)0;
+    if (isnull) {
+        JSON_LITERAL(out, "null");
+        return;
+    }
+    Oid output;
+    bool varlena;
+    getTypeOutputInfo(TupleDescAttr(desc, attnum - 1)->atttypid, &output, &varlena);
+    json_write_cstring(out, OidOutputFunctionCall(output, value));
+}
+
+// An insert into a signal table: `W\t<lsn>\tsignal\t{"id":..,"type":..,"data":..}`. A
+// walcast.control message cannot produce this frame (its tabs are written as spaces), so
+// the sidecar can tell a signal that passed the table's INSERT privilege from a message
+// any role can write.
+void signal_row(LogicalDecodingContext *ctx, PluginState *state, const RelationInfo *rel,
+                TupleDesc desc, HeapTuple tuple, XLogRecPtr lsn) {
+    if (state->opts.format != OutputFormat::Frames || tuple == nullptr) return;
+    MemoryContext old = MemoryContextSwitchTo(state->change_context);
+    transaction_state_ensure_begun(&state->txn, ctx, &state->opts, lsn);
+    OutputPluginPrepareWrite(ctx, true);
+    appendStringInfo(ctx->out, "W\t%llu\tsignal\t{\"id\":", (unsigned long long)lsn);
+    write_signal_column(ctx->out, tuple, desc, rel->signal_id_attnum);
+    JSON_LITERAL(ctx->out, ",\"type\":");
+    write_signal_column(ctx->out, tuple, desc, rel->signal_type_attnum);
+    JSON_LITERAL(ctx->out, ",\"data\":");
+    write_signal_column(ctx->out, tuple, desc, rel->signal_data_attnum);
+    appendStringInfoChar(ctx->out, '}');
+    OutputPluginWrite(ctx, true);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(state->change_context);
+}
+
 void change(LogicalDecodingContext *ctx, ReorderBufferTXN *, Relation relation,
             ReorderBufferChange *change) {
     PluginState *state = state_of(ctx);
     keep_walsender_alive(ctx, state);
     RelationInfo *rel = relation_cache_get(relation);
+    if (rel->is_signal_table) {
+        if (change->action == REORDER_BUFFER_CHANGE_INSERT)
+            signal_row(ctx, state, rel, RelationGetDescr(relation),
+                       WALCAST_CHANGE_TUPLE(change->data.tp.newtuple), change->lsn);
+        return;
+    }
     if (!rel->included) return;
 
     MemoryContext old = MemoryContextSwitchTo(state->change_context);
@@ -257,9 +299,10 @@ void control_message(LogicalDecodingContext *ctx, PluginState *state, XLogRecPtr
     OutputPluginPrepareWrite(ctx, true);
     appendStringInfo(ctx->out, "W\t%llu\t", (unsigned long long)message_lsn);
     // One frame per message: a newline is harmless, but keep the frame one line for
-    // pg_recvlogical readers.
+    // pg_recvlogical readers. Tabs too: a message must not look like a signal-table row's
+    // frame (signal_row).
     for (Size i = 0; i < message_size; i++)
-        appendStringInfoChar(ctx->out, message[i] == '\n' ? ' ' : message[i]);
+        appendStringInfoChar(ctx->out, message[i] == '\n' || message[i] == '\t' ? ' ' : message[i]);
     OutputPluginWrite(ctx, true);
     if (standalone) transaction_state_commit(&state->txn, ctx, &state->opts);
 }

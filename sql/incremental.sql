@@ -35,33 +35,103 @@ WHERE data NOT LIKE 'E%' AND data NOT LIKE 'B%' AND data NOT LIKE 'C%';
 SELECT count(*) FILTER (WHERE data LIKE '%walcast.control%') AS control_events,
        count(*) FILTER (WHERE data LIKE '%"op":"m"%') AS message_events
 FROM pg_logical_slot_get_changes('inc', NULL, NULL);
--- execute_snapshot(): a control message naming the tables, schema-qualified.
-SELECT 'lsn' FROM walcast.execute_snapshot(ARRAY['inc_t']);
-SELECT substr(data, strpos(data, '{')) AS signal
+-- Control messages: tabs are written as spaces (a message cannot pose as a signal row).
+SELECT 'lsn' FROM pg_logical_emit_message(true, 'walcast.control', E'signal\t{"x":1}');
+SELECT regexp_replace(data, '^W\t[0-9]+\t', 'W <lsn> ') AS frame
 FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
-SELECT 'lsn' FROM walcast.execute_snapshot(ARRAY['inc_t'], 'blocking');
-SELECT substr(data, strpos(data, '{')) AS signal
+-- execute_snapshot(): a row of walcast.signals (written and deleted at once), decoded as
+-- a signal frame; names schema-qualified, as regexes matching themselves only.
+SELECT length(walcast.execute_snapshot(ARRAY['inc_t'])) AS id_length;
+SELECT count(*) AS rows_left FROM walcast.signals;
+SELECT regexp_replace(data, '^W\t[0-9]+\tsignal\t\{"id":"[-0-9a-f]+"', 'W <lsn> signal {"id":<uuid>') AS frame
 FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
-SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'parallel');
+SELECT 'id' FROM walcast.execute_snapshot(ARRAY['public.inc_t'], 'blocking', ARRAY['id > 40']);
+SELECT substr(data, strpos(data, '"data"')) AS signal
+FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
+SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'sideways');
 SELECT walcast.execute_snapshot(ARRAY['no_such_table']);
+SELECT walcast.execute_snapshot(ARRAY[]::text[]);
+SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'incremental', ARRAY['id > 1', 'id < 2']);
+SELECT walcast.execute_snapshot(ARRAY['inc_t'], 'incremental', ARRAY['id > (SELECT 1)']);
+-- Without format=frames (pg_recvlogical), signal rows produce nothing; they are never
+-- change events.
+SELECT 'id' FROM walcast.execute_snapshot(ARRAY['inc_t']);
+SELECT count(*) AS events FROM pg_logical_slot_get_changes('inc', NULL, NULL);
+-- signal.data.collection: the user's own signal table (Debezium's layout, any text-like
+-- types); its inserts become signal frames whatever the table filters say, its updates
+-- and deletes nothing.
+CREATE TABLE inc_signals (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data jsonb);
+INSERT INTO inc_signals VALUES ('s1', 'log', '{"message": "hello\tthere"}');
+INSERT INTO inc_signals VALUES ('s2', 'pause-snapshot', NULL);
+UPDATE inc_signals SET type = 'x';
+DELETE FROM inc_signals;
+SELECT regexp_replace(data, '^([A-Z])\t[0-9]+\t', '\1 <lsn> ') AS frame
+FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames',
+                                 'signal.data.collection', 'public.inc_signals',
+                                 'table.include.list', 'public.inc_t')
+WHERE data NOT LIKE 'B%' AND data NOT LIKE 'C%';
+-- Renamed, it is no longer the signal table (the relation cache follows the catalog).
+ALTER TABLE inc_signals RENAME TO inc_signals_old;
+INSERT INTO inc_signals_old VALUES ('s3', 'log', '{}');
+SELECT left(data, 1) AS kind, data LIKE '%"op":"c"%' AS is_event
+FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames',
+                                 'signal.data.collection', 'public.inc_signals')
+WHERE data NOT LIKE 'B%' AND data NOT LIKE 'C%';
+DROP TABLE inc_signals_old;
+-- Conditions: accepted ones come back as the chunk query will use them.
+CREATE TABLE inc_other (id int PRIMARY KEY, x int);
+CREATE FUNCTION inc_user_fn(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 40 AND t LIKE ''row%''');
+SELECT walcast.check_snapshot_condition('inc_t', 'id IN (1, 2, 3) OR lower(t) = ''x''');
+SELECT walcast.check_snapshot_condition('inc_t', 'n::text = ''1.125'' AND f IS NOT NULL');
+SELECT walcast.check_snapshot_condition('inc_t', 'true) OR (true');
+-- Refused: subquery, another table, volatile and stable functions, a user function,
+-- a syntax error, a column of another table, extra clauses and statements.
+SELECT walcast.check_snapshot_condition('inc_t', 'id IN (SELECT id FROM inc_other)');
+SELECT walcast.check_snapshot_condition('inc_t', 'EXISTS (SELECT 1)');
+SELECT walcast.check_snapshot_condition('inc_t', 'id > random()');
+SELECT walcast.check_snapshot_condition('inc_t', 'now() > ''2020-01-01''');
+SELECT walcast.check_snapshot_condition('inc_t', 'inc_user_fn(id) > 3');
+SELECT walcast.check_snapshot_condition('inc_t', 'id >');
+SELECT walcast.check_snapshot_condition('inc_t', 'inc_other.x > 3');
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 1) UNION SELECT FROM inc_other WHERE (true');
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 1) ORDER BY (1');
+SELECT walcast.check_snapshot_condition('inc_t', 'true); DROP TABLE inc_other; SELECT (1');
+SELECT walcast.check_snapshot_condition('inc_t', 'true --');
+SELECT walcast.check_snapshot_condition('inc_t', 't::date > ''2020-01-01''');
+SELECT walcast.check_snapshot_condition('inc_t', 'ctid > ''(0,1)''');
+SELECT walcast.check_snapshot_condition('inc_t', 'current_user = ''x''');
+SELECT walcast.check_snapshot_condition('inc_t', 'pg_read_file(''/etc/passwd'') IS NULL');
 -- Privileges: not executable by PUBLIC; a granted role still needs SELECT on the table.
 CREATE ROLE inc_user;
 GRANT USAGE ON SCHEMA walcast TO inc_user;
 SET ROLE inc_user;
 SELECT walcast.execute_snapshot(ARRAY['inc_t']);
 SELECT walcast.snapshot_row(x.tableoid, x) FROM ONLY inc_t x LIMIT 1;
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 1');
+INSERT INTO walcast.signals VALUES ('forged', 'execute-snapshot', '{}');
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION walcast.execute_snapshot(text[], text) TO inc_user;
+GRANT EXECUTE ON FUNCTION walcast.execute_snapshot(text[], text, text[]) TO inc_user;
+GRANT EXECUTE ON FUNCTION walcast.check_snapshot_condition(regclass, text) TO inc_user;
 SET ROLE inc_user;
 SELECT walcast.execute_snapshot(ARRAY['inc_t']);
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 1');
 RESET ROLE;
 GRANT SELECT ON inc_t TO inc_user;
 SET ROLE inc_user;
-SELECT 'lsn' FROM walcast.execute_snapshot(ARRAY['inc_t']);
+-- Granted the function and SELECT: the signal is written as walcast.signals' owner,
+-- though the role itself still may not write that table.
+SELECT 'id' FROM walcast.execute_snapshot(ARRAY['inc_t'], 'incremental', ARRAY['id > 1']);
+SELECT walcast.check_snapshot_condition('inc_t', 'id > 1');
+INSERT INTO walcast.signals VALUES ('forged', 'execute-snapshot', '{}');
 RESET ROLE;
+SELECT count(*) AS signal_frames
+FROM pg_logical_slot_get_changes('inc', NULL, NULL, 'format', 'frames') WHERE data LIKE 'W%';
 SELECT 'drop' FROM pg_drop_replication_slot('inc');
 REVOKE ALL ON inc_t FROM inc_user;
 REVOKE ALL ON SCHEMA walcast FROM inc_user;
-REVOKE ALL ON FUNCTION walcast.execute_snapshot(text[], text) FROM inc_user;
+REVOKE ALL ON FUNCTION walcast.execute_snapshot(text[], text, text[]) FROM inc_user;
+REVOKE ALL ON FUNCTION walcast.check_snapshot_condition(regclass, text) FROM inc_user;
 DROP ROLE inc_user;
-DROP TABLE inc_t;
+DROP TABLE inc_t, inc_other;
+DROP FUNCTION inc_user_fn(int);

@@ -80,6 +80,8 @@ if [ -d test/integration ]; then
     bash test/debezium/debezium.sh fetch || exit 1
     # The Kafka Connect worker and Debezium's JDBC sink of test_kafka_jdbc_sink.py
     bash test/connect/connect.sh fetch || exit 1
+    # flink-json, which decodes walcast's events in test_kafka_sink_flink.py
+    bash test/flink/flink.sh fetch || exit 1
     first=1
     for major in "${majors[@]}"; do
         config=${pg_config_of[$major]}

@@ -97,22 +97,6 @@ TEST(ControlMessage, Watermarks) {
     EXPECT_EQ(high.chunk, "ab-\"2");
 }
 
-TEST(ControlMessage, ExecuteSnapshotSignal) {
-    // As walcast.execute_snapshot() writes it (jsonb text, spaces after separators).
-    ControlMessage m = parse_control_message(
-        R"({"type": "incremental", "signal": "execute-snapshot", "data-collections": ["public.t", "s.u v"]})");
-    EXPECT_EQ(m.kind, ControlMessage::Kind::kExecuteSnapshot);
-    EXPECT_EQ(m.snapshot_type, "incremental");
-    EXPECT_EQ(m.data_collections, (std::vector<std::string>{"public.t", "s.u v"}));
-}
-
-TEST(ControlMessage, MalformedIsUnknown) {
-    EXPECT_EQ(parse_control_message("not json").kind, ControlMessage::Kind::kUnknown);
-    EXPECT_EQ(parse_control_message(R"({"watermark":"low"})").kind, ControlMessage::Kind::kUnknown);
-    EXPECT_EQ(parse_control_message(R"({"signal":"pause-snapshot"})").kind,
-              ControlMessage::Kind::kUnknown);
-}
-
 TEST(Frame, ControlFrame) {
     std::string data = "W\t22112088\t{\"watermark\":\"low\",\"chunk\":\"x-0\"}";
     Frame f = parse_frame(data);

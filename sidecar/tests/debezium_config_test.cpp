@@ -114,6 +114,18 @@ TEST(DebeziumConfig, JsonMistakesAreNamed) {
         << error_of(src);
 }
 
+TEST(DebeziumConfig, SignalTableIsForwardedToThePlugin) {
+    std::string path = write_file("dbz_signal.properties",
+                                  std::string(kDocExample) + "signal.data.collection=public.sig\n");
+    Config c = load_file(path, {});
+    bool forwarded = false;
+    for (const auto &[k, v] : c.plugin_options)
+        if (k == "signal.data.collection" && v == "public.sig") forwarded = true;
+    EXPECT_TRUE(forwarded);
+    for (const auto &w : key_warnings(c))
+        EXPECT_EQ(w.find("signal.data.collection"), std::string::npos) << w;
+}
+
 TEST(DebeziumConfig, ConnectKeysAreListedOnceInOneWarning) {
     std::string path = write_file(
         "dbz_connect.properties",
@@ -124,7 +136,7 @@ TEST(DebeziumConfig, ConnectKeysAreListedOnceInOneWarning) {
             "url=http://r:8081\ntransforms=unwrap\ntransforms.unwrap.type=io.debezium.transforms."
             "ExtractNewRecordState\npredicates=p\npredicates.p.type=x\nerrors.tolerance=all\n"
             "topic.creation.default.partitions=3\nschema.history.internal.kafka.topic=h\n"
-            "max.batch.size=2048\nmax.queue.size=8192\nsignal.data.collection=public.sig\n");
+            "max.batch.size=2048\nmax.queue.size=8192\nsignal.enabled.channels=source\n");
     Config c = load_file(path, {"transforms.unwrap.type=again", "tasks.max=2"});
     auto w = key_warnings(c);
     ASSERT_EQ(w.size(), 1u) << "one warning for all of them";
@@ -133,7 +145,7 @@ TEST(DebeziumConfig, ConnectKeysAreListedOnceInOneWarning) {
           "key.converter", "value.converter.schema.registry.url", "transforms",
           "transforms.unwrap.type", "predicates.p.type", "errors.tolerance",
           "topic.creation.default.partitions", "schema.history.internal.kafka.topic",
-          "max.batch.size", "max.queue.size", "signal.data.collection",
+          "max.batch.size", "max.queue.size", "signal.enabled.channels",
           "plugin.name=pgoutput (walcast streams through its own output plugin)"})
         EXPECT_NE(w[0].find(key), std::string::npos) << key << " in " << w[0];
     // Each key once, though given twice.

@@ -66,6 +66,14 @@ TEST(Settings, SnapshotSettingsReadTheParsedConfig) {
     EXPECT_TRUE(table_filter_from(c).via_partition_root);
 }
 
+TEST(Settings, SnapshotsLeaveTheSignalTableOut) {
+    ConfigSources src;
+    src.sets = {"table.exclude.list=public.x", "signal.data.collection=public.dbz_signal"};
+    EXPECT_EQ(table_filter_from(load_config(src)).exclude_list, "public.x,public\\.dbz_signal");
+    src.sets = {"signal.data.collection=s.t$"};
+    EXPECT_EQ(table_filter_from(load_config(src)).exclude_list, "s\\.t\\$");
+}
+
 TEST(Settings, HelpDescribesOnlyWhatTheSubcommandReads) {
     const std::string run = settings_help(kRun), status = settings_help(kStatus),
                       drop = settings_help(kSlotDrop), verify = settings_help(kVerify);

@@ -1,5 +1,4 @@
-// Blocking snapshot signals hold the stream; every other frame reaches the incremental
-// snapshot; the signal queued with new tables parses back as written.
+// Blocking snapshot signals hold the stream; every frame reaches the incremental snapshot.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -30,6 +29,11 @@ Frame control_frame(const std::string &text) {
     return f;
 }
 
+ControlMessage blocking_signal(const std::string &tables_json) {
+    return parse_control_message(signal_frame_value(
+        "b1", "execute-snapshot", R"({"type":"blocking","data-collections":)" + tables_json + "}"));
+}
+
 // A server that refuses at once: the blocking snapshot's read fails.
 Config unreachable_config() {
     ConfigSources src;
@@ -37,11 +41,12 @@ Config unreachable_config() {
     return load_config(src);
 }
 
-TEST(SignalledSnapshots, IncrementalSignalsAndEventsGoToTheIncrementalSnapshot) {
+TEST(SignalledSnapshots, FramesGoToTheIncrementalSnapshot) {
     const Config config = unreachable_config();
     RecordingObserver incremental;
     SignalledSnapshots signalled(config, incremental, nullptr, nullptr);
-    const std::string signal = execute_snapshot_signal("incremental", {"public.t"});
+    const std::string signal = signal_frame_value(
+        "i1", "execute-snapshot", R"({"type":"incremental","data-collections":["public.t"]})");
     std::vector<std::string> emit;
     signalled.on_control(control_frame(signal), emit);
     signalled.on_event(Frame{});
@@ -57,9 +62,9 @@ TEST(SignalledSnapshots, BlockingSignalHoldsTheStreamUntilItsReadEnds) {
     RecordingObserver incremental;
     SignalledSnapshots signalled(config, incremental, nullptr, nullptr);
     EXPECT_FALSE(signalled.holds_stream(true));
-    std::vector<std::string> emit;
-    signalled.on_control(control_frame(execute_snapshot_signal("blocking", {"public.t"})), emit);
-    EXPECT_TRUE(incremental.controls.empty());
+    const ControlMessage m = blocking_signal(R"(["public\\.t"])");
+    ASSERT_EQ(m.kind, ControlMessage::Kind::kExecuteSnapshot);
+    signalled.request(m);
     // Events read before the signal are not all confirmed: held, nothing read yet.
     EXPECT_TRUE(signalled.holds_stream(false));
     EXPECT_TRUE(signalled.holds_stream(false));
@@ -72,7 +77,7 @@ TEST(SignalledSnapshots, BlockingSignalHoldsTheStreamUntilItsReadEnds) {
             EXPECT_TRUE(signalled.holds_stream(true));
         } catch (const PgError &e) {
             threw = true;
-            EXPECT_NE(std::string(e.what()).find("blocking snapshot of public.t failed"),
+            EXPECT_NE(std::string(e.what()).find("blocking snapshot of public\\.t failed"),
                       std::string::npos)
                 << e.what();
         }
@@ -82,16 +87,18 @@ TEST(SignalledSnapshots, BlockingSignalHoldsTheStreamUntilItsReadEnds) {
     EXPECT_FALSE(signalled.holds_stream(true));
 }
 
-TEST(CapturedTables, QueuedSignalParsesBackAsAnIncrementalSnapshot) {
-    const std::string signal = execute_snapshot_signal("incremental", {"public.a", "s.\"q\""});
-    EXPECT_EQ(signal, R"({"signal":"execute-snapshot","type":"incremental","data-collections":)"
-                      R"(["public.a","s.\"q\""]})");
-    const ControlMessage m = parse_control_message(signal);
-    EXPECT_EQ(m.kind, ControlMessage::Kind::kExecuteSnapshot);
-    EXPECT_EQ(m.snapshot_type, "incremental");
-    EXPECT_EQ(m.data_collections, (std::vector<std::string>{"public.a", "s.\"q\""}));
-    EXPECT_EQ(parse_control_message(execute_snapshot_signal("blocking", {"x.y"})).snapshot_type,
-              "blocking");
+TEST(SignalledSnapshots, BlockingSignalWithoutTablesIsIgnored) {
+    const Config config = unreachable_config();
+    RecordingObserver incremental;
+    SignalledSnapshots signalled(config, incremental, nullptr, nullptr);
+    signalled.request(blocking_signal("[]"));
+    EXPECT_FALSE(signalled.holds_stream(true));
+}
+
+TEST(CapturedTables, TextArrayKeepsEachNameWhole) {
+    EXPECT_EQ(sql_text_array({}), "{}");
+    EXPECT_EQ(sql_text_array({"public.a", R"(s."q,{r}")", R"(t\u)"}),
+              R"({"public.a","s.\"q,{r}\"","t\\u"})");
 }
 
 }  // namespace

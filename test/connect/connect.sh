@@ -72,7 +72,6 @@ plugin_path() { echo "$LIB/plugins"; }
 
 running_pid() { daemon_pid "$1/connect.pid" "$1/log4j.properties"; }
 
-show_log_tail() { daemon_log_tail "$1/connect.log" 60 "$1/connect.out"; }
 
 write_log_config() {
     local dir=$1
@@ -91,38 +90,20 @@ CONF
 }
 
 do_start() {
-    local dir=$1 worker=$2 url pid t0
+    local dir=$1 worker=$2 url
     shift 2
     url=$(sed -n 's/^listeners=//p' "$worker" | tail -n 1)
     [[ "$url" == http://127.0.0.1:* ]] || die "$worker must set listeners=http://127.0.0.1:<port>"
     write_log_config "$dir"
-    t0=$SECONDS
     # shellcheck disable=SC2086
     daemon_launch "$dir/connect.pid" "$dir/connect.out" \
         java $HEAP -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
         -Dlog4j.configuration="file:$dir/log4j.properties" \
         -cp "$LIB/worker/*" org.apache.kafka.connect.cli.ConnectStandalone "$worker" "$@"
-    pid=$(cat "$dir/connect.pid" 2>/dev/null || true)
-    while :; do
-        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-            log "error: the Connect worker exited during startup"
-            show_log_tail "$dir"
-            exit 1
-        fi
-        # The REST API answers once the worker has started (and, standalone, after the
-        # connectors of the command line were created).
-        if curl -sf -o /dev/null "$url/connectors"; then
-            break
-        fi
-        if [ $((SECONDS - t0)) -ge "$START_TIMEOUT" ]; then
-            log "error: Connect REST API not ready on $url after ${START_TIMEOUT}s; killing it"
-            kill -9 "$pid" 2>/dev/null || true
-            show_log_tail "$dir"
-            exit 1
-        fi
-        sleep 0.3
-    done
-    log "Connect worker ready on $url (pid $pid, $((SECONDS - t0))s)"
+    # The REST API answers once the worker has started (and, standalone, after the
+    # connectors of the command line were created).
+    daemon_wait_ready "$dir/connect.pid" "Connect worker on $url" "$START_TIMEOUT" \
+        "$dir/connect.log" "$dir/connect.out" curl -sf -o /dev/null "$url/connectors"
     echo "$url"
 }
 

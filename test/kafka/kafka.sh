@@ -92,7 +92,6 @@ prop() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
 # pid of the broker of <dir> if it is running
 running_pid() { daemon_pid "$1/kafka.pid" "$1/server.properties"; }
 
-show_log_tail() { daemon_log_tail "$1/broker.log" 40 "$1/kafka.out"; }
 
 write_config() {
     local dir=$1 port=$2 cport=$3
@@ -202,32 +201,16 @@ launch() {
 
 broker_ready() {
     local port=$1 md
+    port_in_use "$port" || return 1
     md=$(timeout 10 kcat -b "127.0.0.1:$port" -L -m 5 2>/dev/null) || return 1
     grep -q "broker 1 at 127.0.0.1:$port" <<<"$md"
 }
 
 wait_ready() {
-    local dir=$1 port=$2 t0=$SECONDS pid
-    pid=$(cat "$dir/kafka.pid" 2>/dev/null || true)
-    while :; do
-        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-            log "error: the broker process exited during startup"
-            show_log_tail "$dir"
-            exit 1
-        fi
-        if port_in_use "$port" && broker_ready "$port"; then
-            break
-        fi
-        if [ $((SECONDS - t0)) -ge "$START_TIMEOUT" ]; then
-            log "error: broker not ready on 127.0.0.1:$port after ${START_TIMEOUT}s; killing it"
-            kill -9 "$pid" 2>/dev/null || true
-            show_log_tail "$dir"
-            exit 1
-        fi
-        sleep 0.2
-    done
+    local dir=$1 port=$2
+    daemon_wait_ready "$dir/kafka.pid" "broker on 127.0.0.1:$port" "$START_TIMEOUT" \
+        "$dir/broker.log" "$dir/kafka.out" broker_ready "$port"
     echo "127.0.0.1:$port" >"$dir/bootstrap"
-    log "broker ready on 127.0.0.1:$port (pid $pid, $((SECONDS - t0))s)"
     echo "127.0.0.1:$port"
 }
 

@@ -9,6 +9,10 @@
 #   daemon_stop <pidfile> <marker> <name> <secs>  SIGTERM, up to <secs>, then SIGKILL
 #   daemon_kill <pidfile> <marker> <name>      SIGKILL at once
 #   daemon_log_tail <file> <lines> <outfile>   the end of a log and of the JVM's own output
+#   daemon_wait_ready <pidfile> <name> <secs> <log> <outfile> <probe>...
+#                                              polls <probe> until it succeeds; if the JVM
+#                                              exits or <secs> pass, kills it, shows the end
+#                                              of <log> and <outfile>, exits 1
 
 abs_dir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
 
@@ -76,4 +80,25 @@ daemon_log_tail() {
         log "---- last lines of $out (JVM stdout/stderr) ----"
         tail -n 20 "$out" >&2
     fi
+}
+
+daemon_wait_ready() {
+    local pidfile=$1 name=$2 secs=$3 logfile=$4 out=$5 t0=$SECONDS pid
+    shift 5
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    while ! "$@"; do
+        if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+            log "error: the $name exited during startup"
+            daemon_log_tail "$logfile" 40 "$out"
+            exit 1
+        fi
+        if [ $((SECONDS - t0)) -ge "$secs" ]; then
+            log "error: the $name was not ready after ${secs}s; killing it"
+            kill -9 "$pid" 2>/dev/null || true
+            daemon_log_tail "$logfile" 40 "$out"
+            exit 1
+        fi
+        sleep 0.2
+    done
+    log "$name ready (pid $pid, $((SECONDS - t0))s)"
 }

@@ -120,8 +120,10 @@ int cmd_run(const Config &config) {
     const SinkFactory snapshot_sink = [&](DeliveryCallback cb) {
         return make_sink(config, std::move(cb), registry.get());
     };
-    // Blocking snapshots hold the stream; every other signal goes to `incremental`.
+    // Blocking snapshots hold the stream: `incremental` hands their signals over.
     SignalledSnapshots signalled(config, incremental, snapshot_sink, registry.get());
+    incremental.set_blocking_snapshot_handler(
+        [&signalled](const ControlMessage &m) { signalled.request(m); });
     pipeline.set_observer(&signalled);
     try {
         pipeline.open_sink();
@@ -223,6 +225,7 @@ int run_cli(int argc, char **argv) {
 
     CommonOptions snapshot_opts;
     std::vector<std::string> snapshot_tables;
+    std::string snapshot_where;
     CLI::App *snapshot = app.add_subcommand(
         "snapshot",
         "Ask the sidecar streaming this database to re-read tables incrementally while it "
@@ -230,6 +233,9 @@ int run_cli(int argc, char **argv) {
     add_common(snapshot, snapshot_opts);
     snapshot->add_option("tables", snapshot_tables, "tables to read again, as schema.table")
         ->required();
+    snapshot->add_option("--where", snapshot_where,
+                         "a condition (SQL expression on the table's own columns) applied to "
+                         "each table: only matching rows are read");
     snapshot->footer(settings_help(kSnapshot));
 
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
@@ -268,7 +274,7 @@ int run_cli(int argc, char **argv) {
         if (*snapshot) {
             Config config = load(snapshot_opts);
             setup_logging(config);
-            return request_snapshot(config, snapshot_tables, std::cout);
+            return request_snapshot(config, snapshot_tables, snapshot_where, std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);

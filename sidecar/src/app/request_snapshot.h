@@ -15,8 +15,9 @@ namespace walcast {
 std::string text_array_literal(const std::vector<std::string> &items);
 
 // Sends the request; returns the exit code (0). Throws PgError when the server refuses
-// (no such table, no SELECT privilege, the extension missing).
+// (no such table, no SELECT privilege, a condition check_snapshot_condition() refuses,
+// the extension missing). where: a condition applied to each table, or empty.
 int request_snapshot(const Config &config, const std::vector<std::string> &tables,
-                     std::ostream &out);
+                     const std::string &where, std::ostream &out);
 
 }  // namespace walcast

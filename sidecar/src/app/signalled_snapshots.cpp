@@ -33,17 +33,21 @@ void SignalledSnapshots::join() {
 }
 
 void SignalledSnapshots::on_control(const Frame &control, std::vector<std::string> &emit) {
-    const ControlMessage m = parse_control_message(control.value);
-    if (m.kind != ControlMessage::Kind::kExecuteSnapshot || m.snapshot_type != "blocking") {
-        incremental_.on_control(control, emit);
-        return;
-    }
+    incremental_.on_control(control, emit);
+}
+
+void SignalledSnapshots::request(const ControlMessage &m) {
     if (m.data_collections.empty()) {
-        spdlog::error("blocking snapshot signal without tables ignored");
+        spdlog::error("blocking snapshot signal {} without tables ignored", m.id);
         return;
     }
-    spdlog::info("blocking snapshot of {} requested: the stream stops reading the slot",
-                 joined(m.data_collections));
+    if (!m.conditions.empty())
+        spdlog::warn(
+            "blocking snapshot signal {}: additional-conditions do not apply to blocking "
+            "snapshots; the whole tables are read",
+            m.id);
+    spdlog::info("blocking snapshot of {} requested (signal {}): the stream stops reading the slot",
+                 joined(m.data_collections), m.id);
     tables_ = m.data_collections;
     state_ = kWaitingForSink;
 }

@@ -1,7 +1,8 @@
-// The snapshots a signal asks for while streaming, in front of the stream: blocking ones
-// are run here, with the initial snapshot's parallel reader (snapshot/), while the
-// pipeline holds the slot unread (stream/); everything else goes to the incremental
-// snapshot. Lives in app/ so that stream/ and snapshot/ never meet.
+// Blocking snapshots, in front of the stream: the pipeline's observer, which passes every
+// frame to the incremental snapshot; that one hands blocking execute-snapshot signals
+// back here (request()). They are run with the initial snapshot's parallel reader
+// (snapshot/) while the pipeline holds the slot unread (stream/). Lives in app/ so that
+// stream/ and snapshot/ never meet.
 //
 // A blocking snapshot, in order: the signal's W frame is read and the pipeline stops
 // reading after it; once the sink confirmed every event read before the signal, the
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "incremental/control_message.h"
 #include "metrics/metrics.h"
 #include "snapshot/snapshot_runner.h"
 #include "stream/stream_observer.h"
@@ -26,7 +28,7 @@ namespace walcast {
 
 class SignalledSnapshots : public StreamObserver {
 public:
-    // incremental: receives every frame but the blocking signals (not owned).
+    // incremental: receives every frame (not owned).
     SignalledSnapshots(const Config &config, StreamObserver &incremental, SinkFactory make_sink,
                        Registry *metrics);
     ~SignalledSnapshots() override;
@@ -35,6 +37,9 @@ public:
     void on_control(const Frame &control, std::vector<std::string> &emit) override;
     void on_session_start() override;
     bool holds_stream(bool delivered) override;
+    // A blocking execute-snapshot signal, just read by the stream thread: the stream is
+    // held from now on.
+    void request(const ControlMessage &m);
 
 private:
     enum State : int { kIdle, kWaitingForSink, kReading, kDone, kFailed };

@@ -126,7 +126,7 @@ const std::vector<ForeignKey> &foreign_keys() {
         {"slot.failover", kDefaultOnly, "false", "walcast creates slots without failover"},
 
         // Ad-hoc and incremental snapshots: not supported.
-        {"signal.*", kIgnored, "", "walcast takes no snapshots on signals: rows written to a signal table stream as ordinary changes"},
+        {"signal.*", kIgnored, "", "walcast reads signals from signal.data.collection and walcast.signals through its slot (Debezium's source channel); other channels (Kafka, JMX, file) and their settings do not apply"},
         {"incremental.snapshot.*", kIgnored, "", "walcast takes no incremental snapshots"},
         {"notification.*", kIgnored, "", "walcast sends no snapshot notifications"},
         {"read.only", kIgnored, "", "walcast writes no signals"},

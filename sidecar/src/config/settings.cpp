@@ -100,6 +100,8 @@ const std::vector<Setting> &settings() {
          "Drop the slot when walcast stops cleanly (the next run starts over)"},
         {"snapshot.max.threads", Kind::kInt, "2", {}, 1, 64, Group::kSlotSnapshot, kRun, false, nullptr,
          "Parallel readers of the initial snapshot (one connection each)"},
+        {"signal.data.collection", Kind::kString, "", {}, 0, kNoMax, Group::kSlotSnapshot, kRun | kVerify, true, nullptr,
+         "schema.table of a signal table (Debezium's id, type, data layout): its inserts are signals (execute-snapshot, stop-, pause-, resume-snapshot, log), never change events; no snapshot or verify reads it"},
         {"incremental.snapshot.chunk.size", Kind::kInt, "1024", {}, 1, 1000000, Group::kSlotSnapshot, kRun, false, nullptr,
          "Rows per chunk of an incremental snapshot (walcast.execute_snapshot()): one short transaction and at most this many rows in memory"},
         {"snapshot.initial.method", Kind::kEnum, "parallel", {"parallel", "incremental"}, 0, kNoMax, Group::kSlotSnapshot, kRun, false, kOnlyWalcast,

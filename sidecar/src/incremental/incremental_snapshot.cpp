@@ -6,6 +6,7 @@
 #include <random>
 
 #include "incremental/control_message.h"
+#include "incremental/snapshot_request.h"
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
 #include "snapshot/snapshot_plan.h"
@@ -48,6 +49,7 @@ IncrementalSnapshot::~IncrementalSnapshot() {
         std::lock_guard<std::mutex> lock(mu_);
         quit_ = true;
     }
+    queue_.close();
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
@@ -61,16 +63,6 @@ void IncrementalSnapshot::on_event(const Frame &event) {
 void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::string> &emit) {
     ControlMessage m = parse_control_message(control.value);
     switch (m.kind) {
-        case ControlMessage::Kind::kExecuteSnapshot:
-            if (m.snapshot_type != "incremental") {
-                spdlog::error(
-                    "snapshot signal of type '{}' ignored: walcast runs incremental "
-                    "snapshots only",
-                    m.snapshot_type);
-                return;
-            }
-            request(m.data_collections);
-            return;
         case ControlMessage::Kind::kLowWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
             if (window_ && m.chunk == window_chunk_) window_->open();
@@ -98,36 +90,93 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
             return;
         }
         case ControlMessage::Kind::kUnknown:
-            spdlog::warn("unknown walcast control message ignored: {}", control.value);
+            spdlog::warn("walcast control message ignored ({}): {}", m.error, control.value);
+            return;
+        default:
+            on_signal(m);
             return;
     }
 }
 
-void IncrementalSnapshot::request(const std::vector<std::string> &collections) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto &c : collections) {
-        spdlog::info("incremental snapshot of {} requested", c);
-        queue_.push_back(c);
+// --- signals ---
+void IncrementalSnapshot::on_signal(const ControlMessage &m) {
+    switch (m.kind) {
+        case ControlMessage::Kind::kExecuteSnapshot:
+            if (m.snapshot_type == "blocking" && blocking_handler_) {
+                blocking_handler_(m);
+            } else if (m.snapshot_type != "incremental") {
+                spdlog::error("snapshot signal {} of type '{}' ignored: this sidecar runs {}", m.id,
+                              m.snapshot_type, "incremental snapshots only");
+            } else {
+                request(m);
+            }
+            return;
+        case ControlMessage::Kind::kStopSnapshot: {
+            if (m.snapshot_type != "incremental") {
+                spdlog::error("stop-snapshot signal {} of type '{}' ignored", m.id,
+                              m.snapshot_type);
+                return;
+            }
+            const std::size_t dropped = queue_.stop(m.data_collections);
+            spdlog::info(
+                "stop-snapshot signal {}: {} queued request(s) dropped; a running "
+                "table that matches stops at its next chunk",
+                m.id, dropped);
+            return;
+        }
+        case ControlMessage::Kind::kPauseSnapshot:
+            queue_.pause();
+            spdlog::info(
+                "pause-snapshot signal {}: incremental snapshots pause before their "
+                "next chunk",
+                m.id);
+            return;
+        case ControlMessage::Kind::kResumeSnapshot:
+            queue_.resume();
+            spdlog::info("resume-snapshot signal {}: incremental snapshots resume", m.id);
+            return;
+        case ControlMessage::Kind::kLog:
+            spdlog::info("log signal {}: {}", m.id, m.log_message);
+            return;
+        case ControlMessage::Kind::kMessageSignal:
+            spdlog::warn(
+                "a signal written with pg_logical_emit_message() is ignored: walcast takes "
+                "signals from signal tables only (walcast.execute_snapshot(), "
+                "signal.data.collection)");
+            return;
+        default:
+            return;
     }
-    if (!thread_.joinable()) thread_ = std::thread([this] { reader_loop(); });
-    cv_.notify_all();
 }
+
+void IncrementalSnapshot::request(const ControlMessage &m) {
+    std::vector<SnapshotRequest> requests;
+    for (const auto &c : m.data_collections) {
+        spdlog::info("incremental snapshot of {} requested (signal {})", c, m.id);
+        requests.push_back({c, false, m.conditions});
+    }
+    queue_.push(std::move(requests));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { reader_loop(); });
+}
+// --- end signals ---
 
 void IncrementalSnapshot::reader_loop() {
     PgConnPtr conn;
-    for (;;) {
-        std::string collection;
-        {
-            std::unique_lock<std::mutex> lock(mu_);
-            cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
-            if (quit_) return;
-            collection = queue_.front();
-            queue_.pop_front();
-        }
+    SnapshotRequest request;
+    while (queue_.take(request)) {
+        const std::string &collection = request.collection;
         try {
             if (!conn || PQstatus(conn.get()) != CONNECTION_OK) conn = pg_connect(config_, false);
-            snapshot_table(conn.get(), collection);
+            if (!request.resolved) {  // a signal's regex: the tables it matches, first
+                queue_.push_front(resolve_collections(conn.get(), config_, request));
+                continue;
+            }
+            queue_.start(collection);
+            snapshot_table(conn.get(), request);
+            queue_.start("");
         } catch (const std::exception &e) {
+            queue_.start("");
             spdlog::error("incremental snapshot of {} failed: {}", collection, e.what());
             std::lock_guard<std::mutex> lock(mu_);
             window_.reset();
@@ -213,6 +262,9 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_curs
     std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
                       texts + " FROM ONLY " + table.name + " x";
     if (after_cursor) sql += " WHERE (" + keys + ") > (" + cursor + ")";
+    // Checked by walcast.check_snapshot_condition(), which returned it as one expression.
+    if (!table.condition.empty())
+        sql += std::string(after_cursor ? " AND " : " WHERE ") + "(" + table.condition + ")";
     sql += " ORDER BY " + keys + " LIMIT " + std::to_string(limit);
     return sql;
 }
@@ -268,9 +320,14 @@ bool IncrementalSnapshot::wait_closed() {
     return true;
 }
 
-void IncrementalSnapshot::snapshot_table(PGconn *conn, const std::string &collection) {
+void IncrementalSnapshot::snapshot_table(PGconn *conn, const SnapshotRequest &request) {
+    const std::string &collection = request.collection;
+    pin_catalog_search_path(conn);  // before any name is resolved or rendered
     Table table;
+    const std::string filter = condition_for(request.conditions, collection);
     if (!resolve(conn, collection, table)) return;
+    if (!filter.empty() && !checked_condition(conn, table.oid, collection, filter, table.condition))
+        return;
     if (table.topic.empty()) {
         spdlog::info("incremental snapshot of {}: the table is empty", collection);
         return;
@@ -280,6 +337,10 @@ void IncrementalSnapshot::snapshot_table(PGconn *conn, const std::string &collec
     std::vector<std::string> cursor;
     std::uint64_t total = 0;
     for (std::uint64_t chunk_no = 0;; chunk_no++) {
+        if (!queue_.before_chunk(stop_)) {  // stop-snapshot, or paused until quitting
+            spdlog::info("incremental snapshot of {} stopped after {} rows", collection, total);
+            return;
+        }
         std::size_t n = run_chunk(conn, table, cursor, chunk_no);
         if (!wait_closed()) return;
         total += n;

@@ -11,7 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +22,8 @@
 
 #include "config/config.h"
 #include "incremental/chunk_window.h"
+#include "incremental/control_message.h"
+#include "incremental/snapshot_queue.h"
 #include "stream/stream_observer.h"
 
 namespace walcast {
@@ -36,16 +38,27 @@ public:
     void on_control(const Frame &control, std::vector<std::string> &emit) override;
     void on_session_start() override {}
 
+    // execute-snapshot signals of type blocking go here (parsed, not acted on by this
+    // class); without a handler they are refused with an error in the log.
+    using BlockingSnapshotHandler = std::function<void(const ControlMessage &)>;
+    void set_blocking_snapshot_handler(BlockingSnapshotHandler handler) {
+        blocking_handler_ = std::move(handler);
+    }
+
 private:
     struct Table {
         std::string oid, name;                          // name: quoted, for SQL
         std::string topic;                              // of its events; empty: the table is empty
         std::vector<std::string> key_names, key_types;  // primary key, in key order
+        std::string condition;  // additional-conditions, checked by the extension; or empty
     };
 
-    void request(const std::vector<std::string> &collections);
+    // --- signals (stop, pause, resume, log; execute-snapshot) ---
+    void on_signal(const ControlMessage &m);
+    void request(const ControlMessage &m);
+    // --- end signals ---
     void reader_loop();
-    void snapshot_table(PGconn *conn, const std::string &collection);
+    void snapshot_table(PGconn *conn, const SnapshotRequest &request);
     bool resolve(PGconn *conn, const std::string &collection, Table &table);
     // One chunk after `cursor` (key values as text; empty: from the start). Returns the
     // number of rows read; the last row's key goes to cursor.
@@ -66,7 +79,8 @@ private:
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::string> queue_;  // "schema.table" waiting to be snapshot
+    SnapshotQueue queue_;  // requests waiting, pause and stop (its own lock)
+    BlockingSnapshotHandler blocking_handler_;
     std::unique_ptr<ChunkWindow> window_;
     std::string window_chunk_;
     std::string window_schema_;  // the R frame read with the chunk, or empty

@@ -5,13 +5,15 @@
 #include <set>
 
 #include "pg/pg_query.h"
+#include "snapshot/captured_tables.h"
 #include "snapshot/snapshot_export.h"
 #include "snapshot/snapshot_settings.h"
 #include "snapshot/snapshot_store.h"
 
 namespace walcast {
 
-SnapshotResult run_blocking_snapshot(const Config &config, const std::vector<std::string> &tables,
+SnapshotResult run_blocking_snapshot(const Config &config,
+                                     const std::vector<std::string> &collections,
                                      const SinkFactory &make_sink, Registry *metrics) {
     const SnapshotSettings settings = snapshot_settings_from(config);
     // Taken now, after the signal's commit: it sees every change the stream delivered
@@ -28,21 +30,32 @@ SnapshotResult run_blocking_snapshot(const Config &config, const std::vector<std
                                      config.snapshot_chunk_bytes, 4 * settings.threads);
     pg_query(conn.get(), "COMMIT", {});
 
-    const std::set<std::string> wanted(tables.begin(), tables.end());
-    std::set<std::string> found;
+    // Which streamed tables the regexes match whole, as the server reads regexes (as the
+    // incremental snapshot resolves them).
+    std::vector<std::string> names;
+    for (const auto &t : all.tables) names.push_back(t.published);
+    PgResultPtr matched = pg_query(conn.get(), R"SQL(
+        SELECT r, t FROM unnest($2::text[]) r
+        LEFT JOIN unnest($1::text[]) t ON t ~ ('^(?:' || r || ')$'))SQL",
+                                   {sql_text_array(names), sql_text_array(collections)},
+                                   "matching the blocking snapshot's tables");
+    std::set<std::string> wanted;
+    for (int i = 0; i < PQntuples(matched.get()); i++) {
+        if (PQgetisnull(matched.get(), i, 1))
+            spdlog::error("blocking snapshot of {}: no such table among those streamed",
+                          PQgetvalue(matched.get(), i, 0));
+        else
+            wanted.insert(PQgetvalue(matched.get(), i, 1));
+    }
     SnapshotPlan plan;
     std::set<std::uint32_t> rels;
     for (const auto &t : all.tables) {
         if (!wanted.count(t.published)) continue;
-        found.insert(t.published);
         rels.insert(t.rel);
         plan.tables.push_back(t);
     }
     for (const auto &c : all.chunks)
         if (rels.count(c.rel)) plan.chunks.push_back(c);
-    for (const auto &name : wanted)
-        if (!found.count(name))
-            spdlog::error("blocking snapshot of {}: no such table among those streamed", name);
 
     spdlog::info("blocking snapshot of {} tables ({} chunks), {} readers; the stream waits",
                  plan.tables.size(), plan.chunks.size(), settings.threads);

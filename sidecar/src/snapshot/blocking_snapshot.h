@@ -1,7 +1,8 @@
-// A blocking snapshot (Debezium's execute-snapshot of type blocking): the named tables
-// read with the initial snapshot's parallel reader under a fresh exported snapshot, their
-// rows marked as an initial snapshot's. The caller holds the stream meanwhile
-// (app/signalled_snapshots.h; docs/incremental-snapshots.md, "Blocking snapshots").
+// A blocking snapshot (Debezium's execute-snapshot of type blocking): the streamed tables
+// whose "schema.table" a data-collections regex matches whole, read with the initial snapshot's
+// parallel reader under a fresh exported snapshot, their rows marked as an initial snapshot's. The
+// caller holds the stream meanwhile (app/signalled_snapshots.h; docs/incremental-snapshots.md,
+// "Blocking snapshots").
 #pragma once
 
 #include <string>
@@ -13,9 +14,10 @@
 
 namespace walcast {
 
-// Returns once the sink confirmed every row. Tables the filters do not stream, or that do
-// not exist, are skipped with an error in the log. Throws on failure, Stopped on a stop.
-SnapshotResult run_blocking_snapshot(const Config &config, const std::vector<std::string> &tables,
+// Returns once the sink confirmed every row. A regex that matches no streamed table is
+// reported with an error in the log. Throws on failure, Stopped on a stop.
+SnapshotResult run_blocking_snapshot(const Config &config,
+                                     const std::vector<std::string> &collections,
                                      const SinkFactory &make_sink, Registry *metrics);
 
 }  // namespace walcast

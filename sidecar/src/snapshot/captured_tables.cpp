@@ -2,15 +2,11 @@
 
 #include <libpq-fe.h>
 
-#include "common/json_text.h"
 #include "pg/pg_query.h"
 
 namespace walcast {
 
-namespace {
-
-// A text[] literal of `items` for a query parameter.
-std::string text_array(const std::vector<std::string> &items) {
+std::string sql_text_array(const std::vector<std::string> &items) {
     std::string out = "{";
     for (const auto &item : items) {
         if (out.size() > 1) out += ',';
@@ -22,20 +18,6 @@ std::string text_array(const std::vector<std::string> &items) {
         out += '"';
     }
     return out + "}";
-}
-
-}  // namespace
-
-std::string execute_snapshot_signal(const std::string &kind,
-                                    const std::vector<std::string> &tables) {
-    std::string out = "{\"signal\":\"execute-snapshot\",\"type\":";
-    append_json_string(out, kind);
-    out += ",\"data-collections\":[";
-    for (std::size_t i = 0; i < tables.size(); i++) {
-        if (i) out += ',';
-        append_json_string(out, tables[i]);
-    }
-    return out + "]}";
 }
 
 bool CapturedTables::has_run() {
@@ -59,7 +41,7 @@ std::vector<std::string> CapturedTables::missing(const TableFilter &filter) {
           AND NOT EXISTS (SELECT FROM walcast.snapshot_chunks ch
                           WHERE ch.slot_name = $1 AND ch.rel = t.oid)
         ORDER BY name)SQL",
-                 {slot_, text_array(oids)}, "listing the tables new to slot " + slot_);
+                 {slot_, sql_text_array(oids)}, "listing the tables new to slot " + slot_);
     std::vector<std::string> names;
     for (int i = 0; i < PQntuples(res.get()); i++) names.emplace_back(PQgetvalue(res.get(), i, 0));
     return names;
@@ -70,10 +52,14 @@ void CapturedTables::record_and_signal(const std::vector<std::string> &tables) {
     pg_query(conn_,
              "INSERT INTO walcast.snapshot_tables (slot_name, table_name, method) "
              "SELECT $1, unnest($2::text[]), 'incremental' ON CONFLICT DO NOTHING",
-             {slot_, text_array(tables)}, "recording the tables queued for slot " + slot_);
-    pg_query(conn_, "SELECT pg_logical_emit_message(true, 'walcast.control', $1)",
-             {execute_snapshot_signal("incremental", tables)},
-             "signalling the incremental snapshot of new tables");
+             {slot_, sql_text_array(tables)}, "recording the tables queued for slot " + slot_);
+    // The signal as any user would send it: walcast.execute_snapshot() (its privilege
+    // checks, its signal table) in this transaction.
+    pg_query(conn_,
+             "SELECT walcast.execute_snapshot(array_agg(format('%I.%I', n.nspname, c.relname))) "
+             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE format('%s.%s', n.nspname, c.relname) = ANY($1::text[])",
+             {sql_text_array(tables)}, "signalling the incremental snapshot of new tables");
 }
 
 std::vector<std::string> CapturedTables::queue_missing(const TableFilter &filter) {

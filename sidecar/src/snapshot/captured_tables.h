@@ -25,9 +25,9 @@ public:
     // The tables `filter` selects that are not on record, "schema.table", sorted. Tables
     // of a run recorded before walcast.snapshot_tables existed count through its chunks.
     std::vector<std::string> missing(const TableFilter &filter);
-    // In the caller's transaction: records `tables` as queued and writes the
-    // execute-snapshot signal (a transactional walcast.control message) for them, so
-    // that the request reaches the stream exactly when the record commits.
+    // In the caller's transaction: records `tables` as queued and asks for their
+    // incremental snapshot with walcast.execute_snapshot(), so that the signal reaches
+    // the stream exactly when the record commits.
     void record_and_signal(const std::vector<std::string> &tables);
     // missing() then record_and_signal() in one transaction. Returns the tables queued.
     std::vector<std::string> queue_missing(const TableFilter &filter);
@@ -37,8 +37,7 @@ private:
     std::string slot_;
 };
 
-// The signal walcast.execute_snapshot() writes for `tables`, of type `kind`.
-std::string execute_snapshot_signal(const std::string &kind,
-                                    const std::vector<std::string> &tables);
+// A text[] literal of `items`, for a query parameter.
+std::string sql_text_array(const std::vector<std::string> &items);
 
 }  // namespace walcast

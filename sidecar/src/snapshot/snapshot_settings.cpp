@@ -1,5 +1,7 @@
 #include "snapshot/snapshot_settings.h"
 
+#include <string_view>
+
 namespace walcast {
 
 SnapshotSettings snapshot_settings_from(const Config &config) {
@@ -20,6 +22,17 @@ TableFilter table_filter_from(const Config &config) {
     TableFilter f;
     f.include_list = config.get("table.include.list");
     f.exclude_list = config.get("table.exclude.list");
+    // The signal table's rows are signals, never events: no snapshot reads it either.
+    const std::string signal_table = config.get("signal.data.collection");
+    if (!signal_table.empty()) {
+        std::string quoted;
+        for (char c : signal_table) {
+            if (std::string_view(".^$*+?()[]{}|\\").find(c) != std::string_view::npos)
+                quoted += '\\';
+            quoted += c;
+        }
+        f.exclude_list += (f.exclude_list.empty() ? "" : ",") + quoted;
+    }
     f.schema_include_list = config.get("schema.include.list");
     f.schema_exclude_list = config.get("schema.exclude.list");
     f.via_partition_root = config.publish_via_partition_root;
