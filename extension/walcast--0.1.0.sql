@@ -94,6 +94,18 @@ CREATE TABLE snapshot_chunks (
     PRIMARY KEY (slot_name, rel, chunk)
 );
 
+-- The tables whose rows a slot's sink received or was asked to receive (the initial
+-- snapshot's, and incremental ones queued by the sidecar for snapshot.new.tables or
+-- an incremental first load): a table the filters select but not listed here is new.
+-- Reset with the slot's run (a new slot has delivered nothing).
+CREATE TABLE snapshot_tables (
+    slot_name name NOT NULL REFERENCES snapshot_runs ON DELETE CASCADE,
+    table_name text NOT NULL,  -- schema.table, as in signals
+    method text NOT NULL,      -- initial or incremental
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (slot_name, table_name)
+);
+
 -- Nothing here is for every role: a walcast role is granted what it needs
 -- (docs/security.md, walcast-roles.sql).
 REVOKE ALL ON FUNCTION snapshot_rows(regclass, bigint, bigint, text[]) FROM PUBLIC;

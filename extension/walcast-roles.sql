@@ -39,9 +39,11 @@ GRANT USAGE ON SCHEMA walcast TO :"snapshot_role";
 GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]),
                           walcast.plan_chunks(regclass, bigint),
                           walcast.snapshot_row(oid, record, text[]),
-                          walcast.check_snapshot_condition(regclass, text)
+                          walcast.check_snapshot_condition(regclass, text),
+                          walcast.execute_snapshot(text[], text, text[])
     TO :"snapshot_role";
-GRANT SELECT, INSERT, UPDATE, DELETE ON walcast.snapshot_runs, walcast.snapshot_chunks
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON walcast.snapshot_runs, walcast.snapshot_chunks, walcast.snapshot_tables
     TO :"snapshot_role";
 
 -- The tables themselves: what `SELECT * FROM` each needs, now and for tables created

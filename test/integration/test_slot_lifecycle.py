@@ -26,7 +26,7 @@ def grant_snapshot_rights(pg, role, table):
     """What a non-superuser needs for a snapshot of one table."""
     pg.execute("GRANT USAGE ON SCHEMA walcast TO " + role)
     pg.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON walcast.snapshot_runs, "
-               "walcast.snapshot_chunks TO " + role)
+               "walcast.snapshot_chunks, walcast.snapshot_tables TO " + role)
     pg.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA walcast TO " + role)
     pg.execute(f"GRANT SELECT ON {table} TO {role}")
 

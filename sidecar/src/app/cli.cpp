@@ -27,6 +27,8 @@
 #include "snapshot/slot_drop_on_stop.h"
 #include "snapshot/snapshot_mode.h"
 #include "app/request_snapshot.h"
+#include "app/new_tables.h"
+#include "app/signalled_snapshots.h"
 #include "app/start_banner.h"
 #include "app/status.h"
 #include "app/subcommand_error.h"
@@ -115,7 +117,14 @@ int cmd_run(const Config &config) {
     Pipeline pipeline(config, token.flag(), metrics.get());
     // Incremental snapshots watch the stream; they start on a signal from the slot.
     IncrementalSnapshot incremental(config, token.flag());
-    pipeline.set_observer(&incremental);
+    const SinkFactory snapshot_sink = [&](DeliveryCallback cb) {
+        return make_sink(config, std::move(cb), registry.get());
+    };
+    // Blocking snapshots hold the stream: `incremental` hands their signals over.
+    SignalledSnapshots signalled(config, incremental, snapshot_sink, registry.get());
+    incremental.set_blocking_snapshot_handler(
+        [&signalled](const ControlMessage &m) { signalled.request(m); });
+    pipeline.set_observer(&signalled);
     try {
         pipeline.open_sink();
         check_patterns_before_start(config);
@@ -126,14 +135,10 @@ int cmd_run(const Config &config) {
         // once what this run is going to do.
         spdlog::info("{}", start_banner(config));
         for (;;) {
-            bool stream = run_initial_snapshot(
-                config,
-                [&](DeliveryCallback cb) {
-                    return make_sink(config, std::move(cb), registry.get());
-                },
-                registry.get());
+            bool stream = run_initial_snapshot(config, snapshot_sink, registry.get());
             if (!stream) return 0;
             if (token.requested()) return stopped_cleanly(config);
+            if (config.get("snapshot.new.tables") == "incremental") queue_new_tables(config);
             spdlog::info("streaming slot {} to sink {}", config.slot_name, config.sink);
             int rc = pipeline.run();
             if (rc == 0 && token.requested()) return stopped_cleanly(config);

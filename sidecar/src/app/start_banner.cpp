@@ -25,6 +25,11 @@ std::string start_banner(const Config &config) {
                          ", snapshot.mode " + config.snapshot_mode;
     std::string plan = snapshot_plan_in_words(config.snapshot_mode);
     if (!plan.empty()) banner += " (" + plan + ")";
+    const bool snapshots = config.snapshot_mode != "no_data" && config.snapshot_mode != "never";
+    if (snapshots && config.get("snapshot.initial.method") == "incremental")
+        banner += ", first load incremental (streaming at once, tables read in chunks)";
+    if (config.get("snapshot.new.tables") == "incremental")
+        banner += ", tables new to the slot read incrementally";
     return banner;
 }
 

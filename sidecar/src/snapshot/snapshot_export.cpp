@@ -25,16 +25,17 @@ std::string describe_blockers(PGconn *observer, int walsender_pid) {
     return PQgetvalue(res.get(), 0, 0);
 }
 
-}  // namespace
-
-ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::string &slot_name,
-                                               std::int64_t timeout_ms) {
-    ExportedSnapshot snap;
-    snap.holder_ = pg_connect(config, true);
-    PGconn *conn = snap.holder_.get();
+// Runs CREATE_REPLICATION_SLOT on the replication connection `conn`, with `snapshot`
+// ('export' or 'nothing'): logs what it waits for, gives up after timeout_ms, answers a
+// stop request. Returns its result row.
+PgResultPtr create_replication_slot(const Config &config, PGconn *conn,
+                                    const std::string &slot_name, bool export_snapshot,
+                                    std::int64_t timeout_ms) {
+    const bool v15 = PQserverVersion(conn) >= 150000;
     std::string command = "CREATE_REPLICATION_SLOT " + quote_ident(slot_name) +
-                          (PQserverVersion(conn) >= 150000 ? " LOGICAL walcast (SNAPSHOT 'export')"
-                                                           : " LOGICAL walcast EXPORT_SNAPSHOT");
+                          " LOGICAL walcast " +
+                          (export_snapshot ? (v15 ? "(SNAPSHOT 'export')" : "EXPORT_SNAPSHOT")
+                                           : (v15 ? "(SNAPSHOT 'nothing')" : "NOEXPORT_SNAPSHOT"));
     if (!PQsendQuery(conn, command.c_str()))
         throw PgError(false, "creating slot " + slot_name + ": " + one_line(PQerrorMessage(conn)));
 
@@ -72,10 +73,31 @@ ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::
     PgResultPtr res(PQgetResult(conn));
     if (PQresultStatus(res.get()) != PGRES_TUPLES_OK)
         throw pg_result_error(res.get(), conn, "creating slot " + slot_name);
-    snap.consistent_point_ = parse_lsn(PQgetvalue(res.get(), 0, 1)).value_or(0);
-    snap.name_ = PQgetvalue(res.get(), 0, 2);
     while (PgResultPtr extra{PQgetResult(conn)}) {
     }
+    return res;
+}
+
+}  // namespace
+
+Lsn create_slot_without_snapshot(const Config &config, const std::string &slot_name,
+                                 std::int64_t timeout_ms) {
+    PgConnPtr conn = pg_connect(config, true);
+    PgResultPtr res = create_replication_slot(config, conn.get(), slot_name, false, timeout_ms);
+    const Lsn point = parse_lsn(PQgetvalue(res.get(), 0, 1)).value_or(0);
+    spdlog::info("created slot {} at consistent point {} without a snapshot", slot_name,
+                 format_lsn(point));
+    return point;
+}
+
+ExportedSnapshot ExportedSnapshot::create_slot(const Config &config, const std::string &slot_name,
+                                               std::int64_t timeout_ms) {
+    ExportedSnapshot snap;
+    snap.holder_ = pg_connect(config, true);
+    PGconn *conn = snap.holder_.get();
+    PgResultPtr res = create_replication_slot(config, conn, slot_name, true, timeout_ms);
+    snap.consistent_point_ = parse_lsn(PQgetvalue(res.get(), 0, 1)).value_or(0);
+    snap.name_ = PQgetvalue(res.get(), 0, 2);
     spdlog::info("created slot {} at consistent point {} with exported snapshot {}", slot_name,
                  format_lsn(snap.consistent_point_), snap.name_);
     return snap;

@@ -37,4 +37,10 @@ private:
     Lsn consistent_point_ = 0;
 };
 
+// Creates the slot without a snapshot (snapshot.initial.method=incremental): it streams
+// the commits after its consistent point, which it returns. Waits, logs and gives up as
+// ExportedSnapshot::create_slot does.
+Lsn create_slot_without_snapshot(const Config &config, const std::string &slot_name,
+                                 std::int64_t timeout_ms);
+
 }  // namespace walcast

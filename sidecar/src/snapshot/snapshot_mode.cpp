@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "pg/pg_query.h"
+#include "snapshot/captured_tables.h"
 #include "pg/slot_health.h"
 #include "snapshot/snapshot_decision.h"
 #include "snapshot/snapshot_export.h"
@@ -100,11 +101,41 @@ std::string unrecorded_slot_message(const std::string &slot, bool extension) {
            "stream from it without a snapshot";
 }
 
+// One transaction: the run is on record as complete (the slot streams from its consistent
+// point, no parallel read will follow), every table is on record as queued, and the signal
+// that queues them travels through the slot. A run stopped before this commit leaves a
+// pending record, and the next run creates the slot again.
+void queue_first_load(PGconn *conn, const Config &config, Lsn point) {
+    const std::string &slot = config.slot_name;
+    pg_query(conn, "BEGIN", {});
+    try {
+        pg_query(conn,
+                 "UPDATE walcast.snapshot_runs SET consistent_point = $2, completed_at = now() "
+                 "WHERE slot_name = $1",
+                 {slot, format_lsn(point)});
+        CapturedTables captured(conn, slot);
+        std::vector<std::string> tables = captured.missing(table_filter_from(config));
+        captured.record_and_signal(tables);
+        pg_query(conn, "COMMIT", {});
+        spdlog::info(
+            "slot {} created at {}: streaming starts at once; {} tables queued for an "
+            "incremental snapshot",
+            slot, format_lsn(point), tables.size());
+    } catch (...) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        throw;
+    }
+}
+
 }  // namespace
 
 bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Registry *metrics) {
     const std::string &mode = config.snapshot_mode;
     const std::string &slot = config.slot_name;
+    if (mode == "initial_only" && config.get("snapshot.initial.method") == "incremental")
+        throw ConfigError(
+            "snapshot.initial.method=incremental reads the tables while streaming: it does "
+            "not go with snapshot.mode=initial_only, which stops after the first load");
     // Stream-only modes: the stream checks the slot (a lost one stops it).
     if (mode == "no_data" || mode == "never") return true;
 
@@ -220,6 +251,15 @@ bool run_initial_snapshot(const Config &config, const SinkFactory &make_sink, Re
         log_result(run_snapshot(settings, snapshot, from, plan.chunks, plan.tables, store,
                                 make_sink, metrics));
         store.complete_run();
+    } else if (create && config.get("snapshot.initial.method") == "incremental") {
+        // The first load without an exported snapshot: the slot streams at once and every
+        // table is read in incremental chunks (no horizon pinned for the whole read).
+        store.record_pending();
+        CreatedSlotGuard guard(config, slot);
+        const Lsn point = create_slot_without_snapshot(config, slot, config.slot_create_timeout_ms);
+        guard.arm();
+        queue_first_load(conn.get(), config, point);
+        guard.disarm();
     } else if (create) {
         // The record first: a slot found with only this record had nothing read from it.
         store.record_pending();

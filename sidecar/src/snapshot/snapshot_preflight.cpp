@@ -76,7 +76,8 @@ void check_role_and_extension(PGconn *conn, PreflightReport &report, bool &bypas
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) WITH ORDINALITY "
         "  AS p(priv, n) "
-        "WHERE n.nspname = 'walcast' AND c.relname IN ('snapshot_runs', 'snapshot_chunks') "
+        "WHERE n.nspname = 'walcast' AND c.relname IN ('snapshot_runs', 'snapshot_chunks', "
+        "  'snapshot_tables') "
         "  AND NOT has_table_privilege(c.oid, p.priv) "
         "GROUP BY c.relname ORDER BY c.relname",
         {}, "checking the snapshot bookkeeping tables");

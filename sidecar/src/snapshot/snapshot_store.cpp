@@ -60,6 +60,16 @@ void SnapshotStore::start_run(Lsn consistent_point, const SnapshotPlan &plan) {
                  std::to_string(c.block_from), c.block_to ? std::to_string(*c.block_to) : "",
                  std::to_string(c.filenode)});
         }
+        std::string oids = "{";
+        for (const auto &t : plan.tables)
+            oids += (oids.size() > 1 ? "," : "") + std::to_string(t.rel);
+        oids += "}";
+        pg_query(conn_,
+                 "INSERT INTO walcast.snapshot_tables (slot_name, table_name, method) "
+                 "SELECT $1, format('%s.%s', n.nspname, c.relname), 'initial' "
+                 "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE c.oid = ANY($2::oid[]) ON CONFLICT DO NOTHING",
+                 {slot_, oids});
         pg_query(conn_, "COMMIT", {});
     } catch (...) {
         PQclear(PQexec(conn_, "ROLLBACK"));
@@ -95,6 +105,7 @@ std::vector<SnapshotChunk> SnapshotStore::load_chunks() {
 }
 
 void SnapshotStore::chunk_finished(const SnapshotChunk &chunk, std::uint64_t rows) {
+    if (!record_chunks_) return;
     pg_query(conn_,
              "UPDATE walcast.snapshot_chunks SET finished_at = now(), rows = $4, filenode = $5 "
              "WHERE slot_name = $1 AND rel = $2 AND chunk = $3",

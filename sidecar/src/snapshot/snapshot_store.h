@@ -24,7 +24,10 @@ struct SnapshotRun {
 
 class SnapshotStore {
 public:
-    SnapshotStore(PGconn *conn, std::string slot_name) : conn_(conn), slot_(std::move(slot_name)) {}
+    // record_chunks=false: a snapshot outside the slot's run (a blocking snapshot) whose
+    // chunks are not kept: chunk_finished() records nothing.
+    SnapshotStore(PGconn *conn, std::string slot_name, bool record_chunks = true)
+        : conn_(conn), slot_(std::move(slot_name)), record_chunks_(record_chunks) {}
 
     // Whether this role may read the record at all (else load_run fails).
     bool readable();
@@ -32,7 +35,8 @@ public:
     // Records, before the slot is created, that a walcast snapshot is about to create
     // it: a slot found later with only this record had nothing read from it.
     void record_pending();
-    // Records a new run with its full chunk plan (replacing any earlier one).
+    // Records a new run with its full chunk plan (replacing any earlier one), and its
+    // tables in walcast.snapshot_tables (snapshot/captured_tables.h).
     void start_run(Lsn consistent_point, const SnapshotPlan &plan);
     // The chunk plan of the recorded run. A chunk counts as finished only if its
     // table still has the storage it had when planned: block ranges of a rewritten
@@ -47,6 +51,7 @@ public:
 private:
     PGconn *conn_;
     std::string slot_;
+    bool record_chunks_;
 };
 
 }  // namespace walcast

@@ -33,6 +33,8 @@ constexpr auto kSinkService = std::chrono::seconds(1);
 // While the sink is full the loop waits in the sink's poll(), which returns at its next
 // delivery report; this bounds that wait so a stop request is seen promptly.
 constexpr auto kFullSinkWait = std::chrono::milliseconds(100);
+// While an observer holds the stream (a blocking snapshot) the loop looks this often.
+constexpr auto kHeldWait = std::chrono::milliseconds(50);
 
 int millis_until(std::chrono::steady_clock::time_point deadline) {
     auto left =
@@ -182,8 +184,9 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
         }
 
         bool sink_full = !drain_pending();
+        bool held = stream_held();
         int read = 0;
-        while (!sink_full && read < kReadBatch) {
+        while (!sink_full && !held && read < kReadBatch) {
             auto st = repl.read(current_);
             if (st == ReplicationStream::ReadStatus::kWouldBlock) break;
             if (st == ReplicationStream::ReadStatus::kEnded)
@@ -196,6 +199,7 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
             }
             process_xlog_data();
             sink_full = !drain_pending();
+            held = stream_held();
             if (read % 1000 == 0) sink_->poll(0);
         }
 
@@ -205,9 +209,22 @@ Pipeline::SessionEnd Pipeline::stream_session(ReplicationStream &repl, Lsn start
         log_progress(false);
 
         // A full batch: more is probably waiting on the socket already.
-        if (!sink_full && read == kReadBatch) continue;
+        if (!sink_full && !held && read == kReadBatch) continue;
+        if (held) {
+            // The slot stays unread; the sink is served and the status timer runs.
+            sink_->poll(0);
+            ShutdownToken::process().sleep_for(kHeldWait);
+            continue;
+        }
         wait_for_work(repl, sink_full);
     }
+}
+
+bool Pipeline::stream_held() {
+    if (!observer_) return false;
+    // A BEGIN record still deferred (transaction metadata) is not an event read: it goes
+    // out with the transaction's first event, after the hold.
+    return observer_->holds_stream(pending_.empty() && sink_->outstanding() == 0);
 }
 
 void Pipeline::process_keepalive(ReplicationStream &repl) {

@@ -57,6 +57,8 @@ private:
     SessionEnd stream_session(ReplicationStream &repl, Lsn start_lsn);
     // One function per kind of CopyData message from the server.
     void process_keepalive(ReplicationStream &repl);
+    // The observer holds the stream (StreamObserver::holds_stream).
+    bool stream_held();
     void process_xlog_data();
     void queue_routes(Routes routes);
     // Control frames: what the observer hands back goes out here, owned by the queue.

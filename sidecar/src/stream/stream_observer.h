@@ -21,6 +21,14 @@ public:
     // A new replication session starts (after a reconnect the server resends from the
     // slot's confirmed position).
     virtual void on_session_start() = 0;
+    // Whether the stream stays where it is (a blocking snapshot): while true the pipeline
+    // reads nothing more from the slot, keeps serving the sink and sending status updates,
+    // which cannot acknowledge the transaction being read. `delivered`: the sink confirmed
+    // every event read so far. Asked after each frame and while held: keep it cheap.
+    virtual bool holds_stream(bool delivered) {
+        (void)delivered;
+        return false;
+    }
 };
 
 }  // namespace walcast
