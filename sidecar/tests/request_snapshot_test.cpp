@@ -1,7 +1,7 @@
 // `walcast snapshot`: the table names reach walcast.execute_snapshot() as one text[].
 #include <gtest/gtest.h>
 
-#include "app/request_snapshot.h"
+#include "pg/pg_query.h"
 
 namespace walcast {
 namespace {

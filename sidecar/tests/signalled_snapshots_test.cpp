@@ -95,11 +95,5 @@ TEST(SignalledSnapshots, BlockingSignalWithoutTablesIsIgnored) {
     EXPECT_FALSE(signalled.holds_stream(true));
 }
 
-TEST(CapturedTables, TextArrayKeepsEachNameWhole) {
-    EXPECT_EQ(sql_text_array({}), "{}");
-    EXPECT_EQ(sql_text_array({"public.a", R"(s."q,{r}")", R"(t\u)"}),
-              R"({"public.a","s.\"q,{r}\"","t\\u"})");
-}
-
 }  // namespace
 }  // namespace walcast

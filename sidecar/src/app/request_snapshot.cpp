@@ -5,20 +5,6 @@
 
 namespace walcast {
 
-std::string text_array_literal(const std::vector<std::string> &items) {
-    std::string out = "{";
-    for (const auto &item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char c : item) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 int request_snapshot(const Config &config, const std::vector<std::string> &tables,
                      const std::string &where, std::ostream &out) {
     PgConnPtr conn = pg_connect(config, false);

@@ -11,9 +11,6 @@
 
 namespace walcast {
 
-// A PostgreSQL text[] literal of the names ({"a","b"}), quoted so that any name passes.
-std::string text_array_literal(const std::vector<std::string> &items);
-
 // Sends the request; returns the exit code (0). Throws PgError when the server refuses
 // (no such table, no SELECT privilege, a condition check_snapshot_condition() refuses,
 // the extension missing). where: a condition applied to each table, or empty.

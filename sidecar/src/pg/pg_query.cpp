@@ -28,4 +28,18 @@ std::string pg_scalar(PGconn *conn, const std::string &sql,
     return PQgetvalue(res.get(), 0, 0);
 }
 
+std::string text_array_literal(const std::vector<std::string> &items) {
+    std::string out = "{";
+    for (const auto &item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 }  // namespace walcast

@@ -18,6 +18,10 @@ PgResultPtr pg_query(PGconn *conn, const std::string &sql, const std::vector<std
 std::string pg_scalar(PGconn *conn, const std::string &sql,
                       const std::vector<std::string> &params = {});
 
+// A PostgreSQL text[] literal of the items ({"a","b"}), for a query parameter; quoted so
+// that any item passes whole.
+std::string text_array_literal(const std::vector<std::string> &items);
+
 // A PgError with the server's message of a failed result.
 PgError pg_result_error(const PGresult *res, PGconn *conn, const std::string &what);
 

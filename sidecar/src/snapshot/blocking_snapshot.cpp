@@ -37,7 +37,7 @@ SnapshotResult run_blocking_snapshot(const Config &config,
     PgResultPtr matched = pg_query(conn.get(), R"SQL(
         SELECT r, t FROM unnest($2::text[]) r
         LEFT JOIN unnest($1::text[]) t ON t ~ ('^(?:' || r || ')$'))SQL",
-                                   {sql_text_array(names), sql_text_array(collections)},
+                                   {text_array_literal(names), text_array_literal(collections)},
                                    "matching the blocking snapshot's tables");
     std::set<std::string> wanted;
     for (int i = 0; i < PQntuples(matched.get()); i++) {

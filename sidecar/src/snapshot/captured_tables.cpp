@@ -6,20 +6,6 @@
 
 namespace walcast {
 
-std::string sql_text_array(const std::vector<std::string> &items) {
-    std::string out = "{";
-    for (const auto &item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char ch : item) {
-            if (ch == '"' || ch == '\\') out += '\\';
-            out += ch;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 bool CapturedTables::has_run() {
     return !pg_scalar(conn_, "SELECT 1 FROM walcast.snapshot_runs WHERE slot_name = $1", {slot_})
                 .empty();
@@ -41,7 +27,7 @@ std::vector<std::string> CapturedTables::missing(const TableFilter &filter) {
           AND NOT EXISTS (SELECT FROM walcast.snapshot_chunks ch
                           WHERE ch.slot_name = $1 AND ch.rel = t.oid)
         ORDER BY name)SQL",
-                 {slot_, sql_text_array(oids)}, "listing the tables new to slot " + slot_);
+                 {slot_, text_array_literal(oids)}, "listing the tables new to slot " + slot_);
     std::vector<std::string> names;
     for (int i = 0; i < PQntuples(res.get()); i++) names.emplace_back(PQgetvalue(res.get(), i, 0));
     return names;
@@ -52,14 +38,14 @@ void CapturedTables::record_and_signal(const std::vector<std::string> &tables) {
     pg_query(conn_,
              "INSERT INTO walcast.snapshot_tables (slot_name, table_name, method) "
              "SELECT $1, unnest($2::text[]), 'incremental' ON CONFLICT DO NOTHING",
-             {slot_, sql_text_array(tables)}, "recording the tables queued for slot " + slot_);
+             {slot_, text_array_literal(tables)}, "recording the tables queued for slot " + slot_);
     // The signal as any user would send it: walcast.execute_snapshot() (its privilege
     // checks, its signal table) in this transaction.
     pg_query(conn_,
              "SELECT walcast.execute_snapshot(array_agg(format('%I.%I', n.nspname, c.relname))) "
              "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
              "WHERE format('%s.%s', n.nspname, c.relname) = ANY($1::text[])",
-             {sql_text_array(tables)}, "signalling the incremental snapshot of new tables");
+             {text_array_literal(tables)}, "signalling the incremental snapshot of new tables");
 }
 
 std::vector<std::string> CapturedTables::queue_missing(const TableFilter &filter) {

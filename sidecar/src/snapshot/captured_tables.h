@@ -37,7 +37,4 @@ private:
     std::string slot_;
 };
 
-// A text[] literal of `items`, for a query parameter.
-std::string sql_text_array(const std::vector<std::string> &items);
-
 }  // namespace walcast

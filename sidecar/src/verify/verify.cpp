@@ -8,7 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include "app/request_snapshot.h"
 #include "common/shutdown.h"
 #include "pg/filter_patterns.h"
 #include "pg/pg_conn.h"
@@ -255,11 +254,11 @@ int repair(const Config &config, const VerifyOptions &options, Verifier &verifie
         return 1;
     }
     PgConnPtr conn = pg_connect(config, false);
-    const std::string lsn = pg_scalar(conn.get(), "SELECT walcast.execute_snapshot($1::text[])",
-                                      {text_array_literal(names)});
+    const std::string signal = pg_scalar(conn.get(), "SELECT walcast.execute_snapshot($1::text[])",
+                                         {text_array_literal(names)});
     out << "repair: requested an incremental snapshot of";
     for (const auto &n : names) out << " " << n;
-    out << " (signal at " << lsn << ")\n";
+    out << " (signal " << signal << ")\n";
     const std::string active =
         pg_scalar(conn.get(), "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
                   {config.slot_name});
