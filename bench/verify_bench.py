@@ -5,7 +5,8 @@ memory budget. For each size: verify's rows/s and peak RSS, against `COPY t TO S
 rate (one thread: read, parse, spill) and the fold's records/s per core (the bucket phase).
 Rates per CPU-second are the
 verify process's own CPU time (the machine may be shared). Flat peak RSS across sizes is the point: memory is bounded by verify.memory.bytes, not by
-the table. Prints figures; never asserts. SIZES, BUDGET (verify.memory.bytes), THREADS.
+the table. Prints figures; never asserts. SIZES, BUDGET (verify.memory.bytes), THREADS;
+NARROW=1 makes the table (id, a) only, so that 100M rows' events fit a small disk.
 """
 
 import os
@@ -24,6 +25,7 @@ from pg_server import PgServer, WALCAST_BIN  # noqa: E402
 SIZES = [int(n) for n in os.environ.get("SIZES", "1000000 10000000").split()]
 BUDGET = os.environ.get("BUDGET", "")
 THREADS = os.environ.get("THREADS", "")
+NARROW = os.environ.get("NARROW") == "1"
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
@@ -75,11 +77,16 @@ def main():
         for n in SIZES:
             t0 = time.time()
             pg.execute("DROP TABLE IF EXISTS big")
-            pg.execute("CREATE TABLE big (id bigint PRIMARY KEY, a int, b text, "
-                       "c numeric(12,2), d timestamptz)")
-            pg.execute("INSERT INTO big SELECT g, g %% 1000, md5(g::text) || repeat('b', 60), "
-                       "g * 1.25, '2024-01-01'::timestamptz + g * interval '1 s' "
-                       "FROM generate_series(1, %s::bigint) g", n)
+            if NARROW:
+                pg.execute("CREATE TABLE big (id bigint PRIMARY KEY, a int)")
+                pg.execute("INSERT INTO big SELECT g, g %% 1000 "
+                           "FROM generate_series(1, %s::bigint) g", n)
+            else:
+                pg.execute("CREATE TABLE big (id bigint PRIMARY KEY, a int, b text, "
+                           "c numeric(12,2), d timestamptz)")
+                pg.execute("INSERT INTO big SELECT g, g %% 1000, md5(g::text) || repeat('b', "
+                           "60), g * 1.25, '2024-01-01'::timestamptz + g * interval '1 s' "
+                           "FROM generate_series(1, %s::bigint) g", n)
             pg.execute("VACUUM ANALYZE big")
             size = pg.execute("SELECT pg_table_size('big')")[0][0]
             events = work / f"events{n}.jsonl"
