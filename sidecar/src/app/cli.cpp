@@ -114,7 +114,7 @@ int cmd_run(const Config &config) {
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
     Pipeline pipeline(config, token.flag(), metrics.get());
     // Incremental snapshots watch the stream; they start on a signal from the slot.
-    IncrementalSnapshot incremental(config, token.flag());
+    IncrementalSnapshot incremental(config, token.flag(), metrics ? &metrics->registry() : nullptr);
     pipeline.set_observer(&incremental);
     try {
         pipeline.open_sink();

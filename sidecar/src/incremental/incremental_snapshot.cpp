@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <algorithm>
 #include <random>
 
 #include "incremental/control_message.h"
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
+#include "pg/lsn.h"
 #include "snapshot/snapshot_plan.h"
 #include "snapshot/snapshot_settings.h"
 
@@ -31,13 +33,19 @@ std::string frame_topic(const std::string &frame) {
     return frame.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
 }
 
+// How often a running table's progress is logged.
+constexpr int kProgressIntervalMs = 10000;
+
 }  // namespace
 
-IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop)
+IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop,
+                                         Registry *metrics)
     : config_(config),
       stop_(stop),
       schemas_(config.key_schemas || config.value_schemas),
-      run_id_(random_run_id()) {
+      run_id_(random_run_id()),
+      threads_(std::max(1, config.snapshot_max_threads)),
+      progress_(metrics, kProgressIntervalMs) {
     encoder_options_ = snapshot_settings_from(config).encoder_options;
     encoder_options_.emplace_back("format", "frames");
     encoder_options_.emplace_back("snapshot.marker", "incremental");
@@ -52,10 +60,12 @@ IncrementalSnapshot::~IncrementalSnapshot() {
     if (thread_.joinable()) thread_.join();
 }
 
+bool IncrementalSnapshot::stopping() const { return quit_ || stop_; }
+
 void IncrementalSnapshot::on_event(const Frame &event) {
     if (!active_.load(std::memory_order_acquire)) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (window_) window_->on_change(event.topic, event.key);
+    windows_.on_change(event.topic, event.key);
 }
 
 void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::string> &emit) {
@@ -69,32 +79,25 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
                     m.snapshot_type);
                 return;
             }
-            request(m.data_collections);
+            request(m.data_collections, control.end_lsn);
             return;
         case ControlMessage::Kind::kLowWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
-            if (window_ && m.chunk == window_chunk_) window_->open();
+            windows_.open(m.chunk);
             return;
         }
         case ControlMessage::Kind::kHighWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
-            if (window_ && m.chunk == window_chunk_ && window_->is_loaded()) {
-                const std::size_t read = window_->rows_read();
-                emit = window_->close();
+            // control.commit_lsn: where the high watermark's transaction ends, the
+            // position the sink must confirm before the chunk counts as done.
+            std::optional<WindowSet::Closed> closed = windows_.close(m.chunk, control.commit_lsn);
+            if (!closed) return;
+            emit = std::move(closed->emit);
+            if (closed->read)
                 spdlog::debug("chunk {} of {}: {} rows read, {} changed in its window", m.chunk,
-                              window_->topic(), read, read - emit.size());
-                if (!window_schema_.empty() && !emit.empty())
-                    emit.insert(emit.begin(), window_schema_);
-                last_chunk_ = window_chunk_;
-                last_rows_ = emit;
-                window_.reset();
-                window_chunk_.clear();
-                active_.store(false, std::memory_order_release);
-                window_closed_ = true;
-                cv_.notify_all();
-            } else if (m.chunk == last_chunk_) {
-                emit = last_rows_;  // read again after a reconnect: the sink may lack them
-            }
+                              closed->topic, closed->read, closed->read - closed->kept);
+            windows_changed_locked();
+            cv_.notify_all();
             return;
         }
         case ControlMessage::Kind::kUnknown:
@@ -103,38 +106,270 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
     }
 }
 
-void IncrementalSnapshot::request(const std::vector<std::string> &collections) {
+void IncrementalSnapshot::on_session_start() {
+    std::lock_guard<std::mutex> lock(mu_);
+    // From the first session on the slot exists, so watermarks reach the stream: the
+    // snapshots on record can continue.
+    start_thread_locked();
+}
+
+void IncrementalSnapshot::on_acknowledged(Lsn ack) {
+    if (ack <= acked_.load(std::memory_order_relaxed)) return;
+    acked_.store(ack, std::memory_order_release);
+    if (active_.load(std::memory_order_acquire)) cv_.notify_all();
+}
+
+void IncrementalSnapshot::windows_changed_locked() {
+    active_.store(!windows_.empty(), std::memory_order_release);
+    progress_.set_in_flight(static_cast<int>(windows_.in_flight()));
+}
+
+void IncrementalSnapshot::request(const std::vector<std::string> &collections, Lsn signal_lsn) {
+    // Recorded before the pipeline acknowledges the signal's transaction: a crash after
+    // this point finds the request on record; before it, the slot sends the signal again.
+    if (!signal_store_checked_) {
+        signal_store_checked_ = true;
+        try {
+            signal_conn_ = pg_connect(config_, false);
+            signal_store_ =
+                std::make_unique<IncrementalStore>(signal_conn_.get(), config_.slot_name);
+            if (!signal_store_->usable()) {
+                spdlog::warn(
+                    "walcast.incremental_snapshots is missing or not writable: incremental "
+                    "snapshots are not recorded and a restart forgets them (docs/security.md)");
+                signal_store_.reset();
+            }
+        } catch (const std::exception &e) {
+            spdlog::error("incremental snapshots are not recorded: {}", e.what());
+            signal_store_.reset();
+        }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto &c : collections) {
+        if (signal_store_) {
+            try {
+                if (PQstatus(signal_conn_.get()) != CONNECTION_OK) PQreset(signal_conn_.get());
+                if (!signal_store_->request(c, signal_lsn)) {
+                    spdlog::info("incremental snapshot of {} requested at {}: on record already", c,
+                                 format_lsn(signal_lsn));
+                    continue;
+                }
+            } catch (const std::exception &e) {
+                spdlog::error("incremental snapshot of {}: could not record the request: {}", c,
+                              e.what());
+            }
+        }
         spdlog::info("incremental snapshot of {} requested", c);
-        queue_.push_back(c);
+        IncrementalRecord r;
+        r.table = c;
+        r.requested = signal_lsn;
+        enqueue_locked(std::move(r));
     }
-    if (!thread_.joinable()) thread_ = std::thread([this] { reader_loop(); });
+    start_thread_locked();
     cv_.notify_all();
 }
 
-void IncrementalSnapshot::reader_loop() {
+void IncrementalSnapshot::enqueue_locked(IncrementalRecord record) {
+    for (const auto &q : queue_)
+        if (q.table == record.table && q.requested == record.requested) return;
+    queue_.push_back(std::move(record));
+    progress_.set_tables_remaining(queue_.size());
+}
+
+void IncrementalSnapshot::start_thread_locked() {
+    if (started_) return;
+    started_ = true;
+    thread_ = std::thread([this] { coordinator_loop(); });
+}
+
+void IncrementalSnapshot::coordinator_loop() {
     PgConnPtr conn;
+    std::unique_ptr<IncrementalStore> store;
+    bool resumed = false;
     for (;;) {
-        std::string collection;
+        try {
+            if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+                conn = pg_connect(config_, false);
+                store = std::make_unique<IncrementalStore>(conn.get(), config_.slot_name);
+                if (!store->usable()) store.reset();
+            }
+            if (!resumed && store) {
+                for (IncrementalRecord &r : store->unfinished()) {
+                    if (r.chunks > 0)
+                        spdlog::info(
+                            "incremental snapshot of {} resumes after chunk {} ({} rows on "
+                            "record)",
+                            r.table, r.chunks, r.rows);
+                    else
+                        spdlog::info("incremental snapshot of {} on record: starting it", r.table);
+                    std::lock_guard<std::mutex> lock(mu_);
+                    enqueue_locked(std::move(r));
+                }
+            }
+            resumed = true;
+        } catch (const std::exception &e) {
+            spdlog::error("incremental snapshots: {}", e.what());
+            conn.reset();
+            store.reset();
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping(); });
+            if (stopping()) return;
+            continue;
+        }
+        IncrementalRecord record;
         {
             std::unique_lock<std::mutex> lock(mu_);
-            cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
-            if (quit_) return;
-            collection = queue_.front();
+            cv_.wait(lock, [&] { return stopping() || !queue_.empty(); });
+            if (stopping()) return;
+            record = queue_.front();
             queue_.pop_front();
         }
         try {
-            if (!conn || PQstatus(conn.get()) != CONNECTION_OK) conn = pg_connect(config_, false);
-            snapshot_table(conn.get(), collection);
+            snapshot_table(record, store.get());
         } catch (const std::exception &e) {
-            spdlog::error("incremental snapshot of {} failed: {}", collection, e.what());
-            std::lock_guard<std::mutex> lock(mu_);
-            window_.reset();
-            active_.store(false);
+            spdlog::error("incremental snapshot of {} failed: {}", record.table, e.what());
             conn.reset();
+            store.reset();
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        progress_.set_tables_remaining(queue_.size());
+    }
+}
+
+void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalStore *store) {
+    std::vector<PgConnPtr> conns(static_cast<std::size_t>(threads_));
+    for (auto &c : conns) c = pg_connect(config_, false);
+    auto run = std::make_unique<TableRun>();
+    run->record = record;
+    if (!resolve(conns[0].get(), record.table, run->table)) {
+        if (store) store->complete(record.table, record.requested);
+        return;
+    }
+    if (run->table.topic.empty()) {
+        spdlog::info("incremental snapshot of {}: the table is empty", record.table);
+        if (store) store->complete(record.table, record.requested);
+        return;
+    }
+    spdlog::info("incremental snapshot of {}: chunks of {} rows, {} in flight at most",
+                 record.table, config_.incremental_chunk_size, threads_);
+    run->planner = std::make_unique<ChunkPlanner>(record.chunks, record.last_key);
+    FinishedPrefix prefix(record.chunks, record.last_key);
+    progress_.start_table(record.table, run->table.estimated_rows, record.rows);
+
+    run->readers_left = threads_;
+    std::vector<std::thread> readers;
+    for (auto &c : conns)
+        readers.emplace_back([this, &run, conn = c.get()] {
+            reader(*run, conn);
+            run->readers_left--;
+            cv_.notify_all();
+        });
+    std::uint64_t chunks = 0;
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait_for(lock, std::chrono::milliseconds(200));
+        }
+        // Confirmed chunks move the recorded prefix (in chunk order: several readers
+        // finish out of order).
+        for (Unconfirmed &c : take_confirmed()) {
+            progress_.chunk_confirmed(c.rows);
+            chunks++;
+            if (std::optional<FinishedPrefix::Advance> adv =
+                    prefix.confirmed(c.no, c.end_key, c.rows)) {
+                run->record.chunks = adv->chunks;
+                run->record.last_key = adv->last_key;
+                run->record.rows += adv->rows;
+                if (store) store->advance(run->record);
+            }
+        }
+        progress_.report();
+        bool pending;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            pending = !unconfirmed_.empty();
+        }
+        if (run->readers_left == 0 && (!pending || stopping() || run->failed)) break;
+    }
+    for (auto &t : readers) t.join();
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Unconfirmed &c : unconfirmed_) windows_.remove(c.id);
+        unconfirmed_.clear();
+        windows_changed_locked();
+    }
+    if (stopping()) return;
+    if (run->failed) {
+        spdlog::error("incremental snapshot of {} abandoned (a restart continues it)",
+                      record.table);
+        return;
+    }
+    if (store) store->complete(record.table, record.requested);
+    progress_.report(true);
+    spdlog::info(
+        "incremental snapshot of {} done: {} rows read in {} chunks, at most {} chunks in "
+        "flight{}",
+        record.table, progress_.rows(), chunks, progress_.max_in_flight(),
+        record.chunks ? "; resumed after chunk " + std::to_string(record.chunks) : "");
+}
+
+std::vector<IncrementalSnapshot::Unconfirmed> IncrementalSnapshot::take_confirmed() {
+    std::vector<Unconfirmed> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    const Lsn ack = acked_.load(std::memory_order_acquire);
+    for (auto it = unconfirmed_.begin(); it != unconfirmed_.end();) {
+        std::optional<Lsn> end = windows_.closed_at(it->id);
+        if (end && *end <= ack) {
+            windows_.forget(it->id);
+            out.push_back(std::move(*it));
+            it = unconfirmed_.erase(it);
+        } else {
+            ++it;
         }
     }
+    if (!out.empty()) {
+        windows_changed_locked();
+        cv_.notify_all();  // readers may wait for room
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Unconfirmed &a, const Unconfirmed &b) { return a.no < b.no; });
+    return out;
+}
+
+void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
+    try {
+        while (!stopping() && !run.failed) {
+            std::optional<ChunkRange> range = run.planner->next(
+                [&](const KeyValues &after) { return boundary(conn, run.table, after); });
+            if (!range) return;
+            if (!run_chunk(conn, run, *range)) break;
+        }
+    } catch (const std::exception &e) {
+        spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
+        run.failed = true;
+    }
+    run.planner->stop();  // readers waiting for the tail's read end too
+}
+
+std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
+                                                       const KeyValues &after) {
+    // The key chunk.size rows after `after`: the inclusive upper bound of the next range.
+    std::string keys, texts, cursor;
+    for (std::size_t i = 0; i < table.key_names.size(); i++) {
+        const std::string col = "x." + table.key_names[i];
+        keys += (i ? ", " : "") + col;
+        texts += (i ? ", " : "") + col + "::text";
+        cursor += (i ? ", $" : "$") + std::to_string(1 + i) + "::" + table.key_types[i];
+    }
+    std::string sql = "SELECT " + texts + " FROM ONLY " + table.name + " x";
+    if (!after.empty()) sql += " WHERE (" + keys + ") > (" + cursor + ")";
+    sql += " ORDER BY " + keys + " OFFSET " + std::to_string(config_.incremental_chunk_size - 1) +
+           " LIMIT 1";
+    PgResultPtr res = pg_query(conn, sql, after, "planning a chunk of " + table.name);
+    if (PQntuples(res.get()) == 0) return std::nullopt;
+    KeyValues hi;
+    for (int k = 0; k < PQnfields(res.get()); k++) hi.emplace_back(PQgetvalue(res.get(), 0, k));
+    return hi;
 }
 
 bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, Table &table) {
@@ -173,9 +408,13 @@ bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, T
             collection);
         return false;
     }
+    PgResultPtr est = pg_query(conn, "SELECT reltuples FROM pg_class WHERE oid = $1::oid",
+                               {table.oid}, "estimating the rows of " + collection);
+    if (PQntuples(est.get()) == 1) table.estimated_rows = std::atof(PQgetvalue(est.get(), 0, 0));
     // The topic its events carry, as the encoder names it (one row is enough).
     std::vector<std::string> params = option_params("0/0");
-    PgResultPtr probe = pg_query(conn, chunk_query(table, false, params.size(), 1), params,
+    ChunkRange whole;  // the open-ended tail from the first key
+    PgResultPtr probe = pg_query(conn, chunk_query(table, whole, params.size(), 1), params,
                                  "reading the topic of " + collection);
     if (PQntuples(probe.get()) == 1) table.topic = frame_topic(PQgetvalue(probe.get(), 0, 0));
     return true;
@@ -192,18 +431,24 @@ std::vector<std::string> IncrementalSnapshot::option_params(const std::string &l
     return params;
 }
 
-std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_cursor,
+std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRange &range,
                                              std::size_t noptions, std::int64_t limit) const {
     std::string options = "ARRAY[";
     for (std::size_t i = 1; i <= noptions; i++) options += (i > 1 ? ",$" : "$") + std::to_string(i);
     options += "]::text[]";
-    std::string keys, texts, cursor;
+    std::string keys, texts, lo, hi;
+    std::size_t param = noptions + 1;
     for (std::size_t i = 0; i < table.key_names.size(); i++) {
         const std::string col = "x." + table.key_names[i];
         keys += (i ? ", " : "") + col;
         texts += ", " + col + "::text";
-        cursor += (i ? ", $" : "$") + std::to_string(noptions + 1 + i) + "::" + table.key_types[i];
     }
+    auto bound = [&](std::string &out) {
+        for (std::size_t i = 0; i < table.key_names.size(); i++)
+            out += (i ? ", $" : "$") + std::to_string(param++) + "::" + table.key_types[i];
+    };
+    if (!range.after.empty()) bound(lo);
+    if (!range.through.empty()) bound(hi);
     // With converter schemas, the R frame of the table as this statement sees it:
     // snapshot_rows() of an empty block range returns just that (an InitPlan, run once).
     std::string schema = "NULL";
@@ -212,80 +457,75 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_curs
                  options + ") LIMIT 1)";
     std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
                       texts + " FROM ONLY " + table.name + " x";
-    if (after_cursor) sql += " WHERE (" + keys + ") > (" + cursor + ")";
-    sql += " ORDER BY " + keys + " LIMIT " + std::to_string(limit);
+    std::string where;
+    if (!lo.empty()) where = "(" + keys + ") > (" + lo + ")";
+    if (!hi.empty()) where += (where.empty() ? "(" : " AND (") + keys + ") <= (" + hi + ")";
+    if (!where.empty()) sql += " WHERE " + where;
+    sql += " ORDER BY " + keys;
+    if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     return sql;
 }
 
-std::size_t IncrementalSnapshot::run_chunk(PGconn *conn, const Table &table,
-                                           std::vector<std::string> &cursor,
-                                           std::uint64_t chunk_no) {
-    const std::string chunk = run_id_ + "-" + std::to_string(chunk_no);
+bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range) {
+    const Table &table = run.table;
+    std::string chunk;
+    // Room for the chunk: at most snapshot.max.threads windows open and as many closed
+    // ones waiting for the sink's confirmation (their rows are kept for a reconnect).
     // The window exists before the low watermark is written: the stream may pass it
     // before this thread returns from the statement.
     {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] {
+            return stopping() || (windows_.in_flight() < static_cast<std::size_t>(threads_) &&
+                                  windows_.unconfirmed() < static_cast<std::size_t>(threads_));
+        });
+        if (stopping()) return false;
+        chunk = run_id_ + "-" + std::to_string(next_chunk_++);
+        windows_.add(chunk, table.topic);
+        windows_changed_locked();
+    }
+    try {
+        // Each statement is its own transaction: the low watermark commits before the
+        // chunk's snapshot is taken, the high one after it.
+        const std::string lsn =
+            pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                      {kControlPrefix, watermark_message(true, chunk)});
+        std::vector<std::string> params = option_params(lsn);
+        const std::size_t noptions = params.size();
+        for (const auto &v : range.after) params.push_back(v);
+        for (const auto &v : range.through) params.push_back(v);
+        // A bounded range is read whole (rows inserted into it since planning too); the
+        // open-ended tail one chunk at most.
+        const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
+        PgResultPtr rows = pg_query(conn, chunk_query(table, range, noptions, limit), params,
+                                    "reading a chunk of " + table.name);
+        const int n = PQntuples(rows.get());
+        std::vector<std::string> frames;
+        frames.reserve(n);
+        for (int i = 0; i < n; i++) frames.emplace_back(PQgetvalue(rows.get(), i, 0));
+        KeyValues last;
+        if (n > 0)
+            for (std::size_t k = 0; k < table.key_names.size(); k++)
+                last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
+        if (range.tail()) run.planner->tail_read(n == limit, last);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            windows_.load(chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "");
+            unconfirmed_.push_back(Unconfirmed{chunk, range.no, range.tail() ? last : range.through,
+                                               static_cast<std::uint64_t>(n)});
+        }
+        pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                  {kControlPrefix, watermark_message(false, chunk)});
+    } catch (...) {
         std::lock_guard<std::mutex> lock(mu_);
-        window_ = std::make_unique<ChunkWindow>(table.topic);
-        window_chunk_ = chunk;
-        window_closed_ = false;
-        active_.store(true, std::memory_order_release);
-    }
-    // Each statement is its own transaction: the low watermark commits before the
-    // chunk's snapshot is taken, the high one after it.
-    const std::string lsn = pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-                                      {kControlPrefix, watermark_message(true, chunk)});
-    std::vector<std::string> params = option_params(lsn);
-    const std::size_t noptions = params.size();
-    for (const auto &v : cursor) params.push_back(v);
-    PgResultPtr rows = pg_query(
-        conn, chunk_query(table, !cursor.empty(), noptions, config_.incremental_chunk_size), params,
-        "reading a chunk of " + table.name);
-    const int n = PQntuples(rows.get());
-    std::vector<std::string> frames;
-    frames.reserve(n);
-    for (int i = 0; i < n; i++) frames.emplace_back(PQgetvalue(rows.get(), i, 0));
-    if (n > 0) {
-        cursor.clear();
-        for (std::size_t k = 0; k < table.key_names.size(); k++)
-            cursor.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
-    }
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        window_schema_ = n > 0 ? PQgetvalue(rows.get(), 0, 1) : "";
-        window_->load(std::move(frames));
-    }
-    pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-              {kControlPrefix, watermark_message(false, chunk)});
-    return static_cast<std::size_t>(n);
-}
-
-bool IncrementalSnapshot::wait_closed() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!window_closed_) {
-        if (quit_ || stop_) return false;
-        cv_.wait_for(lock, std::chrono::milliseconds(200));
+        windows_.remove(chunk);
+        unconfirmed_.erase(std::remove_if(unconfirmed_.begin(), unconfirmed_.end(),
+                                          [&](const Unconfirmed &u) { return u.id == chunk; }),
+                           unconfirmed_.end());
+        windows_changed_locked();
+        throw;
     }
     return true;
-}
-
-void IncrementalSnapshot::snapshot_table(PGconn *conn, const std::string &collection) {
-    Table table;
-    if (!resolve(conn, collection, table)) return;
-    if (table.topic.empty()) {
-        spdlog::info("incremental snapshot of {}: the table is empty", collection);
-        return;
-    }
-    spdlog::info("incremental snapshot of {}: chunks of {} rows", collection,
-                 config_.incremental_chunk_size);
-    std::vector<std::string> cursor;
-    std::uint64_t total = 0;
-    for (std::uint64_t chunk_no = 0;; chunk_no++) {
-        std::size_t n = run_chunk(conn, table, cursor, chunk_no);
-        if (!wait_closed()) return;
-        total += n;
-        if (n < static_cast<std::size_t>(config_.incremental_chunk_size)) break;
-    }
-    spdlog::info("incremental snapshot of {} done: {} rows read", collection, total);
 }
 
 }  // namespace walcast
