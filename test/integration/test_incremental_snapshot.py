@@ -10,6 +10,8 @@ import time
 import pytest
 
 from conftest import throwaway_server, unique, wait_until
+from pg_server import free_port
+from walcast_process import scrape_metrics
 from incremental_load import Load, fold
 
 
@@ -29,8 +31,10 @@ def payload(obj):
     return obj
 
 
-@pytest.mark.parametrize("schemas", [False, True], ids=["plain", "schemas"])
-def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, schemas):
+@pytest.mark.parametrize("schemas,threads", [(False, 1), (False, 4), (True, 4)],
+                         ids=["plain-1-thread", "plain-4-threads", "schemas-4-threads"])
+def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, schemas, threads):
+    """snapshot.max.threads chunks in flight, each with its own window."""
     pg = incr_pg
     converters = {"key.converter.schemas.enable": "true",
                   "value.converter.schemas.enable": "true"} if schemas else {}
@@ -40,8 +44,10 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, s
     pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
     # snapshot.mode=no_data: the rows above reach the sink only through the
     # incremental snapshot.
+    metrics = f"127.0.0.1:{free_port()}"
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
-                incremental__snapshot__chunk__size=1000,
+                incremental__snapshot__chunk__size=1000, snapshot__max__threads=threads,
+                metrics__address=metrics,
                 **{k.replace(".", "__"): v for k, v in converters.items()}).start()
     topic = f"{s.slot}.public.{table}"
 
@@ -50,10 +56,24 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, s
         load.start()
     time.sleep(0.5)
     pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", f"public.{table}")
-    done = re.compile(rf"incremental snapshot of public\.{table} done: (\d+) rows read")
+    done = re.compile(rf"incremental snapshot of public\.{table} done: (\d+) rows read "
+                      rf"in (\d+) chunks, at most (\d+) chunks in flight")
     wait_until(lambda: done.search(s.all_logs()) or not s.alive(), 120,
                "the incremental snapshot to finish")
     s.assert_alive()
+    read, chunks, in_flight = map(int, done.search(s.all_logs()).groups())
+    assert chunks >= read // 1000
+    # Several windows were open at once with several readers, never more than asked.
+    assert (in_flight >= 2) if threads > 1 else (in_flight == 1), in_flight
+    scraped = scrape_metrics(metrics)
+    assert scraped[f'walcast_incremental_snapshot_chunks_total{{table="public.{table}"}}'] \
+        == chunks
+    assert scraped[f'walcast_incremental_snapshot_rows_total{{table="public.{table}"}}'] == read
+    assert scraped["walcast_incremental_snapshot_tables_remaining"] == 0
+    assert scraped["walcast_incremental_snapshot_chunks_in_flight"] == 0
+    on_record = pg.execute("SELECT chunks, completed_at IS NOT NULL FROM "
+                           "walcast.incremental_snapshots WHERE slot_name = %s", s.slot)
+    assert on_record == [(chunks, True)]
     for load in loads:
         load.stop.set()
     for load in loads:
