@@ -179,4 +179,8 @@ def test_walcast_snapshot_cli_signals_the_running_sidecar(incr_pg, sidecar, walc
     reads = [r for r in s.records() if r["topic"] == topic and r["value"]["op"] == "r"]
     assert sorted(r["key"]["id"] for r in reads) == list(range(1, 51))
     assert all(r["value"]["source"]["snapshot"] == "incremental" for r in reads)
+    # `walcast status` shows the incremental snapshot on record.
+    status = walcast_cli("status", "--config", str(s.config))
+    assert re.search(rf"incremental snapshots: public\.{table}: 1 chunks, 50 rows confirmed, "
+                     r"completed at ", status.stdout), status.stdout
     assert s.terminate() == 0

@@ -127,8 +127,7 @@ void IncrementalSnapshot::windows_changed_locked() {
 void IncrementalSnapshot::request(const std::vector<std::string> &collections, Lsn signal_lsn) {
     // Recorded before the pipeline acknowledges the signal's transaction: a crash after
     // this point finds the request on record; before it, the slot sends the signal again.
-    if (!signal_store_checked_) {
-        signal_store_checked_ = true;
+    if (!signal_store_) {
         try {
             signal_conn_ = pg_connect(config_, false);
             signal_store_ =

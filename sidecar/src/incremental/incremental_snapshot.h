@@ -116,7 +116,6 @@ private:
     // The stream thread's connection for recording signals.
     PgConnPtr signal_conn_;
     std::unique_ptr<IncrementalStore> signal_store_;
-    bool signal_store_checked_ = false;
 };
 
 }  // namespace walcast
