@@ -176,8 +176,9 @@ TEST(WindowSet, EachOpenWindowDropsOnlyItsOwnKeys) {
     EXPECT_FALSE(w.close("unknown", 400));
 }
 
-TEST(WindowSet, EveryUnconfirmedChunkGoesOutAgainAfterAReconnect) {
-    // Two chunks closed, neither confirmed; the stream reads both high watermarks again.
+TEST(WindowSet, AWindowClosesOnceAndKeepsOnlyWhereItsTransactionEnds) {
+    // A high watermark read again after a reconnect emits nothing: the chunk is read
+    // again instead (ChunkPlanner::redo), so closed chunks hold no rows.
     WindowSet w;
     for (const char *c : {"a", "b"}) {
         w.add(c, kTopic);
@@ -187,12 +188,45 @@ TEST(WindowSet, EveryUnconfirmedChunkGoesOutAgainAfterAReconnect) {
     w.load("b", {row(2)}, "");
     ASSERT_TRUE(w.close("a", 100));
     ASSERT_TRUE(w.close("b", 200));
-    EXPECT_EQ(w.close("a", 100)->emit, std::vector<std::string>{row(1)});
-    EXPECT_EQ(w.close("b", 200)->emit, std::vector<std::string>{row(2)});
-    w.forget("a");
     EXPECT_FALSE(w.close("a", 100));
+    EXPECT_EQ(w.closed_at("b"), std::optional<Lsn>(200));
+    w.forget("a");
     EXPECT_FALSE(w.closed_at("a"));
     EXPECT_EQ(w.unconfirmed(), 1u);
+    EXPECT_FALSE(w.empty());
+    w.remove("b");
+    EXPECT_TRUE(w.empty());
+}
+
+TEST(ChunkPlanner, ChunksToReadAgainComeFirstEvenAfterTheLastRange) {
+    // Two chunks unconfirmed at a reconnect: both are read again, with their numbers and
+    // bounded by the last key each read, also once planning has finished.
+    FakeTable table;
+    for (int k = 1; k <= 15; k++) table.keys.insert(k);
+    table.chunk = 10;
+    ChunkPlanner planner(0, {});
+    auto boundary = [&](const KeyValues &a) { return table.boundary(a); };
+    auto r0 = planner.next(boundary);
+    auto r1 = planner.next(boundary);
+    ASSERT_TRUE(r0 && r1 && r1->tail());
+    planner.tail_read(false, {"15"});
+    EXPECT_FALSE(planner.next(boundary));
+    r1->through = {"15"};
+    planner.redo(*r1);
+    planner.redo(*r0);
+    EXPECT_TRUE(planner.has_redo());
+    auto a = planner.next(boundary);
+    auto b = planner.next(boundary);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->no, 1u);
+    EXPECT_TRUE(a->redo);
+    EXPECT_EQ(table.read(*a), (std::vector<int>{11, 12, 13, 14, 15}));
+    EXPECT_EQ(b->no, 0u);
+    EXPECT_EQ(table.read(*b).size(), 10u);
+    EXPECT_FALSE(planner.next(boundary));
+    planner.redo(*r0);
+    planner.stop();
+    EXPECT_FALSE(planner.next(boundary));  // stopped: nothing more, not even a redo
 }
 
 TEST(WindowSet, AHighWatermarkBeforeTheRowsCloseNothing) {

@@ -9,7 +9,13 @@ ChunkPlanner::ChunkPlanner(std::uint64_t first_no, KeyValues after)
 
 std::optional<ChunkRange> ChunkPlanner::next(const BoundaryFn &boundary) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return finished_ || !tail_outstanding_; });
+    cv_.wait(lock, [&] { return stopped_ || finished_ || !redo_.empty() || !tail_outstanding_; });
+    if (stopped_) return std::nullopt;
+    if (!redo_.empty()) {
+        ChunkRange r = std::move(redo_.front());
+        redo_.pop_front();
+        return r;
+    }
     if (finished_) return std::nullopt;
     ChunkRange range;
     range.no = next_no_++;
@@ -38,9 +44,23 @@ void ChunkPlanner::tail_read(bool full, const KeyValues &last_key) {
 void ChunkPlanner::stop() {
     {
         std::lock_guard<std::mutex> lock(mu_);
-        finished_ = true;
+        stopped_ = true;
     }
     cv_.notify_all();
+}
+
+void ChunkPlanner::redo(ChunkRange range) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        range.redo = true;
+        redo_.push_back(std::move(range));
+    }
+    cv_.notify_all();
+}
+
+bool ChunkPlanner::has_redo() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !redo_.empty();
 }
 
 }  // namespace walcast

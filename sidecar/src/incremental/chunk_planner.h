@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,7 @@ struct ChunkRange {
     std::uint64_t no = 0;  // consecutive per table, across restarts
     KeyValues after;       // lower bound, exclusive (empty: from the first key)
     KeyValues through;     // upper bound, inclusive (empty: the open-ended tail)
+    bool redo = false;     // read again: its rows may not have reached the sink
     bool tail() const { return through.empty(); }
 };
 
@@ -49,6 +51,11 @@ public:
     void tail_read(bool full, const KeyValues &last_key);
     // A reader failed or the process stops: next() returns nothing from now on.
     void stop();
+    // A chunk read before a reconnect whose rows the sink never confirmed: next() hands it
+    // out again first, bounded by the last key it read (rows after it that existed then
+    // were in later ranges; rows inserted since are in the stream).
+    void redo(ChunkRange range);
+    bool has_redo();
 
 private:
     std::mutex mu_;
@@ -57,6 +64,8 @@ private:
     KeyValues cursor_;
     bool tail_outstanding_ = false;
     bool finished_ = false;
+    bool stopped_ = false;
+    std::deque<ChunkRange> redo_;
 };
 
 }  // namespace walcast

@@ -35,6 +35,9 @@ std::string frame_topic(const std::string &frame) {
 
 // How often a running table's progress is logged.
 constexpr int kProgressIntervalMs = 10000;
+// Closed chunks awaiting the sink's confirmation, per reader: only their ranges are kept;
+// the bound keeps a stalled sink from letting the readers run far ahead.
+constexpr std::size_t kMaxUnconfirmedPerReader = 16;
 
 }  // namespace
 
@@ -108,6 +111,22 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
 
 void IncrementalSnapshot::on_session_start() {
     std::lock_guard<std::mutex> lock(mu_);
+    // After a reconnect the stream starts again at the slot's confirmed position: chunks
+    // closed in the last session but not confirmed may not be in the sink. They are read
+    // again (their rows are not kept); their old high watermarks now match nothing.
+    const Lsn ack = acked_.load(std::memory_order_acquire);
+    for (auto it = unconfirmed_.begin(); it != unconfirmed_.end();) {
+        std::optional<Lsn> end = windows_.closed_at(it->id);
+        if (!end || *end <= ack || it->range.through.empty() || !current_) {
+            ++it;
+            continue;
+        }
+        spdlog::info("incremental snapshot: chunk {} is read again after the reconnect", it->id);
+        windows_.remove(it->id);
+        current_->planner->redo(it->range);
+        it = unconfirmed_.erase(it);
+    }
+    windows_changed_locked();
     // From the first session on the slot exists, so watermarks reach the stream: the
     // snapshots on record can continue.
     start_thread_locked();
@@ -255,14 +274,25 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
     FinishedPrefix prefix(record.chunks, record.last_key);
     progress_.start_table(record.table, run->table.estimated_rows, record.rows);
 
-    run->readers_left = threads_;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_ = run.get();
+    }
     std::vector<std::thread> readers;
-    for (auto &c : conns)
-        readers.emplace_back([this, &run, conn = c.get()] {
-            reader(*run, conn);
-            run->readers_left--;
-            cv_.notify_all();
-        });
+    auto start_readers = [&] {
+        for (auto &t : readers) t.join();
+        readers.clear();
+        run->readers_left = threads_;
+        for (auto &c : conns) {
+            if (PQstatus(c.get()) != CONNECTION_OK) c = pg_connect(config_, false);
+            readers.emplace_back([this, &run, conn = c.get()] {
+                reader(*run, conn);
+                run->readers_left--;
+                cv_.notify_all();
+            });
+        }
+    };
+    start_readers();
     std::uint64_t chunks = 0;
     for (;;) {
         {
@@ -275,7 +305,7 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
             progress_.chunk_confirmed(c.rows);
             chunks++;
             if (std::optional<FinishedPrefix::Advance> adv =
-                    prefix.confirmed(c.no, c.end_key, c.rows)) {
+                    prefix.confirmed(c.range.no, c.range.through, c.rows)) {
                 run->record.chunks = adv->chunks;
                 run->record.last_key = adv->last_key;
                 run->record.rows += adv->rows;
@@ -283,18 +313,22 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
             }
         }
         progress_.report();
-        bool pending;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            pending = !unconfirmed_.empty();
+        if (run->readers_left > 0) continue;
+        if (stopping() || run->failed) break;
+        // Chunks to read again after a reconnect, once the readers ran out of ranges.
+        if (run->planner->has_redo()) {
+            start_readers();
+            continue;
         }
-        if (run->readers_left == 0 && (!pending || stopping() || run->failed)) break;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (unconfirmed_.empty()) break;
     }
     for (auto &t : readers) t.join();
     {
         std::lock_guard<std::mutex> lock(mu_);
         for (const Unconfirmed &c : unconfirmed_) windows_.remove(c.id);
         unconfirmed_.clear();
+        current_ = nullptr;
         windows_changed_locked();
     }
     if (stopping()) return;
@@ -331,17 +365,17 @@ std::vector<IncrementalSnapshot::Unconfirmed> IncrementalSnapshot::take_confirme
         cv_.notify_all();  // readers may wait for room
     }
     std::sort(out.begin(), out.end(),
-              [](const Unconfirmed &a, const Unconfirmed &b) { return a.no < b.no; });
+              [](const Unconfirmed &a, const Unconfirmed &b) { return a.range.no < b.range.no; });
     return out;
 }
 
 void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
     try {
-        while (!stopping() && !run.failed) {
+        while (!run.failed) {
             std::optional<ChunkRange> range = run.planner->next(
                 [&](const KeyValues &after) { return boundary(conn, run.table, after); });
             if (!range) return;
-            if (!run_chunk(conn, run, *range)) break;
+            if (!run_chunk(conn, run, *range)) break;  // stopping
         }
     } catch (const std::exception &e) {
         spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
@@ -468,15 +502,16 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRang
 bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range) {
     const Table &table = run.table;
     std::string chunk;
-    // Room for the chunk: at most snapshot.max.threads windows open and as many closed
-    // ones waiting for the sink's confirmation (their rows are kept for a reconnect).
-    // The window exists before the low watermark is written: the stream may pass it
-    // before this thread returns from the statement.
+    // Room for the chunk: at most snapshot.max.threads windows open (their rows are the
+    // memory an incremental snapshot takes); closed chunks waiting for the sink's
+    // confirmation keep only their range. The window exists before the low watermark is
+    // written: the stream may pass it before this thread returns from the statement.
     {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] {
             return stopping() || (windows_.in_flight() < static_cast<std::size_t>(threads_) &&
-                                  windows_.unconfirmed() < static_cast<std::size_t>(threads_));
+                                  unconfirmed_.size() < kMaxUnconfirmedPerReader *
+                                                            static_cast<std::size_t>(threads_));
         });
         if (stopping()) return false;
         chunk = run_id_ + "-" + std::to_string(next_chunk_++);
@@ -510,8 +545,9 @@ bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRang
         {
             std::lock_guard<std::mutex> lock(mu_);
             windows_.load(chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "");
-            unconfirmed_.push_back(Unconfirmed{chunk, range.no, range.tail() ? last : range.through,
-                                               static_cast<std::uint64_t>(n)});
+            ChunkRange covered = range;
+            if (covered.tail()) covered.through = last;
+            unconfirmed_.push_back(Unconfirmed{chunk, covered, static_cast<std::uint64_t>(n)});
         }
         pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
                   {kControlPrefix, watermark_message(false, chunk)});

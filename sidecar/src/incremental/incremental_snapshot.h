@@ -68,8 +68,8 @@ private:
     // A chunk whose high watermark is written, until the sink confirmed it.
     struct Unconfirmed {
         std::string id;
-        std::uint64_t no;
-        KeyValues end_key;  // the last key it covers (empty: no more than its predecessor)
+        ChunkRange range;  // `through`: the last key it covers (empty: no more than its
+                           // predecessor, as a tail that read nothing)
         std::uint64_t rows;
     };
 
@@ -106,6 +106,7 @@ private:
     std::deque<IncrementalRecord> queue_;  // tables waiting to be snapshot
     WindowSet windows_;
     std::vector<Unconfirmed> unconfirmed_;
+    TableRun *current_ = nullptr;  // the table being read
     std::uint64_t next_chunk_ = 0;
     std::atomic<bool> active_{false};  // windows exist: on_event looks at them
     std::atomic<Lsn> acked_{0};        // the sink confirmed everything up to here

@@ -33,11 +33,6 @@ void WindowSet::on_change(std::string_view topic, std::string_view key) {
 }
 
 std::optional<WindowSet::Closed> WindowSet::close(const std::string &chunk, Lsn txn_end) {
-    if (auto c = closed_.find(chunk); c != closed_.end()) {
-        Closed again;
-        again.emit = c->second.emit;
-        return again;
-    }
     auto it = open_.find(chunk);
     if (it == open_.end() || !it->second.window->is_loaded()) return std::nullopt;
     Closed out;
@@ -47,7 +42,7 @@ std::optional<WindowSet::Closed> WindowSet::close(const std::string &chunk, Lsn 
     out.kept = out.emit.size();
     if (!it->second.schema.empty() && !out.emit.empty())
         out.emit.insert(out.emit.begin(), std::move(it->second.schema));
-    closed_[chunk] = Replay{txn_end, out.emit};
+    closed_[chunk] = txn_end;
     open_.erase(it);
     return out;
 }
@@ -55,7 +50,7 @@ std::optional<WindowSet::Closed> WindowSet::close(const std::string &chunk, Lsn 
 std::optional<Lsn> WindowSet::closed_at(const std::string &chunk) const {
     auto it = closed_.find(chunk);
     if (it == closed_.end()) return std::nullopt;
-    return it->second.txn_end;
+    return it->second;
 }
 
 void WindowSet::forget(const std::string &chunk) { closed_.erase(chunk); }

@@ -1,6 +1,6 @@
-// The windows of the chunks in flight (several readers at once), and the rows of the
-// chunks closed but not yet confirmed by the sink, which go out again if the stream
-// reads their high watermark again after a reconnect.
+// The windows of the chunks in flight (several readers at once), and where the
+// transactions of the chunks closed but not yet confirmed by the sink end. (Their rows
+// are not kept: a reconnect before the confirmation reads such a chunk again.)
 //
 // A streamed event is matched against every open window of its table: the event's key is
 // the Kafka key JSON, which the sidecar cannot order as PostgreSQL orders the key (types,
@@ -39,13 +39,12 @@ public:
         std::size_t kept = 0;           // rows left after the window's changes
         std::vector<std::string> emit;  // the rows left (after the R frame, if any)
     };
-    // The chunk's high watermark, in a transaction ending at txn_end. A window closes once;
-    // a closed chunk not yet confirmed gives its rows again (the stream reads the high
-    // watermark again after a reconnect). Nothing for an unknown or unloaded chunk.
+    // The chunk's high watermark, in a transaction ending at txn_end. A window closes once:
+    // nothing for a closed, unknown or unloaded chunk.
     std::optional<Closed> close(const std::string &chunk, Lsn txn_end);
     // Where the closed chunk's transaction ends (nothing: not closed yet).
     std::optional<Lsn> closed_at(const std::string &chunk) const;
-    // The chunk is confirmed or abandoned: forget its rows.
+    // The chunk is confirmed or abandoned: forget it.
     void forget(const std::string &chunk);
 
     bool empty() const { return open_.empty() && closed_.empty(); }
@@ -57,12 +56,8 @@ private:
         std::unique_ptr<ChunkWindow> window;
         std::string schema;  // the R frame read with the chunk, or empty
     };
-    struct Replay {
-        Lsn txn_end;
-        std::vector<std::string> emit;
-    };
     std::map<std::string, Open> open_;
-    std::map<std::string, Replay> closed_;
+    std::map<std::string, Lsn> closed_;  // chunk -> where its high watermark's transaction ends
 };
 
 }  // namespace walcast
