@@ -127,6 +127,7 @@ void IncrementalSnapshot::on_session_start() {
         it = unconfirmed_.erase(it);
     }
     windows_changed_locked();
+    cv_.notify_all();  // readers waiting for room: the chunks read again left some
     // From the first session on the slot exists, so watermarks reach the stream: the
     // snapshots on record can continue.
     start_thread_locked();
@@ -508,11 +509,13 @@ bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRang
     // written: the stream may pass it before this thread returns from the statement.
     {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] {
+        // (A timed wait: the process's stop flag is set without a notification.)
+        while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
             return stopping() || (windows_.in_flight() < static_cast<std::size_t>(threads_) &&
                                   unconfirmed_.size() < kMaxUnconfirmedPerReader *
                                                             static_cast<std::size_t>(threads_));
-        });
+        })) {
+        }
         if (stopping()) return false;
         chunk = run_id_ + "-" + std::to_string(next_chunk_++);
         windows_.add(chunk, table.topic);
