@@ -166,16 +166,28 @@ void IncrementalSnapshot::request(const std::vector<std::string> &collections, L
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto &c : collections) {
         if (signal_store_) {
-            try {
-                if (PQstatus(signal_conn_.get()) != CONNECTION_OK) PQreset(signal_conn_.get());
-                if (!signal_store_->request(c, signal_lsn)) {
-                    spdlog::info("incremental snapshot of {} requested at {}: on record already", c,
-                                 format_lsn(signal_lsn));
-                    continue;
+            // Two attempts: the connection may have died since the last signal.
+            bool known = false, recorded = false;
+            for (int attempt = 0; attempt < 2 && !recorded; attempt++) {
+                try {
+                    if (PQstatus(signal_conn_.get()) != CONNECTION_OK) PQreset(signal_conn_.get());
+                    known = !signal_store_->request(c, signal_lsn);
+                    recorded = true;
+                } catch (const std::exception &e) {
+                    if (attempt == 0) {
+                        PQreset(signal_conn_.get());
+                        continue;
+                    }
+                    spdlog::error(
+                        "incremental snapshot of {}: could not record the request (a restart "
+                        "forgets it): {}",
+                        c, e.what());
                 }
-            } catch (const std::exception &e) {
-                spdlog::error("incremental snapshot of {}: could not record the request: {}", c,
-                              e.what());
+            }
+            if (known) {
+                spdlog::info("incremental snapshot of {} requested at {}: on record already", c,
+                             format_lsn(signal_lsn));
+                continue;
             }
         }
         spdlog::info("incremental snapshot of {} requested", c);
