@@ -5,6 +5,7 @@ that same table. Once the load stops, the folded sink equals the source row by r
 
 import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -233,4 +234,59 @@ def test_reconnects_mid_snapshot_read_unconfirmed_chunks_again(incr_pg, sidecar)
     extra = [k for k in folded if k not in source]
     assert not missing and not extra, (f"{len(missing)} rows missing or different, "
                                        f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    assert s.terminate() == 0
+
+
+@pytest.fixture
+def tmpfs_8m(tmp_path):
+    """An 8 MiB tmpfs, to fill. The tests run as root (CI too): no mount is a failure."""
+    mnt = tmp_path / "tmpfs"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs (run as root): {r.stderr}", pytrace=False)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_sink_recreated_mid_snapshot_reads_unconfirmed_chunks_again(incr_pg, sidecar, tmpfs_8m):
+    """The sink fails (disk full) while several chunks are closed but not confirmed: the
+    sidecar recreates it and restarts the stream at the slot's confirmed position, where
+    the rows of those chunks never were. Every such chunk is read again (before, only the
+    last one's rows were sent again: the older ones were lost)."""
+    pg = incr_pg
+    table = unique("sinkfail")
+    rows = 4000
+    pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, pad text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, repeat('p', 200) FROM generate_series(1, {rows}) g")
+    out = tmpfs_8m / "events.jsonl"
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}", sink=f"file:{out}",
+                incremental__snapshot__chunk__size=100, snapshot__max__threads=4,
+                log__level="info")
+    s.out = out
+    s.start()
+    topic = f"{s.slot}.public.{table}"
+    # About 400 KB free: the snapshot's events (about 2 MB) fill it.
+    filler = tmpfs_8m / "filler"
+    filler.write_bytes(b"\0" * (7800 * 1024))
+    pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s])", f"public.{table}")
+    wait_until(lambda: "No space left on device" in s.all_logs() or not s.alive(), 60,
+               "the sink to hit the full disk")
+    s.assert_alive()
+    time.sleep(1)
+    filler.unlink()
+    done = f"incremental snapshot of public.{table} done"
+    wait_until(lambda: done in s.all_logs() or not s.alive(), 120,
+               "the incremental snapshot to finish")
+    s.assert_alive()
+    again = s.all_logs().count("read again after the reconnect")
+    pg.execute(f"INSERT INTO {table} VALUES (-1, 'sentinel')")
+    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": -1}
+                                    for r in recs), timeout=60, what="the sentinel row")
+    ids = {r["key"]["id"] for r in s.records() if r["topic"] == topic}
+    missing = sorted(set(range(1, rows + 1)) - ids)
+    print(f"\n{again} chunks read again after the sink was recreated")
+    assert not missing, f"{len(missing)} rows never reached the sink: {missing[:5]}..."
+    assert again > 0
     assert s.terminate() == 0
