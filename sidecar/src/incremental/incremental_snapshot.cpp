@@ -254,6 +254,7 @@ void IncrementalSnapshot::coordinator_loop() {
             if (stopping()) return;
             record = queue_.front();
             queue_.pop_front();
+            progress_.set_tables_remaining(queue_.size() + 1);  // with the running one
         }
         try {
             snapshot_table(record, store.get());
