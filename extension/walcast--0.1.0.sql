@@ -106,6 +106,23 @@ CREATE TABLE snapshot_tables (
     PRIMARY KEY (slot_name, table_name)
 );
 
+-- Incremental snapshots asked for through the slot (walcast.execute_snapshot()), one row
+-- per slot and table: recorded when the signal is read, and after each chunk the sink
+-- confirmed, so that a restarted sidecar continues after the last confirmed chunk.
+CREATE TABLE incremental_snapshots (
+    slot_name name NOT NULL,
+    table_name text NOT NULL,       -- schema.table, as the signal named it
+    requested_lsn pg_lsn NOT NULL,  -- the signal's position: read again, the same request
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    condition text,                 -- the signal's additional condition (NULL: whole table)
+    chunks bigint NOT NULL DEFAULT 0,     -- chunks confirmed, in key order
+    last_key text[],                      -- primary key of their last row (NULL: none yet)
+    rows_read bigint NOT NULL DEFAULT 0,  -- rows those chunks read
+    updated_at timestamptz,
+    completed_at timestamptz,
+    PRIMARY KEY (slot_name, table_name)
+);
+
 -- Nothing here is for every role: a walcast role is granted what it needs
 -- (docs/security.md, walcast-roles.sql).
 REVOKE ALL ON FUNCTION snapshot_rows(regclass, bigint, bigint, text[]) FROM PUBLIC;

@@ -26,7 +26,8 @@
 
 -- (a) Streaming: a logical replication connection, creating and dropping its slot.
 -- (b) Snapshot: the same, plus reading the source tables through walcast's functions
---     and keeping the snapshot's progress in walcast.snapshot_runs / snapshot_chunks.
+--     and keeping the snapshot's progress in walcast.snapshot_runs / snapshot_chunks
+--     (incremental snapshots: walcast.incremental_snapshots).
 SELECT format('CREATE ROLE %I LOGIN REPLICATION', r)
 FROM unnest(ARRAY[:'stream_role', :'snapshot_role']) AS r
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
@@ -43,7 +44,8 @@ GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]
                           walcast.execute_snapshot(text[], text, text[])
     TO :"snapshot_role";
 GRANT SELECT, INSERT, UPDATE, DELETE
-    ON walcast.snapshot_runs, walcast.snapshot_chunks, walcast.snapshot_tables
+    ON walcast.snapshot_runs, walcast.snapshot_chunks, walcast.snapshot_tables,
+       walcast.incremental_snapshots
     TO :"snapshot_role";
 
 -- The tables themselves: what `SELECT * FROM` each needs, now and for tables created

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "incremental/control_message.h"
-#include "incremental/snapshot_queue.h"
+#include "incremental/snapshot_request.h"
 
 using namespace walcast;
 using Kind = ControlMessage::Kind;
@@ -96,7 +96,7 @@ TEST(Signal, WatermarksStillParse) {
     EXPECT_EQ(parse_control_message(watermark_message(false, "ab-1")).kind, Kind::kHighWatermark);
 }
 
-TEST(SnapshotQueue, CollectionsMatchAsWholeRegexes) {
+TEST(SnapshotRequest, CollectionsMatchAsWholeRegexes) {
     EXPECT_TRUE(collection_matches("public\\.t", "public.t"));
     EXPECT_FALSE(collection_matches("public\\.t", "public.t2"));
     EXPECT_TRUE(collection_matches("public\\..*", "public.t2"));
@@ -105,63 +105,4 @@ TEST(SnapshotQueue, CollectionsMatchAsWholeRegexes) {
     EXPECT_EQ(condition_for(conditions, "public.a"), "x > 1");
     EXPECT_EQ(condition_for(conditions, "public.b"), "y");
     EXPECT_EQ(condition_for(conditions, "other.b"), "");
-}
-
-TEST(SnapshotQueue, StopDropsQueuedAndTheRunningTable) {
-    SnapshotQueue q;
-    std::atomic<bool> stop{false};
-    q.push({{"public\\.a", false, {}}, {"public.b", true, {}}, {"other.c", true, {}}});
-    q.start("public.r");
-    EXPECT_TRUE(q.before_chunk(stop));
-    EXPECT_EQ(q.stop({"public.a"}), 1u);  // the function's escaped name, stopped by name
-    EXPECT_EQ(q.size(), 2u);
-    EXPECT_TRUE(q.before_chunk(stop));  // public.r goes on
-    EXPECT_EQ(q.stop({"public\\..*"}), 1u);
-    EXPECT_FALSE(q.before_chunk(stop));  // public.r abandoned at its next chunk
-    q.start("other.c");
-    EXPECT_TRUE(q.before_chunk(stop));
-    EXPECT_EQ(q.stop({}), 1u);  // everything
-    EXPECT_EQ(q.size(), 0u);
-    EXPECT_FALSE(q.before_chunk(stop));
-}
-
-TEST(SnapshotQueue, PauseHoldsReadersUntilResume) {
-    SnapshotQueue q;
-    std::atomic<bool> stop{false};
-    q.start("public.a");
-    q.pause();
-    std::atomic<bool> passed{false};
-    std::thread reader([&] { passed = q.before_chunk(stop); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EXPECT_FALSE(passed.load());
-    q.resume();
-    reader.join();
-    EXPECT_TRUE(passed.load());
-    // Paused, then stopped: the reader gives up the table instead of waiting.
-    q.pause();
-    std::atomic<bool> result{true};
-    std::thread waiting([&] { result = q.before_chunk(stop); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    q.stop({"public\\.a"});
-    waiting.join();
-    EXPECT_FALSE(result.load());
-}
-
-TEST(SnapshotQueue, TakeInOrderAndClose) {
-    SnapshotQueue q;
-    q.push({{"a", true, {}}});
-    q.push_front({{"x", true, {}}, {"y", true, {}}});
-    SnapshotRequest r;
-    ASSERT_TRUE(q.take(r));
-    EXPECT_EQ(r.collection, "x");
-    ASSERT_TRUE(q.take(r));
-    EXPECT_EQ(r.collection, "y");
-    std::thread closer([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        q.close();
-    });
-    ASSERT_TRUE(q.take(r));
-    EXPECT_EQ(r.collection, "a");
-    EXPECT_FALSE(q.take(r));
-    closer.join();
 }

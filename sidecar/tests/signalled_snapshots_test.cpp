@@ -14,12 +14,14 @@ namespace {
 
 struct RecordingObserver : StreamObserver {
     int events = 0, sessions = 0;
+    Lsn acknowledged = 0;
     std::vector<std::string> controls;
     void on_event(const Frame &) override { events++; }
     void on_control(const Frame &control, std::vector<std::string> &) override {
         controls.emplace_back(control.value);
     }
     void on_session_start() override { sessions++; }
+    void on_acknowledged(Lsn ack) override { acknowledged = ack; }
 };
 
 Frame control_frame(const std::string &text) {
@@ -51,7 +53,9 @@ TEST(SignalledSnapshots, FramesGoToTheIncrementalSnapshot) {
     signalled.on_control(control_frame(signal), emit);
     signalled.on_event(Frame{});
     signalled.on_session_start();
+    signalled.on_acknowledged(0x1234);
     EXPECT_EQ(incremental.controls, std::vector<std::string>{signal});
+    EXPECT_EQ(incremental.acknowledged, Lsn{0x1234});
     EXPECT_EQ(incremental.events, 1);
     EXPECT_EQ(incremental.sessions, 1);
     EXPECT_FALSE(signalled.holds_stream(true));

@@ -116,7 +116,7 @@ int cmd_run(const Config &config) {
     // exit 2; an unwritable file -> exit 1) before anything touches Postgres.
     Pipeline pipeline(config, token.flag(), metrics.get());
     // Incremental snapshots watch the stream; they start on a signal from the slot.
-    IncrementalSnapshot incremental(config, token.flag());
+    IncrementalSnapshot incremental(config, token.flag(), metrics ? &metrics->registry() : nullptr);
     const SinkFactory snapshot_sink = [&](DeliveryCallback cb) {
         return make_sink(config, std::move(cb), registry.get());
     };

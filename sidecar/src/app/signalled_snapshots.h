@@ -37,6 +37,7 @@ public:
     void on_control(const Frame &control, std::vector<std::string> &emit) override;
     void on_session_start() override;
     bool holds_stream(bool delivered) override;
+    void on_acknowledged(Lsn ack) override { incremental_.on_acknowledged(ack); }
     // A blocking execute-snapshot signal, just read by the stream thread: the stream is
     // held from now on.
     void request(const ControlMessage &m);

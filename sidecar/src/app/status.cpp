@@ -77,6 +77,23 @@ std::string snapshot_record(PGconn *conn, const std::string &slot) {
     return PQntuples(res.get()) ? PQgetvalue(res.get(), 0, 0) : "none on record";
 }
 
+// The incremental snapshots walcast has on record for the slot, one line each.
+std::string incremental_record(PGconn *conn, const std::string &slot) {
+    const char *params[] = {slot.c_str()};
+    PgResultPtr res(PQexecParams(
+        conn,
+        "SELECT string_agg(table_name || ': ' || chunks || ' chunks, ' || rows_read || "
+        "       ' rows confirmed, ' || CASE WHEN completed_at IS NOT NULL "
+        "       THEN 'completed at ' || completed_at ELSE 'requested at ' || requested_at "
+        "       || ', not finished' END, E'\\n                         ' "
+        "       ORDER BY requested_at, table_name) "
+        "FROM walcast.incremental_snapshots WHERE slot_name = $1",
+        1, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(res.get()) != PGRES_TUPLES_OK)
+        return "unknown (" + one_line(PQresultErrorMessage(res.get())) + ")";
+    return PQgetisnull(res.get(), 0, 0) ? "none on record" : PQgetvalue(res.get(), 0, 0);
+}
+
 }  // namespace
 
 int print_status(const Config &config, std::ostream &out) {
@@ -105,6 +122,7 @@ int print_status(const Config &config, std::ostream &out) {
         << (PQgetisnull(r, 0, 11) ? "" : " (" + field(r, 11) + ")") << "\n"
         << "  safe_wal_size:         " << safe_wal_size_field(r, lost) << "\n"
         << "  snapshot:              " << snapshot_record(conn.get(), config.slot_name) << "\n"
+        << "  incremental snapshots: " << incremental_record(conn.get(), config.slot_name) << "\n"
         << "  sink:                  " << sink << "\n";
     if (lost) {
         SlotInfo info;

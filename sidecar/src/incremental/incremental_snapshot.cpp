@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <algorithm>
 #include <random>
 
 #include "incremental/control_message.h"
 #include "incremental/snapshot_request.h"
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
+#include "pg/lsn.h"
 #include "snapshot/snapshot_plan.h"
 #include "snapshot/snapshot_settings.h"
 
@@ -32,13 +34,22 @@ std::string frame_topic(const std::string &frame) {
     return frame.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
 }
 
+// How often a running table's progress is logged.
+constexpr int kProgressIntervalMs = 10000;
+// Closed chunks awaiting the sink's confirmation, per reader: only their ranges are kept;
+// the bound keeps a stalled sink from letting the readers run far ahead.
+constexpr std::size_t kMaxUnconfirmedPerReader = 16;
+
 }  // namespace
 
-IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop)
+IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop,
+                                         Registry *metrics)
     : config_(config),
       stop_(stop),
       schemas_(config.key_schemas || config.value_schemas),
-      run_id_(random_run_id()) {
+      run_id_(random_run_id()),
+      threads_(std::max(1, config.snapshot_max_threads)),
+      progress_(metrics, kProgressIntervalMs) {
     encoder_options_ = snapshot_settings_from(config).encoder_options;
     encoder_options_.emplace_back("format", "frames");
     encoder_options_.emplace_back("snapshot.marker", "incremental");
@@ -49,15 +60,16 @@ IncrementalSnapshot::~IncrementalSnapshot() {
         std::lock_guard<std::mutex> lock(mu_);
         quit_ = true;
     }
-    queue_.close();
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
 
+bool IncrementalSnapshot::stopping() const { return quit_ || stop_; }
+
 void IncrementalSnapshot::on_event(const Frame &event) {
     if (!active_.load(std::memory_order_acquire)) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (window_) window_->on_change(event.topic, event.key);
+    windows_.on_change(event.topic, event.key);
 }
 
 void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::string> &emit) {
@@ -65,41 +77,34 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
     switch (m.kind) {
         case ControlMessage::Kind::kLowWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
-            if (window_ && m.chunk == window_chunk_) window_->open();
+            windows_.open(m.chunk);
             return;
         }
         case ControlMessage::Kind::kHighWatermark: {
             std::lock_guard<std::mutex> lock(mu_);
-            if (window_ && m.chunk == window_chunk_ && window_->is_loaded()) {
-                const std::size_t read = window_->rows_read();
-                emit = window_->close();
+            // control.commit_lsn: where the high watermark's transaction ends, the
+            // position the sink must confirm before the chunk counts as done.
+            std::optional<WindowSet::Closed> closed = windows_.close(m.chunk, control.commit_lsn);
+            if (!closed) return;
+            emit = std::move(closed->emit);
+            if (closed->read)
                 spdlog::debug("chunk {} of {}: {} rows read, {} changed in its window", m.chunk,
-                              window_->topic(), read, read - emit.size());
-                if (!window_schema_.empty() && !emit.empty())
-                    emit.insert(emit.begin(), window_schema_);
-                last_chunk_ = window_chunk_;
-                last_rows_ = emit;
-                window_.reset();
-                window_chunk_.clear();
-                active_.store(false, std::memory_order_release);
-                window_closed_ = true;
-                cv_.notify_all();
-            } else if (m.chunk == last_chunk_) {
-                emit = last_rows_;  // read again after a reconnect: the sink may lack them
-            }
+                              closed->topic, closed->read, closed->read - closed->kept);
+            windows_changed_locked();
+            cv_.notify_all();
             return;
         }
         case ControlMessage::Kind::kUnknown:
             spdlog::warn("walcast control message ignored ({}): {}", m.error, control.value);
             return;
         default:
-            on_signal(m);
+            on_signal(m, control.end_lsn);
             return;
     }
 }
 
 // --- signals ---
-void IncrementalSnapshot::on_signal(const ControlMessage &m) {
+void IncrementalSnapshot::on_signal(const ControlMessage &m, Lsn signal_lsn) {
     switch (m.kind) {
         case ControlMessage::Kind::kExecuteSnapshot:
             if (m.snapshot_type == "blocking" && blocking_handler_) {
@@ -108,33 +113,33 @@ void IncrementalSnapshot::on_signal(const ControlMessage &m) {
                 spdlog::error("snapshot signal {} of type '{}' ignored: this sidecar runs {}", m.id,
                               m.snapshot_type, "incremental snapshots only");
             } else {
-                request(m);
+                request(m, signal_lsn);
             }
             return;
-        case ControlMessage::Kind::kStopSnapshot: {
+        case ControlMessage::Kind::kStopSnapshot:
             if (m.snapshot_type != "incremental") {
                 spdlog::error("stop-snapshot signal {} of type '{}' ignored", m.id,
                               m.snapshot_type);
                 return;
             }
-            const std::size_t dropped = queue_.stop(m.data_collections);
-            spdlog::info(
-                "stop-snapshot signal {}: {} queued request(s) dropped; a running "
-                "table that matches stops at its next chunk",
-                m.id, dropped);
+            stop_snapshots(m);
             return;
-        }
-        case ControlMessage::Kind::kPauseSnapshot:
-            queue_.pause();
+        case ControlMessage::Kind::kPauseSnapshot: {
+            std::lock_guard<std::mutex> lock(mu_);
+            paused_ = true;
             spdlog::info(
                 "pause-snapshot signal {}: incremental snapshots pause before their "
                 "next chunk",
                 m.id);
             return;
-        case ControlMessage::Kind::kResumeSnapshot:
-            queue_.resume();
+        }
+        case ControlMessage::Kind::kResumeSnapshot: {
+            std::lock_guard<std::mutex> lock(mu_);
+            paused_ = false;
+            cv_.notify_all();
             spdlog::info("resume-snapshot signal {}: incremental snapshots resume", m.id);
             return;
+        }
         case ControlMessage::Kind::kLog:
             spdlog::info("log signal {}: {}", m.id, m.log_message);
             return;
@@ -149,41 +154,357 @@ void IncrementalSnapshot::on_signal(const ControlMessage &m) {
     }
 }
 
-void IncrementalSnapshot::request(const ControlMessage &m) {
-    std::vector<SnapshotRequest> requests;
-    for (const auto &c : m.data_collections) {
-        spdlog::info("incremental snapshot of {} requested (signal {})", c, m.id);
-        requests.push_back({c, false, m.conditions});
+PGconn *IncrementalSnapshot::signal_connection() {
+    if (signal_conn_ && PQstatus(signal_conn_.get()) == CONNECTION_OK) return signal_conn_.get();
+    signal_store_.reset();
+    // Thrown on failure: the session ends before the signal's transaction is acknowledged,
+    // so the slot sends the signal again after the reconnect.
+    signal_conn_ = pg_connect(config_, false);
+    pin_catalog_search_path(signal_conn_.get());
+    signal_store_ = std::make_unique<IncrementalStore>(signal_conn_.get(), config_.slot_name);
+    if (!signal_store_->usable()) {
+        spdlog::warn(
+            "walcast.incremental_snapshots is missing or not writable: incremental "
+            "snapshots are not recorded and a restart forgets them (docs/security.md)");
+        signal_store_.reset();
     }
-    queue_.push(std::move(requests));
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!thread_.joinable()) thread_ = std::thread([this] { reader_loop(); });
+    return signal_conn_.get();
 }
-// --- end signals ---
 
-void IncrementalSnapshot::reader_loop() {
-    PgConnPtr conn;
-    SnapshotRequest request;
-    while (queue_.take(request)) {
-        const std::string &collection = request.collection;
-        try {
-            if (!conn || PQstatus(conn.get()) != CONNECTION_OK) conn = pg_connect(config_, false);
-            if (!request.resolved) {  // a signal's regex: the tables it matches, first
-                queue_.push_front(resolve_collections(conn.get(), config_, request));
-                continue;
+void IncrementalSnapshot::stop_snapshots(const ControlMessage &m) {
+    auto matches = [&](const std::string &table) {
+        if (m.data_collections.empty()) return true;
+        for (const auto &p : m.data_collections)
+            if (collection_matches(p, table)) return true;
+        return false;
+    };
+    std::vector<IncrementalRecord> dropped;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto it = queue_.begin(); it != queue_.end();) {
+            if (matches(it->table)) {
+                dropped.push_back(std::move(*it));
+                it = queue_.erase(it);
+            } else {
+                ++it;
             }
-            queue_.start(collection);
-            snapshot_table(conn.get(), request);
-            queue_.start("");
-        } catch (const std::exception &e) {
-            queue_.start("");
-            spdlog::error("incremental snapshot of {} failed: {}", collection, e.what());
-            std::lock_guard<std::mutex> lock(mu_);
-            window_.reset();
-            active_.store(false);
-            conn.reset();
+        }
+        progress_.set_tables_remaining(queue_.size() + (current_ ? 1 : 0));
+        if (current_ && matches(current_->record.table)) {
+            current_->stopped = true;
+            cv_.notify_all();
         }
     }
+    // A stopped request is over: a restart must not resume it.
+    if (!dropped.empty()) signal_connection();
+    for (const IncrementalRecord &r : dropped)
+        if (signal_store_) signal_store_->complete(r.table, r.requested);
+    spdlog::info(
+        "stop-snapshot signal {}: {} queued request(s) dropped; a running table that matches "
+        "stops at its next chunk",
+        m.id, dropped.size());
+}
+
+void IncrementalSnapshot::on_session_start() {
+    std::lock_guard<std::mutex> lock(mu_);
+    // After a reconnect the stream starts again at the slot's confirmed position: chunks
+    // closed in the last session but not confirmed may not be in the sink. They are read
+    // again (their rows are not kept); their old high watermarks now match nothing.
+    const Lsn ack = acked_.load(std::memory_order_acquire);
+    for (auto it = unconfirmed_.begin(); it != unconfirmed_.end();) {
+        std::optional<Lsn> end = windows_.closed_at(it->id);
+        if (!end || *end <= ack || it->range.through.empty() || !current_) {
+            ++it;
+            continue;
+        }
+        spdlog::info("incremental snapshot: chunk {} is read again after the reconnect", it->id);
+        windows_.remove(it->id);
+        current_->planner->redo(it->range);
+        it = unconfirmed_.erase(it);
+    }
+    windows_changed_locked();
+    cv_.notify_all();  // readers waiting for room: the chunks read again left some
+    // From the first session on the slot exists, so watermarks reach the stream: the
+    // snapshots on record can continue.
+    start_thread_locked();
+}
+
+void IncrementalSnapshot::on_acknowledged(Lsn ack) {
+    if (ack <= acked_.load(std::memory_order_relaxed)) return;
+    acked_.store(ack, std::memory_order_release);
+    if (active_.load(std::memory_order_acquire)) cv_.notify_all();
+}
+
+void IncrementalSnapshot::windows_changed_locked() {
+    active_.store(!windows_.empty(), std::memory_order_release);
+    progress_.set_in_flight(static_cast<int>(windows_.in_flight()));
+}
+
+void IncrementalSnapshot::request(const ControlMessage &m, Lsn signal_lsn) {
+    // Resolved and recorded before the pipeline acknowledges the signal's transaction: a
+    // crash after this point finds the request on record; before it, or if this throws,
+    // the slot sends the signal again.
+    PGconn *conn = signal_connection();
+    std::vector<IncrementalRecord> records;
+    for (const auto &c : m.data_collections) {
+        spdlog::info("incremental snapshot of {} requested (signal {})", c, m.id);
+        for (const SnapshotRequest &t :
+             resolve_collections(conn, config_, {c, false, m.conditions})) {
+            IncrementalRecord r;
+            r.table = t.collection;
+            r.requested = signal_lsn;
+            r.condition = condition_for(m.conditions, t.collection);
+            if (signal_store_ && !signal_store_->request(r)) {
+                spdlog::info("incremental snapshot of {} requested at {}: on record already",
+                             r.table, format_lsn(signal_lsn));
+                continue;
+            }
+            records.push_back(std::move(r));
+        }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (IncrementalRecord &r : records) enqueue_locked(std::move(r));
+    start_thread_locked();
+    cv_.notify_all();
+}
+
+void IncrementalSnapshot::enqueue_locked(IncrementalRecord record) {
+    for (const auto &q : queue_)
+        if (q.table == record.table && q.requested == record.requested) return;
+    queue_.push_back(std::move(record));
+    progress_.set_tables_remaining(queue_.size());
+}
+
+void IncrementalSnapshot::start_thread_locked() {
+    if (started_) return;
+    started_ = true;
+    thread_ = std::thread([this] { coordinator_loop(); });
+}
+
+void IncrementalSnapshot::coordinator_loop() {
+    PgConnPtr conn;
+    std::unique_ptr<IncrementalStore> store;
+    bool resumed = false;
+    for (;;) {
+        try {
+            if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+                conn = pg_connect(config_, false);
+                pin_catalog_search_path(conn.get());
+                store = std::make_unique<IncrementalStore>(conn.get(), config_.slot_name);
+                if (!store->usable()) store.reset();
+            }
+            if (!resumed && store) {
+                for (IncrementalRecord &r : store->unfinished()) {
+                    if (r.chunks > 0)
+                        spdlog::info(
+                            "incremental snapshot of {} resumes after chunk {} ({} rows on "
+                            "record)",
+                            r.table, r.chunks, r.rows);
+                    else
+                        spdlog::info("incremental snapshot of {} on record: starting it", r.table);
+                    std::lock_guard<std::mutex> lock(mu_);
+                    enqueue_locked(std::move(r));
+                }
+            }
+            resumed = true;
+        } catch (const std::exception &e) {
+            spdlog::error("incremental snapshots: {}", e.what());
+            conn.reset();
+            store.reset();
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping(); });
+            if (stopping()) return;
+            continue;
+        }
+        IncrementalRecord record;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [&] { return stopping() || !queue_.empty(); });
+            if (stopping()) return;
+            record = queue_.front();
+            queue_.pop_front();
+            progress_.set_tables_remaining(queue_.size() + 1);  // with the running one
+        }
+        try {
+            snapshot_table(record, store.get());
+        } catch (const std::exception &e) {
+            spdlog::error("incremental snapshot of {} failed: {}", record.table, e.what());
+            conn.reset();
+            store.reset();
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        progress_.set_tables_remaining(queue_.size());
+    }
+}
+
+void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalStore *store) {
+    std::vector<PgConnPtr> conns(static_cast<std::size_t>(threads_));
+    // Reader sessions resolve names in pg_catalog only (what a checked condition names).
+    auto connect = [&] {
+        PgConnPtr c = pg_connect(config_, false);
+        pin_catalog_search_path(c.get());
+        return c;
+    };
+    for (auto &c : conns) c = connect();
+    auto run = std::make_unique<TableRun>();
+    run->record = record;
+    if (!resolve(conns[0].get(), record.table, run->table) ||
+        (!record.condition.empty() &&
+         !checked_condition(conns[0].get(), run->table.oid, record.table, record.condition,
+                            run->table.condition))) {
+        if (store) store->complete(record.table, record.requested);
+        return;
+    }
+    if (run->table.topic.empty()) {
+        spdlog::info("incremental snapshot of {}: the table is empty", record.table);
+        if (store) store->complete(record.table, record.requested);
+        return;
+    }
+    spdlog::info("incremental snapshot of {}: chunks of {} rows, {} in flight at most",
+                 record.table, config_.incremental_chunk_size, threads_);
+    run->planner = std::make_unique<ChunkPlanner>(record.chunks, record.last_key);
+    FinishedPrefix prefix(record.chunks, record.last_key);
+    progress_.start_table(record.table, run->table.estimated_rows, record.rows);
+
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_ = run.get();
+    }
+    std::vector<std::thread> readers;
+    auto start_readers = [&] {
+        for (auto &t : readers) t.join();
+        readers.clear();
+        run->readers_left = threads_;
+        for (auto &c : conns) {
+            if (PQstatus(c.get()) != CONNECTION_OK) c = connect();
+            readers.emplace_back([this, &run, conn = c.get()] {
+                reader(*run, conn);
+                run->readers_left--;
+                cv_.notify_all();
+            });
+        }
+    };
+    start_readers();
+    std::uint64_t chunks = 0;
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait_for(lock, std::chrono::milliseconds(200));
+        }
+        // Confirmed chunks move the recorded prefix (in chunk order: several readers
+        // finish out of order).
+        for (Unconfirmed &c : take_confirmed()) {
+            progress_.chunk_confirmed(c.rows);
+            chunks++;
+            if (std::optional<FinishedPrefix::Advance> adv =
+                    prefix.confirmed(c.range.no, c.range.through, c.rows)) {
+                run->record.chunks = adv->chunks;
+                run->record.last_key = adv->last_key;
+                run->record.rows += adv->rows;
+                if (store) store->advance(run->record);
+            }
+        }
+        progress_.report();
+        if (run->readers_left > 0) continue;
+        if (stopping() || run->failed || run->stopped) break;
+        // Chunks to read again after a reconnect, once the readers ran out of ranges.
+        if (run->planner->has_redo()) {
+            start_readers();
+            continue;
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        if (unconfirmed_.empty()) break;
+    }
+    for (auto &t : readers) t.join();
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Unconfirmed &c : unconfirmed_) windows_.remove(c.id);
+        unconfirmed_.clear();
+        current_ = nullptr;
+        windows_changed_locked();
+    }
+    if (stopping()) return;
+    if (run->stopped) {
+        if (store) store->complete(record.table, record.requested);
+        spdlog::info("incremental snapshot of {} stopped by a signal after {} rows", record.table,
+                     progress_.rows());
+        return;
+    }
+    if (run->failed) {
+        spdlog::error("incremental snapshot of {} abandoned (a restart continues it)",
+                      record.table);
+        return;
+    }
+    if (store) store->complete(record.table, record.requested);
+    progress_.report(true);
+    spdlog::info(
+        "incremental snapshot of {} done: {} rows read in {} chunks, at most {} chunks in "
+        "flight{}",
+        record.table, progress_.rows(), chunks, progress_.max_in_flight(),
+        record.chunks ? "; resumed after chunk " + std::to_string(record.chunks) : "");
+}
+
+std::vector<IncrementalSnapshot::Unconfirmed> IncrementalSnapshot::take_confirmed() {
+    std::vector<Unconfirmed> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    const Lsn ack = acked_.load(std::memory_order_acquire);
+    for (auto it = unconfirmed_.begin(); it != unconfirmed_.end();) {
+        std::optional<Lsn> end = windows_.closed_at(it->id);
+        if (end && *end <= ack) {
+            windows_.forget(it->id);
+            out.push_back(std::move(*it));
+            it = unconfirmed_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!out.empty()) {
+        windows_changed_locked();
+        cv_.notify_all();  // readers may wait for room
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Unconfirmed &a, const Unconfirmed &b) { return a.range.no < b.range.no; });
+    return out;
+}
+
+void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
+    try {
+        while (!run.failed && !run.stopped) {
+            std::optional<ChunkRange> range = run.planner->next(
+                [&](const KeyValues &after) { return boundary(conn, run.table, after); });
+            if (!range) return;
+            if (!run_chunk(conn, run, *range)) break;  // stopping
+        }
+    } catch (const std::exception &e) {
+        spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
+        run.failed = true;
+    }
+    run.planner->stop();  // readers waiting for the tail's read end too
+}
+
+std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
+                                                       const KeyValues &after) {
+    // The key chunk.size rows after `after`: the inclusive upper bound of the next range.
+    std::string keys, texts, cursor;
+    for (std::size_t i = 0; i < table.key_names.size(); i++) {
+        const std::string col = "x." + table.key_names[i];
+        keys += (i ? ", " : "") + col;
+        texts += (i ? ", " : "") + col + "::text";
+        cursor += (i ? ", $" : "$") + std::to_string(1 + i) + "::" + table.key_types[i];
+    }
+    std::string sql = "SELECT " + texts + " FROM ONLY " + table.name + " x";
+    std::string where;
+    if (!after.empty()) where = "(" + keys + ") > (" + cursor + ")";
+    // Checked by walcast.check_snapshot_condition(), which returned it as one expression.
+    if (!table.condition.empty()) where += (where.empty() ? "(" : " AND (") + table.condition + ")";
+    if (!where.empty()) sql += " WHERE " + where;
+    sql += " ORDER BY " + keys + " OFFSET " + std::to_string(config_.incremental_chunk_size - 1) +
+           " LIMIT 1";
+    PgResultPtr res = pg_query(conn, sql, after, "planning a chunk of " + table.name);
+    if (PQntuples(res.get()) == 0) return std::nullopt;
+    KeyValues hi;
+    for (int k = 0; k < PQnfields(res.get()); k++) hi.emplace_back(PQgetvalue(res.get(), 0, k));
+    return hi;
 }
 
 bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, Table &table) {
@@ -222,9 +543,13 @@ bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, T
             collection);
         return false;
     }
+    PgResultPtr est = pg_query(conn, "SELECT reltuples FROM pg_class WHERE oid = $1::oid",
+                               {table.oid}, "estimating the rows of " + collection);
+    if (PQntuples(est.get()) == 1) table.estimated_rows = std::atof(PQgetvalue(est.get(), 0, 0));
     // The topic its events carry, as the encoder names it (one row is enough).
     std::vector<std::string> params = option_params("0/0");
-    PgResultPtr probe = pg_query(conn, chunk_query(table, false, params.size(), 1), params,
+    ChunkRange whole;  // the open-ended tail from the first key
+    PgResultPtr probe = pg_query(conn, chunk_query(table, whole, params.size(), 1), params,
                                  "reading the topic of " + collection);
     if (PQntuples(probe.get()) == 1) table.topic = frame_topic(PQgetvalue(probe.get(), 0, 0));
     return true;
@@ -241,18 +566,24 @@ std::vector<std::string> IncrementalSnapshot::option_params(const std::string &l
     return params;
 }
 
-std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_cursor,
+std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRange &range,
                                              std::size_t noptions, std::int64_t limit) const {
     std::string options = "ARRAY[";
     for (std::size_t i = 1; i <= noptions; i++) options += (i > 1 ? ",$" : "$") + std::to_string(i);
     options += "]::text[]";
-    std::string keys, texts, cursor;
+    std::string keys, texts, lo, hi;
+    std::size_t param = noptions + 1;
     for (std::size_t i = 0; i < table.key_names.size(); i++) {
         const std::string col = "x." + table.key_names[i];
         keys += (i ? ", " : "") + col;
         texts += ", " + col + "::text";
-        cursor += (i ? ", $" : "$") + std::to_string(noptions + 1 + i) + "::" + table.key_types[i];
     }
+    auto bound = [&](std::string &out) {
+        for (std::size_t i = 0; i < table.key_names.size(); i++)
+            out += (i ? ", $" : "$") + std::to_string(param++) + "::" + table.key_types[i];
+    };
+    if (!range.after.empty()) bound(lo);
+    if (!range.through.empty()) bound(hi);
     // With converter schemas, the R frame of the table as this statement sees it:
     // snapshot_rows() of an empty block range returns just that (an InitPlan, run once).
     std::string schema = "NULL";
@@ -261,92 +592,81 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, bool after_curs
                  options + ") LIMIT 1)";
     std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
                       texts + " FROM ONLY " + table.name + " x";
-    if (after_cursor) sql += " WHERE (" + keys + ") > (" + cursor + ")";
-    // Checked by walcast.check_snapshot_condition(), which returned it as one expression.
-    if (!table.condition.empty())
-        sql += std::string(after_cursor ? " AND " : " WHERE ") + "(" + table.condition + ")";
-    sql += " ORDER BY " + keys + " LIMIT " + std::to_string(limit);
+    std::string where;
+    if (!lo.empty()) where = "(" + keys + ") > (" + lo + ")";
+    if (!hi.empty()) where += (where.empty() ? "(" : " AND (") + keys + ") <= (" + hi + ")";
+    if (!table.condition.empty()) where += (where.empty() ? "(" : " AND (") + table.condition + ")";
+    if (!where.empty()) sql += " WHERE " + where;
+    sql += " ORDER BY " + keys;
+    if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     return sql;
 }
 
-std::size_t IncrementalSnapshot::run_chunk(PGconn *conn, const Table &table,
-                                           std::vector<std::string> &cursor,
-                                           std::uint64_t chunk_no) {
-    const std::string chunk = run_id_ + "-" + std::to_string(chunk_no);
-    // The window exists before the low watermark is written: the stream may pass it
-    // before this thread returns from the statement.
+bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range) {
+    const Table &table = run.table;
+    std::string chunk;
+    // Room for the chunk: at most snapshot.max.threads windows open (their rows are the
+    // memory an incremental snapshot takes); closed chunks waiting for the sink's
+    // confirmation keep only their range. The window exists before the low watermark is
+    // written: the stream may pass it before this thread returns from the statement.
     {
+        std::unique_lock<std::mutex> lock(mu_);
+        // (A timed wait: the process's stop flag is set without a notification.)
+        while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+            return stopping() || run.stopped ||
+                   (!paused_ && windows_.in_flight() < static_cast<std::size_t>(threads_) &&
+                    unconfirmed_.size() <
+                        kMaxUnconfirmedPerReader * static_cast<std::size_t>(threads_));
+        })) {
+        }
+        if (stopping() || run.stopped) return false;
+        chunk = run_id_ + "-" + std::to_string(next_chunk_++);
+        windows_.add(chunk, table.topic);
+        windows_changed_locked();
+    }
+    try {
+        // Each statement is its own transaction: the low watermark commits before the
+        // chunk's snapshot is taken, the high one after it.
+        const std::string lsn =
+            pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                      {kControlPrefix, watermark_message(true, chunk)});
+        std::vector<std::string> params = option_params(lsn);
+        const std::size_t noptions = params.size();
+        for (const auto &v : range.after) params.push_back(v);
+        for (const auto &v : range.through) params.push_back(v);
+        // A bounded range is read whole (rows inserted into it since planning too); the
+        // open-ended tail one chunk at most.
+        const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
+        PgResultPtr rows = pg_query(conn, chunk_query(table, range, noptions, limit), params,
+                                    "reading a chunk of " + table.name);
+        const int n = PQntuples(rows.get());
+        std::vector<std::string> frames;
+        frames.reserve(n);
+        for (int i = 0; i < n; i++) frames.emplace_back(PQgetvalue(rows.get(), i, 0));
+        KeyValues last;
+        if (n > 0)
+            for (std::size_t k = 0; k < table.key_names.size(); k++)
+                last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
+        if (range.tail()) run.planner->tail_read(n == limit, last);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            windows_.load(chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "");
+            ChunkRange covered = range;
+            if (covered.tail()) covered.through = last;
+            unconfirmed_.push_back(Unconfirmed{chunk, covered, static_cast<std::uint64_t>(n)});
+        }
+        pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
+                  {kControlPrefix, watermark_message(false, chunk)});
+    } catch (...) {
         std::lock_guard<std::mutex> lock(mu_);
-        window_ = std::make_unique<ChunkWindow>(table.topic);
-        window_chunk_ = chunk;
-        window_closed_ = false;
-        active_.store(true, std::memory_order_release);
-    }
-    // Each statement is its own transaction: the low watermark commits before the
-    // chunk's snapshot is taken, the high one after it.
-    const std::string lsn = pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-                                      {kControlPrefix, watermark_message(true, chunk)});
-    std::vector<std::string> params = option_params(lsn);
-    const std::size_t noptions = params.size();
-    for (const auto &v : cursor) params.push_back(v);
-    PgResultPtr rows = pg_query(
-        conn, chunk_query(table, !cursor.empty(), noptions, config_.incremental_chunk_size), params,
-        "reading a chunk of " + table.name);
-    const int n = PQntuples(rows.get());
-    std::vector<std::string> frames;
-    frames.reserve(n);
-    for (int i = 0; i < n; i++) frames.emplace_back(PQgetvalue(rows.get(), i, 0));
-    if (n > 0) {
-        cursor.clear();
-        for (std::size_t k = 0; k < table.key_names.size(); k++)
-            cursor.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
-    }
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        window_schema_ = n > 0 ? PQgetvalue(rows.get(), 0, 1) : "";
-        window_->load(std::move(frames));
-    }
-    pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-              {kControlPrefix, watermark_message(false, chunk)});
-    return static_cast<std::size_t>(n);
-}
-
-bool IncrementalSnapshot::wait_closed() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!window_closed_) {
-        if (quit_ || stop_) return false;
-        cv_.wait_for(lock, std::chrono::milliseconds(200));
+        windows_.remove(chunk);
+        unconfirmed_.erase(std::remove_if(unconfirmed_.begin(), unconfirmed_.end(),
+                                          [&](const Unconfirmed &u) { return u.id == chunk; }),
+                           unconfirmed_.end());
+        windows_changed_locked();
+        throw;
     }
     return true;
-}
-
-void IncrementalSnapshot::snapshot_table(PGconn *conn, const SnapshotRequest &request) {
-    const std::string &collection = request.collection;
-    pin_catalog_search_path(conn);  // before any name is resolved or rendered
-    Table table;
-    const std::string filter = condition_for(request.conditions, collection);
-    if (!resolve(conn, collection, table)) return;
-    if (!filter.empty() && !checked_condition(conn, table.oid, collection, filter, table.condition))
-        return;
-    if (table.topic.empty()) {
-        spdlog::info("incremental snapshot of {}: the table is empty", collection);
-        return;
-    }
-    spdlog::info("incremental snapshot of {}: chunks of {} rows", collection,
-                 config_.incremental_chunk_size);
-    std::vector<std::string> cursor;
-    std::uint64_t total = 0;
-    for (std::uint64_t chunk_no = 0;; chunk_no++) {
-        if (!queue_.before_chunk(stop_)) {  // stop-snapshot, or paused until quitting
-            spdlog::info("incremental snapshot of {} stopped after {} rows", collection, total);
-            return;
-        }
-        std::size_t n = run_chunk(conn, table, cursor, chunk_no);
-        if (!wait_closed()) return;
-        total += n;
-        if (n < static_cast<std::size_t>(config_.incremental_chunk_size)) break;
-    }
-    spdlog::info("incremental snapshot of {} done: {} rows read", collection, total);
 }
 
 }  // namespace walcast

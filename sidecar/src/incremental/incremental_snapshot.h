@@ -1,16 +1,23 @@
 // Incremental snapshots while streaming (DBLog watermarks; docs/incremental-snapshots.md).
-// A signal (walcast.execute_snapshot(), a W frame) queues tables; a reader thread with an
-// ordinary connection reads each table in primary-key chunks, each chunk one short
-// statement between a low and a high watermark (transactional walcast.control
-// messages). The stream thread, through the StreamObserver calls, drops from the chunk
-// every key it sees changed between the chunk's watermarks and, at the high watermark,
-// hands the rest back to the pipeline, which produces them as op "r" events right there.
-// Streamed events are never held back; one chunk is in memory at a time.
+// A signal (a signal table's insert, a W frame; walcast.execute_snapshot() writes one)
+// names tables by regex; they are resolved and recorded in walcast.incremental_snapshots
+// before the slot moves past the signal. stop-, pause- and resume-snapshot act on the
+// queue and the running table; blocking execute-snapshot signals go to a handler. A coordinator
+// thread takes one table at a time; snapshot.max.threads reader threads (one connection each) read
+// disjoint primary-key ranges (ChunkPlanner), each chunk one short statement between a
+// low and a high watermark (transactional walcast.control messages). The stream thread,
+// through the StreamObserver calls, drops from each open chunk every key it sees changed
+// between that chunk's watermarks and, at its high watermark, hands the rest back to the
+// pipeline, which produces them as op "r" events right there. Once the sink confirmed a
+// chunk's high watermark transaction, the contiguous prefix of confirmed chunks is
+// recorded, so a restart continues after it. Streamed events are never held back; at
+// most one chunk per reader is in memory.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -21,22 +28,31 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "incremental/chunk_window.h"
+#include "incremental/chunk_planner.h"
 #include "incremental/control_message.h"
-#include "incremental/snapshot_queue.h"
+#include "incremental/finished_prefix.h"
+#include "incremental/incremental_progress.h"
+#include "incremental/incremental_store.h"
+#include "incremental/window_set.h"
+#include "pg/pg_conn.h"
 #include "stream/stream_observer.h"
 
 namespace walcast {
 
+class Registry;
+
 class IncrementalSnapshot : public StreamObserver {
 public:
-    // stop: the process's stop flag; the reader ends its wait when it is set.
-    IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop);
+    // stop: the process's stop flag; the readers end their waits when it is set.
+    // metrics may be null.
+    IncrementalSnapshot(const Config &config, const std::atomic<bool> &stop,
+                        Registry *metrics = nullptr);
     ~IncrementalSnapshot() override;
 
     void on_event(const Frame &event) override;
     void on_control(const Frame &control, std::vector<std::string> &emit) override;
-    void on_session_start() override {}
+    void on_session_start() override;
+    void on_acknowledged(Lsn ack) override;
 
     // execute-snapshot signals of type blocking go here (parsed, not acted on by this
     // class); without a handler they are refused with an error in the log.
@@ -50,48 +66,78 @@ private:
         std::string oid, name;                          // name: quoted, for SQL
         std::string topic;                              // of its events; empty: the table is empty
         std::vector<std::string> key_names, key_types;  // primary key, in key order
+        double estimated_rows = -1;                     // reltuples (negative: never analyzed)
         std::string condition;  // additional-conditions, checked by the extension; or empty
     };
+    // One table's snapshot as the readers share it.
+    struct TableRun {
+        IncrementalRecord record;  // what is on record (request, confirmed prefix)
+        Table table;
+        std::unique_ptr<ChunkPlanner> planner;
+        std::atomic<int> readers_left{0};
+        std::atomic<bool> failed{false};
+        std::atomic<bool> stopped{false};  // by a stop-snapshot signal
+    };
+    // A chunk whose high watermark is written, until the sink confirmed it.
+    struct Unconfirmed {
+        std::string id;
+        ChunkRange range;  // `through`: the last key it covers (empty: no more than its
+                           // predecessor, as a tail that read nothing)
+        std::uint64_t rows;
+    };
 
-    // --- signals (stop, pause, resume, log; execute-snapshot) ---
-    void on_signal(const ControlMessage &m);
-    void request(const ControlMessage &m);
+    // --- signals (execute-, stop-, pause-, resume-snapshot, log), on the stream thread ---
+    void on_signal(const ControlMessage &m, Lsn signal_lsn);
+    void request(const ControlMessage &m, Lsn signal_lsn);
+    void stop_snapshots(const ControlMessage &m);
+    // The connection signals are resolved and recorded on (null: none could be opened).
+    PGconn *signal_connection();
     // --- end signals ---
-    void reader_loop();
-    void snapshot_table(PGconn *conn, const SnapshotRequest &request);
+    void enqueue_locked(IncrementalRecord record);
+    void start_thread_locked();
+    void coordinator_loop();
+    void snapshot_table(IncrementalRecord record, IncrementalStore *store);
+    void reader(TableRun &run, PGconn *conn);
     bool resolve(PGconn *conn, const std::string &collection, Table &table);
-    // One chunk after `cursor` (key values as text; empty: from the start). Returns the
-    // number of rows read; the last row's key goes to cursor.
-    std::size_t run_chunk(PGconn *conn, const Table &table, std::vector<std::string> &cursor,
-                          std::uint64_t chunk_no);
-    // $1..$noptions are the encoder options (name, value, ...), then the cursor's values.
-    std::string chunk_query(const Table &table, bool after_cursor, std::size_t noptions,
+    // One chunk of `range`: low watermark, read, high watermark. False when stopping.
+    bool run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range);
+    std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
+    // $1..$noptions are the encoder options (name, value, ...), then the bounds' values.
+    std::string chunk_query(const Table &table, const ChunkRange &range, std::size_t noptions,
                             std::int64_t limit) const;
     std::vector<std::string> option_params(const std::string &lsn) const;
-    // Blocks until the stream passed the current chunk's high watermark (false: stopping).
-    bool wait_closed();
+    // Chunks the sink confirmed since the last call, in chunk order; their rows are
+    // forgotten.
+    std::vector<Unconfirmed> take_confirmed();
+    void windows_changed_locked();
+    bool stopping() const;
 
     const Config &config_;
     const std::atomic<bool> &stop_;
     std::vector<std::pair<std::string, std::string>> encoder_options_;
     const bool schemas_;  // key/value converter schemas: rows go out after their R frame
     std::string run_id_;  // chunk ids are <run id>-<n>: unique to this process
+    const int threads_;   // readers (snapshot.max.threads)
+    IncrementalProgress progress_;
 
     std::mutex mu_;
     std::condition_variable cv_;
-    SnapshotQueue queue_;  // requests waiting, pause and stop (its own lock)
+    std::deque<IncrementalRecord> queue_;  // tables waiting to be snapshot
+    bool paused_ = false;                  // pause-snapshot: no new chunk until resumed
     BlockingSnapshotHandler blocking_handler_;
-    std::unique_ptr<ChunkWindow> window_;
-    std::string window_chunk_;
-    std::string window_schema_;  // the R frame read with the chunk, or empty
-    bool window_closed_ = false;
-    // The last chunk handed to the stream, for a high watermark read again after a
-    // reconnect (its rows may not have reached the sink).
-    std::string last_chunk_;
-    std::vector<std::string> last_rows_;
-    std::atomic<bool> active_{false};  // a window exists: on_event looks at it
+    WindowSet windows_;
+    std::vector<Unconfirmed> unconfirmed_;
+    TableRun *current_ = nullptr;  // the table being read
+    std::uint64_t next_chunk_ = 0;
+    std::atomic<bool> active_{false};  // windows exist: on_event looks at them
+    std::atomic<Lsn> acked_{0};        // the sink confirmed everything up to here
+    bool started_ = false;             // the coordinator runs (from the first session on)
     bool quit_ = false;
     std::thread thread_;
+
+    // The stream thread's connection for recording signals.
+    PgConnPtr signal_conn_;
+    std::unique_ptr<IncrementalStore> signal_store_;
 };
 
 }  // namespace walcast

@@ -2,11 +2,29 @@
 
 #include <spdlog/spdlog.h>
 
+#include <regex>
+
 #include "pg/pg_query.h"
 #include "snapshot/snapshot_plan.h"
 #include "snapshot/snapshot_settings.h"
 
 namespace walcast {
+
+bool collection_matches(const std::string &pattern, const std::string &name) {
+    try {
+        return std::regex_match(name, std::regex(pattern, std::regex::ECMAScript));
+    } catch (const std::regex_error &) {
+        return false;
+    }
+}
+
+std::string condition_for(const std::vector<SnapshotCondition> &conditions,
+                          const std::string &table) {
+    for (const auto &c : conditions)
+        if (c.data_collection == table || collection_matches(c.data_collection, table))
+            return c.filter;
+    return {};
+}
 
 std::vector<SnapshotRequest> resolve_collections(PGconn *conn, const Config &config,
                                                  const SnapshotRequest &request) {

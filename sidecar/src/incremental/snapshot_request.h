@@ -1,6 +1,6 @@
-// What an execute-snapshot signal asks for, resolved against the database by a reader
-// (the stream thread runs no queries): its data-collections regexes become the streamed
-// tables they match, and a table's condition is checked by the extension
+// What an execute-snapshot signal asks for, resolved against the database when the signal
+// is read (before its transaction is acknowledged): its data-collections regexes become
+// the streamed tables they match, and a table's condition is checked by the extension
 // (walcast.check_snapshot_condition()) before any query uses it.
 #pragma once
 
@@ -10,9 +10,24 @@
 #include <libpq-fe.h>
 
 #include "config/config.h"
-#include "incremental/snapshot_queue.h"
+#include "incremental/control_message.h"
 
 namespace walcast {
+
+struct SnapshotRequest {
+    // A regex on "schema.table" as the signal gave it, or (resolved) one table's name.
+    std::string collection;
+    bool resolved = false;
+    std::vector<SnapshotCondition> conditions;  // the signal's additional-conditions
+};
+
+// True when pattern (a regex, Debezium's data-collections) matches all of name. A
+// malformed pattern matches nothing.
+bool collection_matches(const std::string &pattern, const std::string &name);
+
+// The filter of the first condition whose data-collection matches table, or empty.
+std::string condition_for(const std::vector<SnapshotCondition> &conditions,
+                          const std::string &table);
 
 // The tables the configured filters stream whose "schema.table" the request's regex
 // matches whole, in name order, as resolved requests carrying the signal's conditions.

@@ -243,6 +243,7 @@ void Pipeline::process_xlog_data() {
             if (txn_open_) throw FrameError("malformed stream: begin frame inside a transaction");
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
+            txn_end_ = f.end_lsn;
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
             defer_begin_record(router_.route_boundary(f));
             return;
@@ -280,7 +281,9 @@ void Pipeline::process_xlog_data() {
 void Pipeline::process_control(const Frame &f) {
     if (!observer_) return;
     observer_events_.clear();
-    observer_->on_control(f, observer_events_);
+    Frame control = f;
+    control.commit_lsn = txn_end_;
+    observer_->on_control(control, observer_events_);
     // An R frame first gives the schemas of the events after it (those of their read).
     std::optional<EventRouter::TopicSchemas> schemas;
     for (const std::string &frame : observer_events_) {
@@ -437,6 +440,7 @@ void Pipeline::count_event(const Pending &p, std::size_t bytes) {
 }
 
 void Pipeline::observe_acks() {
+    if (observer_) observer_->on_acknowledged(tracker_->ack_lsn());
     if (!metrics_) return;
     Lsn ack = tracker_->ack_lsn();
     auto now = Clock::now();

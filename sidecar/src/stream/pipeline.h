@@ -102,6 +102,7 @@ private:
         begin_record_;  // the open transaction's BEGIN record, until its first event
     bool txn_open_ = false;
     DeliveryToken txn_token_ = 0;
+    Lsn txn_end_ = 0;     // where the open transaction ends (its begin frame's end_lsn)
     Lsn received_ = 0;    // highest WAL position seen (write position)
     Lsn server_end_ = 0;  // server's WAL end, for lag
     Lsn last_sent_flush_ = 0;

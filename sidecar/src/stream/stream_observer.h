@@ -15,8 +15,9 @@ public:
     virtual ~StreamObserver() = default;
     // An event frame, before it is produced. Called for every event: keep it cheap.
     virtual void on_event(const Frame &event) = 0;
-    // A control frame. `emit`: whole E frames to produce right here, in order; an R
-    // frame among them gives the schemas of the E frames after it.
+    // A control frame; its commit_lsn is where its transaction ends (the position the
+    // sink confirms once the transaction is delivered). `emit`: whole E frames to produce right
+    // here, in order; an R frame among them gives the schemas of the E frames after it.
     virtual void on_control(const Frame &control, std::vector<std::string> &emit) = 0;
     // A new replication session starts (after a reconnect the server resends from the
     // slot's confirmed position).
@@ -29,6 +30,9 @@ public:
         (void)delivered;
         return false;
     }
+    // The sink confirmed every transaction ending at or before `ack` (called often: keep
+    // it cheap).
+    virtual void on_acknowledged(Lsn ack) { (void)ack; }
 };
 
 }  // namespace walcast
