@@ -12,6 +12,7 @@
 #include "incremental/chunk_planner.h"
 #include "incremental/finished_prefix.h"
 #include "incremental/incremental_progress.h"
+#include "incremental/snapshot_xids.h"
 #include "incremental/window_set.h"
 
 namespace walcast {
@@ -154,13 +155,13 @@ TEST(WindowSet, EachOpenWindowDropsOnlyItsOwnKeys) {
     w.add("a", kTopic);
     w.add("b", kTopic);
     w.open("a");
-    w.on_change(kTopic, key(2));  // before b's low watermark: b still reads it
+    w.on_change(kTopic, key(2), 0);  // before b's low watermark: b still reads it
     w.open("b");
-    w.load("a", {row(1), row(2), row(3)}, "");
-    w.on_change(kTopic, key(12));  // b not loaded yet: remembered
-    w.load("b", {row(11), row(12), row(13)}, "R\tschema");
-    w.on_change(kTopic, key(3));
-    w.on_change("p.public.other", key(13));
+    w.load("a", {row(1), row(2), row(3)}, "", SnapshotXids{});
+    w.on_change(kTopic, key(12), 0);  // b not loaded yet: remembered
+    w.load("b", {row(11), row(12), row(13)}, "R\tschema", SnapshotXids{});
+    w.on_change(kTopic, key(3), 0);
+    w.on_change("p.public.other", key(13), 0);
     EXPECT_EQ(w.in_flight(), 2u);
     auto b = w.close("b", 200);
     ASSERT_TRUE(b);
@@ -184,8 +185,8 @@ TEST(WindowSet, AWindowClosesOnceAndKeepsOnlyWhereItsTransactionEnds) {
         w.add(c, kTopic);
         w.open(c);
     }
-    w.load("a", {row(1)}, "");
-    w.load("b", {row(2)}, "");
+    w.load("a", {row(1)}, "", SnapshotXids{});
+    w.load("b", {row(2)}, "", SnapshotXids{});
     ASSERT_TRUE(w.close("a", 100));
     ASSERT_TRUE(w.close("b", 200));
     EXPECT_FALSE(w.close("a", 100));
@@ -196,6 +197,58 @@ TEST(WindowSet, AWindowClosesOnceAndKeepsOnlyWhereItsTransactionEnds) {
     EXPECT_FALSE(w.empty());
     w.remove("b");
     EXPECT_TRUE(w.empty());
+}
+
+TEST(WindowSet, AChangeTheReadMissedDropsItsKeyEvenIfDecodedBeforeTheLowWatermark) {
+    // Transaction 100 wrote its commit record before the low watermark (so the stream
+    // decodes it first) but had not left the proc array when the read took its snapshot:
+    // the read holds the row as it was before 100, which must not go out after 100's change.
+    WindowSet w;
+    w.keep_changes_of(kTopic);
+    w.add("a", kTopic);
+    w.on_change(kTopic, key(1), 100);
+    w.on_change(kTopic, key(2), 99);  // the read saw 99: its row is current
+    w.open("a");
+    w.load("a", {row(1), row(2), row(3)}, "", SnapshotXids::parse("99:101:100"));
+    auto a = w.close("a", 100);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->emit, (std::vector<std::string>{row(2), row(3)}));
+}
+
+TEST(WindowSet, KeptChangesGoOnceNoReadCanMissThem) {
+    WindowSet w;
+    w.keep_changes_of(kTopic);
+    w.add("a", kTopic);  // added before any snapshot was seen: its read may miss anything
+    for (std::uint32_t xid = 5; xid < 15; xid++) w.on_change(kTopic, key(1), xid);
+    w.add("b", kTopic);
+    w.open("b");
+    w.load("b", {row(1)}, "", SnapshotXids::parse("10:15:"));
+    EXPECT_EQ(w.changes_kept(), 10u);  // "a" may still miss 5..9
+    w.remove("a");
+    EXPECT_EQ(w.changes_kept(), 5u);  // xids before 10 are seen by every read from now on
+    w.add("c", kTopic);               // its read's xmin is at least 10
+    w.close("b", 100);
+    EXPECT_EQ(w.changes_kept(), 5u);
+    w.keep_changes_of("");
+    EXPECT_EQ(w.changes_kept(), 0u);
+}
+
+TEST(SnapshotXids, VisibilityAsPostgreSQLDecidesIt) {
+    SnapshotXids s = SnapshotXids::parse("10:20:12,15");
+    ASSERT_TRUE(s.valid);
+    EXPECT_TRUE(s.sees(9));
+    EXPECT_FALSE(s.sees(12));
+    EXPECT_TRUE(s.sees(13));
+    EXPECT_FALSE(s.sees(15));
+    EXPECT_FALSE(s.sees(20));
+    // xid8 values carry an epoch: the stream's 32-bit ids compare modulo 2^32.
+    SnapshotXids wrap = SnapshotXids::parse("8589934586:12884901893:");  // 2^32-6 .. 5
+    ASSERT_TRUE(wrap.valid);
+    EXPECT_TRUE(wrap.sees(4294967289u));
+    EXPECT_TRUE(wrap.sees(3));
+    EXPECT_FALSE(wrap.sees(5));
+    EXPECT_FALSE(SnapshotXids::parse("10:20").valid);
+    EXPECT_FALSE(SnapshotXids::parse("10:20:1,x").valid);
 }
 
 TEST(ChunkPlanner, ChunksToReadAgainComeFirstEvenAfterTheLastRange) {

@@ -162,3 +162,14 @@ def read_through_sentinel(pg, broker, walcast, topic):
     pg.wait_confirmed(walcast.slot, commit, timeout=60)
     return broker.read([topic], timeout=60, idle=0.5,
                        done=lambda rs: sentinel_commit(rs) is not None)
+
+
+def load_and_read(pg, broker, walcast, topic):
+    """The mixed load, then every record of `topic` through the sentinel's: (the load's
+    counts, the source's rows, the records)."""
+    counts = mixed_load(pg)
+    insert_sentinel(pg)
+    expected = rows(pg)
+    records = read_through_sentinel(pg, broker, walcast, topic)
+    walcast.assert_alive()
+    return counts, expected, records

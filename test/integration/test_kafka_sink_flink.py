@@ -49,11 +49,7 @@ def test_flink_debezium_json_folds_to_source(kafka_broker, kafka_pg, tmp_path):
     walcast = Walcast(tmp_path, pg, broker, prefix, "public.items,public.items_default",
                       {**settings, "snapshot.mode": "initial"}).start()
     try:
-        counts = sink_load.mixed_load(pg)
-        sink_load.insert_sentinel(pg)
-        expected = sink_load.rows(pg)
-        records = sink_load.read_through_sentinel(pg, broker, walcast, topic)
-        walcast.assert_alive()
+        counts, expected, records = sink_load.load_and_read(pg, broker, walcast, topic)
         # Streaming for sure now (the snapshot is behind): an insert and an update.
         pg.execute("INSERT INTO items_default (id, sku) VALUES (1, 'a')")
         pg.execute("UPDATE items_default SET sku = 'b' WHERE id = 1")

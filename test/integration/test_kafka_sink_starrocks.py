@@ -87,11 +87,7 @@ def test_starrocks_jsonpaths_fold_to_source(kafka_broker, kafka_pg, tmp_path):
     walcast = Walcast(tmp_path, pg, broker, prefix, "public.items",
                       {**settings, "snapshot.mode": "initial"}).start()
     try:
-        counts = sink_load.mixed_load(pg)
-        sink_load.insert_sentinel(pg)
-        expected = sink_load.rows(pg)
-        records = sink_load.read_through_sentinel(pg, broker, walcast, topic)
-        walcast.assert_alive()
+        counts, expected, records = sink_load.load_and_read(pg, broker, walcast, topic)
     finally:
         walcast.terminate()
     assert counts["delete"] and counts["key change"] and counts["update"]

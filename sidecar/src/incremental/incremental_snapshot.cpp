@@ -67,9 +67,10 @@ IncrementalSnapshot::~IncrementalSnapshot() {
 bool IncrementalSnapshot::stopping() const { return quit_ || stop_; }
 
 void IncrementalSnapshot::on_event(const Frame &event) {
-    if (!active_.load(std::memory_order_acquire)) return;
+    if (!active_.load(std::memory_order_acquire) && !keeping_.load(std::memory_order_acquire))
+        return;
     std::lock_guard<std::mutex> lock(mu_);
-    windows_.on_change(event.topic, event.key);
+    windows_.on_change(event.topic, event.key, static_cast<std::uint32_t>(event.xid));
 }
 
 void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::string> &emit) {
@@ -369,6 +370,8 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
     {
         std::lock_guard<std::mutex> lock(mu_);
         current_ = run.get();
+        windows_.keep_changes_of(run->table.topic);
+        keeping_.store(true, std::memory_order_release);
     }
     std::vector<std::thread> readers;
     auto start_readers = [&] {
@@ -421,6 +424,8 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
         for (const Unconfirmed &c : unconfirmed_) windows_.remove(c.id);
         unconfirmed_.clear();
         current_ = nullptr;
+        keeping_.store(false, std::memory_order_release);
+        windows_.keep_changes_of("");
         windows_changed_locked();
     }
     if (stopping()) return;
@@ -590,8 +595,10 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRang
     if (schemas_)
         schema = "(SELECT walcast.snapshot_rows(" + table.oid + "::oid::regclass, 0, 0, " +
                  options + ") LIMIT 1)";
+    // The statement's snapshot (an InitPlan, run once): which transactions the read saw.
     std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
-                      texts + " FROM ONLY " + table.name + " x";
+                      ", (SELECT pg_catalog.pg_current_snapshot()::text)" + texts + " FROM ONLY " +
+                      table.name + " x";
     std::string where;
     if (!lo.empty()) where = "(" + keys + ") > (" + lo + ")";
     if (!hi.empty()) where += (where.empty() ? "(" : " AND (") + keys + ") <= (" + hi + ")";
@@ -646,11 +653,13 @@ bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRang
         KeyValues last;
         if (n > 0)
             for (std::size_t k = 0; k < table.key_names.size(); k++)
-                last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 2));
+                last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 3));
         if (range.tail()) run.planner->tail_read(n == limit, last);
         {
             std::lock_guard<std::mutex> lock(mu_);
-            windows_.load(chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "");
+            windows_.load(
+                chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "",
+                n > 0 ? SnapshotXids::parse(PQgetvalue(rows.get(), 0, 2)) : SnapshotXids{});
             ChunkRange covered = range;
             if (covered.tail()) covered.through = last;
             unconfirmed_.push_back(Unconfirmed{chunk, covered, static_cast<std::uint64_t>(n)});

@@ -129,9 +129,10 @@ private:
     std::vector<Unconfirmed> unconfirmed_;
     TableRun *current_ = nullptr;  // the table being read
     std::uint64_t next_chunk_ = 0;
-    std::atomic<bool> active_{false};  // windows exist: on_event looks at them
-    std::atomic<Lsn> acked_{0};        // the sink confirmed everything up to here
-    bool started_ = false;             // the coordinator runs (from the first session on)
+    std::atomic<bool> active_{false};   // windows exist: on_event looks at them
+    std::atomic<bool> keeping_{false};  // a table is read: its changes are kept (WindowSet)
+    std::atomic<Lsn> acked_{0};         // the sink confirmed everything up to here
+    bool started_ = false;              // the coordinator runs (from the first session on)
     bool quit_ = false;
     std::thread thread_;
 

@@ -7,9 +7,17 @@
 // collations), so a window is found by an exact key lookup in each open window of the
 // topic (at most snapshot.max.threads), never by comparing keys to range bounds. Ranges
 // are disjoint, so a key read belongs to one window only.
+//
+// While a table is read, the changes of its topic are also kept with their transaction
+// ids (SnapshotXids explains why): at a chunk's high watermark, a change decoded before
+// its low watermark by a transaction its read did not see drops the key too. They are
+// kept until no chunk read now or later can miss them (their transaction precedes the
+// oldest snapshot xmin such a read can have).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,20 +26,27 @@
 #include <vector>
 
 #include "incremental/chunk_window.h"
+#include "incremental/snapshot_xids.h"
 #include "pg/lsn.h"
 
 namespace walcast {
 
 class WindowSet {
 public:
+    // The topic of the table being read (empty: none): its changes are kept.
+    void keep_changes_of(const std::string &topic);
     // A chunk about to write its low watermark.
     void add(const std::string &chunk, const std::string &topic);
     // The chunk's reader failed: forget it.
     void remove(const std::string &chunk);
     bool open(const std::string &chunk);
-    void load(const std::string &chunk, std::vector<std::string> frames, std::string schema);
-    // A streamed event: every open window of its topic drops the key.
-    void on_change(std::string_view topic, std::string_view key);
+    // snapshot: the transactions the read saw (rows were read: valid).
+    void load(const std::string &chunk, std::vector<std::string> frames, std::string schema,
+              const SnapshotXids &snapshot);
+    // A streamed event of transaction xid: every open window of its topic drops the key.
+    void on_change(std::string_view topic, std::string_view key, std::uint32_t xid);
+    // Changes kept for the reads (for tests and metrics).
+    std::size_t changes_kept() const { return kept_.size(); }
 
     struct Closed {
         std::string topic;
@@ -54,9 +69,27 @@ public:
 private:
     struct Open {
         std::unique_ptr<ChunkWindow> window;
-        std::string schema;  // the R frame read with the chunk, or empty
+        std::string schema;           // the R frame read with the chunk, or empty
+        std::uint64_t opened_at = 0;  // kept changes before this one precede the low watermark
+        SnapshotXids snapshot;        // once loaded
+        // Until loaded: no read of this chunk can have a snapshot xmin older than this (the
+        // newest xmin loaded before it was added; snapshot xmins only move forward).
+        std::uint32_t xmin_floor = 0;
+        bool has_floor = false;
     };
+    struct Change {
+        std::uint64_t seq;
+        std::uint32_t xid;
+        std::string key;
+    };
+    void prune();
+
     std::map<std::string, Open> open_;
+    std::string kept_topic_;
+    std::deque<Change> kept_;
+    std::uint64_t next_seq_ = 0;
+    std::uint32_t newest_xmin_ = 0;
+    bool has_xmin_ = false;
     std::map<std::string, Lsn> closed_;  // chunk -> where its high watermark's transaction ends
 };
 

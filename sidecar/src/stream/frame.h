@@ -15,7 +15,7 @@ enum class FrameType { kBegin, kEvent, kCommit, kSchema, kControl };
 
 struct Frame {
     FrameType type = FrameType::kEvent;
-    // begin
+    // begin; event: its transaction's (set by the pipeline from the begin frame)
     std::uint64_t xid = 0;
     Lsn commit_lsn = 0;
     // begin and commit; control: the LSN of its message

@@ -244,11 +244,13 @@ void Pipeline::process_xlog_data() {
             txn_open_ = true;
             txn_token_ = tracker_->begin(f.end_lsn);
             txn_end_ = f.end_lsn;
+            txn_xid_ = f.xid;
             if (metrics_) txn_started_.emplace_back(f.end_lsn, Clock::now());
             defer_begin_record(router_.route_boundary(f));
             return;
         case FrameType::kEvent:
             if (!txn_open_) throw FrameError("malformed stream: event frame outside a transaction");
+            f.xid = txn_xid_;
             if (observer_) observer_->on_event(f);
             release_begin_record();
             queue_routes(router_.route_event(f));

@@ -102,9 +102,10 @@ private:
         begin_record_;  // the open transaction's BEGIN record, until its first event
     bool txn_open_ = false;
     DeliveryToken txn_token_ = 0;
-    Lsn txn_end_ = 0;     // where the open transaction ends (its begin frame's end_lsn)
-    Lsn received_ = 0;    // highest WAL position seen (write position)
-    Lsn server_end_ = 0;  // server's WAL end, for lag
+    Lsn txn_end_ = 0;            // where the open transaction ends (its begin frame's end_lsn)
+    std::uint64_t txn_xid_ = 0;  // the open transaction's id (its begin frame's)
+    Lsn received_ = 0;           // highest WAL position seen (write position)
+    Lsn server_end_ = 0;         // server's WAL end, for lag
     Lsn last_sent_flush_ = 0;
     Clock::time_point last_status_;
     std::deque<std::pair<Lsn, Clock::time_point>> txn_started_;  // for the latency metric
