@@ -8,6 +8,7 @@ scripts=(
     plugin_decode.sh
     sidecar_e2e.sh
     snapshot.sh
+    incremental.sh
 )
 
 status=0
