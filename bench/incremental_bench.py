@@ -15,13 +15,15 @@
 Both sides read chunks of the same size (CHUNKS, default 1024: the default of both).
 Prints rows/s, the ratios incremental / initial (target >= 0.5) and walcast incremental
 / Debezium incremental (target >= 5) and the stream's p99; never asserts.
+Medians of ROUNDS alternating rounds (single runs vary by 2x on a shared machine).
 ROWS (default 1,000,000), CHUNKS ("1024"), THREADS ("1 4"), CHANGES_PER_S (2000),
-DEBEZIUM=0 skips (c).
+ROUNDS (3), DEBEZIUM=0 skips (c).
 """
 
 import os
 import pathlib
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,7 @@ CHUNKS = [int(n) for n in os.environ.get("CHUNKS", "1024").split()]
 THREADS = [int(n) for n in os.environ.get("THREADS", "1 4").split()]
 CHANGES_PER_S = int(os.environ.get("CHANGES_PER_S", 2000))
 DEBEZIUM = os.environ.get("DEBEZIUM", "1") != "0"
+ROUNDS = int(os.environ.get("ROUNDS", 3))
 TIMEOUT_S = int(os.environ.get("TIMEOUT_S", 1800))
 
 
@@ -70,7 +73,7 @@ def measure(pg, tail, alive, what, ask):
 
 
 def walcast_incremental(pg, work, chunk, threads):
-    slot = f"wi{chunk}_{threads}"
+    slot = f"wi{chunk}_{threads}_{len(list(work.glob('wi*.properties')))}"
     s = Sidecar(work, pg, slot, {"table.include.list": "public\\.(big|other)",
                                  "incremental.snapshot.chunk.size": chunk,
                                  "snapshot.max.threads": threads, "log.level": "warn"}).start()
@@ -87,7 +90,7 @@ def walcast_incremental(pg, work, chunk, threads):
 
 
 def debezium_incremental(pg, work, chunk):
-    slot = f"dbz{chunk}"
+    slot = f"dbz{chunk}_{len(list(work.glob('dbz*.properties')))}"
     out = work / f"{slot}.jsonl"
     props = {
         "name": slot,
@@ -145,34 +148,47 @@ def main():
         pg.execute("CREATE TABLE dbz_signal (id varchar(64) PRIMARY KEY, type varchar(32) "
                    "NOT NULL, data text)")
 
-        results = []  # (name, seconds, latencies or None)
-        for threads in THREADS:
-            seconds, _ = timed([walcast_cmd(pg, f"wa{threads}", threads,
-                                            f"file:{work / 'initial.jsonl'}")])
-            (work / "initial.jsonl").unlink()
-            results.append((f"walcast initial, {threads} thread(s)", seconds, None))
-            print(f"  {results[-1][0]}: {seconds:.1f} s", flush=True)
-        for chunk in CHUNKS:
+        # Warm-up: the table in the page cache, the binaries and the JIT-less paths run
+        # once, outside the measured runs.
+        timed([walcast_cmd(pg, "warm", 1, f"file:{work / 'warm.jsonl'}")])
+        (work / "warm.jsonl").unlink()
+
+        seconds = {}  # run name -> [seconds per round]
+        latencies = {}  # run name -> stream latencies (ms) of all rounds
+
+        def record(name, secs, lat=None):
+            seconds.setdefault(name, []).append(secs)
+            if lat is not None:
+                latencies.setdefault(name, []).extend(lat)
+            print(f"  round {round_}: {name}: {secs:.1f} s", flush=True)
+
+        for round_ in range(1, ROUNDS + 1):
             for threads in THREADS:
-                seconds, lat = walcast_incremental(pg, work, chunk, threads)
-                results.append((f"walcast incremental, chunk {chunk}, {threads} thread(s)",
-                                seconds, lat))
-                print(f"  {results[-1][0]}: {seconds:.1f} s", flush=True)
-            if DEBEZIUM:
-                seconds, lat = debezium_incremental(pg, work, chunk)
-                results.append((f"Debezium 3.6.1 incremental, chunk {chunk}", seconds, lat))
-                print(f"  {results[-1][0]}: {seconds:.1f} s", flush=True)
+                secs, _ = timed([walcast_cmd(pg, f"wa{round_}_{threads}", threads,
+                                             f"file:{work / 'initial.jsonl'}")])
+                (work / "initial.jsonl").unlink()
+                record(f"walcast initial, {threads} thread(s)", secs)
+            for chunk in CHUNKS:
+                for threads in THREADS:
+                    record(f"walcast incremental, chunk {chunk}, {threads} thread(s)",
+                           *walcast_incremental(pg, work, chunk, threads))
+                if DEBEZIUM:
+                    record(f"Debezium 3.6.1 incremental, chunk {chunk}",
+                           *debezium_incremental(pg, work, chunk))
 
         print(f"\n{ROWS:,} rows; file sinks; {CHANGES_PER_S:,} changes/s on another table "
-              f"during the incremental snapshots")
+              f"during the incremental snapshots; medians of {ROUNDS} round(s), stream "
+              f"latencies of all rounds")
         print("| run | seconds | rows/s | stream p50 ms | stream p99 ms |")
         print("|---|---:|---:|---:|---:|")
         rate = {}
-        for name, seconds, lat in results:
-            rate[name] = ROWS / seconds
-            p = (f"{percentile(lat, 0.5):.0f} | {percentile(lat, 0.99):.0f}" if lat is not None
+        for name, secs in seconds.items():
+            median = statistics.median(secs)
+            rate[name] = ROWS / median
+            lat = latencies.get(name)
+            p = (f"{percentile(lat, 0.5):.0f} | {percentile(lat, 0.99):.0f}" if lat
                  else " | ")
-            print(f"| {name} | {seconds:.1f} | {rate[name]:,.0f} | {p} |")
+            print(f"| {name} | {median:.1f} | {rate[name]:,.0f} | {p} |")
         print()
         for chunk in CHUNKS:
             dbz = rate.get(f"Debezium 3.6.1 incremental, chunk {chunk}")

@@ -207,6 +207,16 @@ class XminSampler(threading.Thread):
             spans[xmin] = (first, t)
         return spans
 
+    def lag_in_commits(self, commits, start: float, end: float) -> int:
+        """The most transactions of a concurrent writer ((commit time, xid, rows) as
+        SteadyWriter keeps them) that had committed at a sample's time with an xid at
+        or after the oldest xmin walcast's backends held then: how far, in the writer's
+        transactions, walcast held the horizon back."""
+        lag = 0
+        for t, xmin in self.oldest_held(start, end):
+            lag = max(lag, sum(1 for c, xid, _ in commits if c <= t and xid >= xmin))
+        return lag
+
     def slot_xmins(self, start: float, end: float):
         """The slot's (xmin, catalog_xmin) values seen in the interval."""
         return [(s[2], s[3]) for s in self.samples if start <= s[0] <= end]
