@@ -1,4 +1,5 @@
-"""Incremental snapshot benchmark, one table, one run, file sinks on both sides:
+"""Incremental snapshot benchmark, one table, one run; walcast writes to its file sink
+(SINK=kafka: to a Kafka broker of this machine), Debezium's embedded engine to a file:
 
 (a) walcast's initial snapshot (`walcast run`, fresh slot, snapshot.mode=initial_only)
     at snapshot.max.threads 1 and 4;
@@ -10,14 +11,15 @@
     execute-snapshot row in its signal table, timed from that commit to the last op r row
     with source.snapshot "incremental";
 (d) during (b) and (c), a steady load of CHANGES_PER_S inserts a second on another table,
-    and its commit-to-delivery p50/p99 (arrival in the sink file minus source.ts_ms).
+    and its commit-to-delivery p50/p99 (arrival in the sink file, or the broker's append
+    time, minus source.ts_ms).
 
 Both sides read chunks of the same size (CHUNKS, default 1024: the default of both).
 Prints rows/s, the ratios incremental / initial (target >= 0.5) and walcast incremental
 / Debezium incremental (target >= 5) and the stream's p99; never asserts.
 Medians of ROUNDS alternating rounds (single runs vary by 2x on a shared machine).
 ROWS (default 1,000,000), CHUNKS ("1024"), THREADS ("1 4"), CHANGES_PER_S (2000),
-ROUNDS (3), DEBEZIUM=0 skips (c).
+ROUNDS (3), SINK (file), DEBEZIUM=0 skips (c).
 """
 
 import os
@@ -32,8 +34,9 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from bench_lib import ROOT, create_big_table, timed, walcast_cmd  # noqa: E402
 from conftest import Sidecar  # noqa: E402
+from kafka_fixture import Broker  # noqa: E402
 from pg_server import PgServer  # noqa: E402
-from stream_probe import SinkTail, SteadyWriter, percentile  # noqa: E402
+from stream_probe import KafkaTail, SinkTail, SteadyWriter, percentile  # noqa: E402
 
 ROWS = int(os.environ.get("ROWS", 1_000_000))
 CHUNKS = [int(n) for n in os.environ.get("CHUNKS", "1024").split()]
@@ -41,6 +44,7 @@ THREADS = [int(n) for n in os.environ.get("THREADS", "1 4").split()]
 CHANGES_PER_S = int(os.environ.get("CHANGES_PER_S", 2000))
 DEBEZIUM = os.environ.get("DEBEZIUM", "1") != "0"
 ROUNDS = int(os.environ.get("ROUNDS", 3))
+SINK = os.environ.get("SINK", "file")
 TIMEOUT_S = int(os.environ.get("TIMEOUT_S", 1800))
 
 
@@ -72,12 +76,27 @@ def measure(pg, tail, alive, what, ask):
     return done - asked, tail.latencies_ms(asked, done)
 
 
-def walcast_incremental(pg, work, chunk, threads):
+def create_topics(broker, prefix):
+    """The run's topics, made before it (auto-creation costs a second of the measured
+    time), stamped with the broker's append time (the delivery time of a record)."""
+    from confluent_kafka.admin import NewTopic
+    topics = [f"{prefix}.public.big", f"{prefix}.public.other"]
+    for f in broker.admin().create_topics([NewTopic(t, 1, 1, config={
+            "message.timestamp.type": "LogAppendTime"}) for t in topics]).values():
+        f.result(30)
+
+
+def walcast_incremental(pg, broker, work, chunk, threads):
     slot = f"wi{chunk}_{threads}_{len(list(work.glob('wi*.properties')))}"
-    s = Sidecar(work, pg, slot, {"table.include.list": "public\\.(big|other)",
-                                 "incremental.snapshot.chunk.size": chunk,
-                                 "snapshot.max.threads": threads, "log.level": "warn"}).start()
-    tail = SinkTail(s.out, f"{slot}.public.big", f"{slot}.public.other")
+    props = {"table.include.list": "public\\.(big|other)",
+             "incremental.snapshot.chunk.size": chunk, "snapshot.max.threads": threads,
+             "log.level": "warn"}
+    if broker:
+        create_topics(broker, slot)
+        props.update({"sink": "kafka", "kafka.bootstrap.servers": broker.bootstrap})
+    s = Sidecar(work, pg, slot, props).start()
+    tail = (KafkaTail(broker.bootstrap, f"{slot}.public.big", f"{slot}.public.other")
+            if broker else SinkTail(s.out, f"{slot}.public.big", f"{slot}.public.other"))
     tail.start()
     try:
         return measure(pg, tail, s.alive, "walcast",
@@ -86,7 +105,7 @@ def walcast_incremental(pg, work, chunk, threads):
         tail.stop()
         s.terminate()
         pg.execute("SELECT pg_drop_replication_slot(%s)", slot)
-        s.out.unlink()
+        s.out.unlink(missing_ok=True)
 
 
 def debezium_incremental(pg, work, chunk):
@@ -141,6 +160,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="walcast-incrbench-"))
     os.chmod(work, 0o755)
     pg = PgServer(work / "pg").start()
+    broker = Broker(work / "kafka").start() if SINK == "kafka" else None
     try:
         pg.execute("CREATE EXTENSION walcast")
         create_big_table(pg, ROWS)
@@ -150,8 +170,15 @@ def main():
 
         # Warm-up: the table in the page cache, the binaries and the JIT-less paths run
         # once, outside the measured runs.
-        timed([walcast_cmd(pg, "warm", 1, f"file:{work / 'warm.jsonl'}")])
-        (work / "warm.jsonl").unlink()
+        def initial_cmd(slot, threads):
+            if not broker:
+                return walcast_cmd(pg, slot, threads, f"file:{work / 'initial.jsonl'}")
+            create_topics(broker, slot)
+            return walcast_cmd(pg, slot, threads, "kafka") + [
+                "--set", f"kafka.bootstrap.servers={broker.bootstrap}"]
+
+        timed([initial_cmd("warm", 1)])
+        (work / "initial.jsonl").unlink(missing_ok=True)
 
         seconds = {}  # run name -> [seconds per round]
         latencies = {}  # run name -> stream latencies (ms) of all rounds
@@ -164,19 +191,18 @@ def main():
 
         for round_ in range(1, ROUNDS + 1):
             for threads in THREADS:
-                secs, _ = timed([walcast_cmd(pg, f"wa{round_}_{threads}", threads,
-                                             f"file:{work / 'initial.jsonl'}")])
-                (work / "initial.jsonl").unlink()
+                secs, _ = timed([initial_cmd(f"wa{round_}_{threads}", threads)])
+                (work / "initial.jsonl").unlink(missing_ok=True)
                 record(f"walcast initial, {threads} thread(s)", secs)
             for chunk in CHUNKS:
                 for threads in THREADS:
                     record(f"walcast incremental, chunk {chunk}, {threads} thread(s)",
-                           *walcast_incremental(pg, work, chunk, threads))
+                           *walcast_incremental(pg, broker, work, chunk, threads))
                 if DEBEZIUM:
                     record(f"Debezium 3.6.1 incremental, chunk {chunk}",
                            *debezium_incremental(pg, work, chunk))
 
-        print(f"\n{ROWS:,} rows; file sinks; {CHANGES_PER_S:,} changes/s on another table "
+        print(f"\n{ROWS:,} rows; walcast's sink: {SINK}, Debezium's: file; {CHANGES_PER_S:,} changes/s on another table "
               f"during the incremental snapshots; medians of {ROUNDS} round(s), stream "
               f"latencies of all rounds")
         print("| run | seconds | rows/s | stream p50 ms | stream p99 ms |")
@@ -202,6 +228,8 @@ def main():
                 print(line)
     finally:
         pg.stop()
+        if broker:
+            broker.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

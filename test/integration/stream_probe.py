@@ -6,6 +6,7 @@ test_incremental_snapshot_stream.py and bench/incremental_bench.py:
     SinkTail       follows a JSON-lines sink file (walcast's file sink, DebeziumCapture's
                    output), counts a topic's snapshot reads and times each streamed
                    record's arrival (commit-to-delivery latency from source.ts_ms)
+    KafkaTail      the same from Kafka topics (delivery: the broker's append time)
     XminSampler    samples the xmin that walcast's backends and its slot hold
                    (pg_stat_activity, pg_replication_slots) every few milliseconds
 """
@@ -78,6 +79,7 @@ class SinkTail(threading.Thread):
                  read_marks=(b'"op":"r"',), interval: float = 0.005):
         super().__init__(daemon=True)
         self.path = pathlib.Path(path)
+        self.read_topic, self.stream_topic = read_topic, stream_topic
         self.read_prefix = b'{"topic":' + json.dumps(read_topic).encode() + b","
         self.stream_prefix = b'{"topic":' + json.dumps(stream_topic).encode() + b","
         self.read_marks = read_marks
@@ -106,16 +108,21 @@ class SinkTail(threading.Thread):
             partial = lines.pop()
             for line in lines:
                 if line.startswith(self.read_prefix):
-                    if all(m in line for m in self.read_marks):
-                        self.reads += 1
-                        self.first_read_at = self.first_read_at or now
-                        self.last_read_at = now
+                    self.take_read(line, now)
                 elif line.startswith(self.stream_prefix):
-                    value = json.loads(line)["value"]
-                    if value and "payload" in value and "schema" in value:
-                        value = value["payload"]
-                    if value and value.get("source"):
-                        self.streamed.append((now, value["source"]["ts_ms"] / 1000.0))
+                    self.take_streamed(json.loads(line)["value"], now)
+
+    def take_read(self, data: bytes, delivered: float):
+        if all(m in data for m in self.read_marks):
+            self.reads += 1
+            self.first_read_at = self.first_read_at or delivered
+            self.last_read_at = delivered
+
+    def take_streamed(self, value, delivered: float):
+        if value and "payload" in value and "schema" in value:
+            value = value["payload"]
+        if value and value.get("source"):
+            self.streamed.append((delivered, value["source"]["ts_ms"] / 1000.0))
 
     def wait_reads(self, count: int, timeout: float, alive=lambda: True) -> float:
         """Waits until `count` reads arrived; returns the arrival time of the last."""
@@ -139,6 +146,37 @@ class SinkTail(threading.Thread):
 
     def arrived_between(self, start: float, end: float) -> int:
         return sum(1 for a, _ in self.streamed if start < a < end)
+
+
+class KafkaTail(SinkTail):
+    """SinkTail's counts from two Kafka topics instead of a file; a record's delivery
+    time is the broker's append time (topics with message.timestamp.type=LogAppendTime)."""
+
+    def __init__(self, bootstrap: str, read_topic: str, stream_topic: str,
+                 read_marks=(b'"op":"r"',)):
+        super().__init__(pathlib.Path("/dev/null"), read_topic, stream_topic, read_marks)
+        self.bootstrap = bootstrap
+
+    def run(self):
+        from confluent_kafka import Consumer, TopicPartition
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "enable.auto.commit": False,
+                             "group.id": f"stream-probe-{id(self)}"})
+        try:
+            topics = consumer.list_topics(timeout=10).topics
+            consumer.assign([TopicPartition(t, p, -2) for t in (self.read_topic,
+                                                                 self.stream_topic)
+                             for p in topics[t].partitions])
+            while not self.stop_event.is_set():
+                for m in consumer.consume(10000, 0.05):
+                    if m.error() or m.value() is None:
+                        continue
+                    delivered = m.timestamp()[1] / 1000.0
+                    if m.topic() == self.read_topic:
+                        self.take_read(m.value(), delivered)
+                    else:
+                        self.take_streamed(json.loads(m.value()), delivered)
+        finally:
+            consumer.close()
 
 
 class XminSampler(threading.Thread):
