@@ -81,7 +81,8 @@ def create_topics(broker, prefix):
     time), stamped with the broker's append time (the delivery time of a record)."""
     from confluent_kafka.admin import NewTopic
     topics = [f"{prefix}.public.big", f"{prefix}.public.other"]
-    for f in broker.admin().create_topics([NewTopic(t, 1, 1, config={
+    admin = broker.admin()  # kept alive until the futures resolve
+    for f in admin.create_topics([NewTopic(t, 1, 1, config={
             "message.timestamp.type": "LogAppendTime"}) for t in topics]).values():
         f.result(30)
 
