@@ -186,9 +186,12 @@ def main():
 
         def record(name, secs, lat=None):
             seconds.setdefault(name, []).append(secs)
+            stream = ""
             if lat is not None:
                 latencies.setdefault(name, []).extend(lat)
-            print(f"  round {round_}: {name}: {secs:.1f} s", flush=True)
+                stream = (f", stream p50 {percentile(lat, 0.5):.0f} ms, p99 "
+                          f"{percentile(lat, 0.99):.0f} ms, max {max(lat, default=0):.0f} ms")
+            print(f"  round {round_}: {name}: {secs:.1f} s{stream}", flush=True)
 
         for round_ in range(1, ROUNDS + 1):
             for threads in THREADS:
