@@ -9,6 +9,7 @@ scripts=(
     sidecar_e2e.sh
     snapshot.sh
     verify.sh
+    incremental.sh
 )
 
 status=0

@@ -16,9 +16,10 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "test" / "integration"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench_lib import vm_hwm_kb  # noqa: E402
 from kafka_fixture import Broker, PgServer, WALCAST_BIN  # noqa: E402
+from stream_probe import percentile  # noqa: E402
 
 ROWS = int(os.environ.get("ROWS", 1_000_000))
 RATE = int(os.environ.get("RATE", 10_000))
@@ -29,13 +30,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def vm_hwm_mb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def wait_acked(pg, slot, timeout=600):
@@ -126,9 +120,7 @@ def main():
                 if v.get("after") and v["after"]["id"] >= first_id:
                     latencies.append(m.timestamp()[1] - v["source"]["ts_ms"])
         c.close()
-        latencies.sort()
-        p50 = latencies[len(latencies) // 2] if latencies else float("nan")
-        p99 = latencies[int(len(latencies) * 0.99)] if latencies else float("nan")
+        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
 
         # 3. One transaction of ROWS rows: peak memory.
         t2 = time.time()
@@ -136,7 +128,7 @@ def main():
                    ROWS * 3, ROWS * 4 - 1)
         wait_acked(pg, prefix)
         big_seconds = time.time() - t2
-        rss = vm_hwm_mb(proc.pid)
+        rss = vm_hwm_kb(proc.pid) / 1024
 
         print("walcast sidecar end to end (Postgres, Kafka broker and sidecar on this machine)")
         print(f"| figure | value | target |")

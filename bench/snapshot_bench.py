@@ -14,53 +14,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "test" / "integration"))
-from kafka_fixture import Broker, PgServer, WALCAST_BIN  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench_lib import create_big_table, timed, walcast_cmd  # noqa: E402
+from kafka_fixture import Broker, PgServer  # noqa: E402
 
 ROWS = int(os.environ.get("ROWS", 5_000_000))
 READERS = [int(n) for n in os.environ.get("READERS", "1 2 4").split()]
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 PGBENCH_SECONDS = int(os.environ.get("PGBENCH_SECONDS", 20))
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
-
-
-def vm_hwm_kb(pid):
-    """The process's own peak RSS so far (VmHWM), or 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return 0
-
-
-def timed(cmds):
-    """Runs the commands in parallel; returns (seconds, peak RSS MB of the largest of them,
-    sampled every 50 ms from /proc: rusage would count the forking Python's pages too)."""
-    start = time.time()
-    errs = [tempfile.TemporaryFile() for _ in cmds]
-    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
-    peak_kb = 0
-    while any(p.poll() is None for p in procs):
-        peak_kb = max([peak_kb] + [vm_hwm_kb(p.pid) for p in procs if p.returncode is None])
-        time.sleep(0.05)
-    elapsed = time.time() - start
-    for p, err in zip(procs, errs):
-        if p.returncode != 0:
-            err.seek(0)
-            raise RuntimeError(f"{p.args[:3]} failed: {err.read().decode()[-2000:]}")
-    return elapsed, peak_kb / 1024
-
-
-def walcast_cmd(pg, slot, readers, sink, tables="public\\.big"):
-    return [str(WALCAST_BIN), "run", "--sink", sink, "--set", f"table.include.list={tables}",
-            "--set", "database.hostname=127.0.0.1", "--set", f"database.port={pg.port}",
-            "--set", "database.user=postgres", "--set", "database.dbname=postgres",
-            "--set", f"slot.name={slot}", "--set", f"topic.prefix={slot}",
-            "--set", "snapshot.mode=initial_only", "--set", f"snapshot.max.threads={readers}",
-            "--set", "log.level=warn"]
 
 
 def main():
@@ -72,17 +35,8 @@ def main():
                PGDATABASE="postgres")
     os.environ.update(env)
     try:
-        t0 = time.time()
         pg.execute("CREATE EXTENSION walcast")
-        pg.execute("CREATE TABLE big (id bigint PRIMARY KEY, a int, b text, c numeric(12,2), "
-                   "d timestamptz)")
-        pg.execute("INSERT INTO big SELECT g, g %% 1000, md5(g::text) || repeat('b', 120), "
-                   "g * 1.25, '2024-01-01'::timestamptz + g * interval '1 s' "
-                   "FROM generate_series(1, %s::bigint) g", ROWS)
-        pg.execute("VACUUM ANALYZE big")
-        size = pg.execute("SELECT pg_table_size('big')")[0][0]
-        blocks = pg.execute("SELECT pg_relation_size('big') / current_setting('block_size')::int")[0][0]
-        print(f"table big: {ROWS:,} rows, {size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s")
+        blocks = create_big_table(pg, ROWS)
 
         # Warm the broker up (JIT, log segments) and create the topics outside the measured
         # runs: a topic auto-created by the first produce costs over a second of waiting.

@@ -7,7 +7,8 @@
 //
 // Keys starting with "capture." steer this program and are not passed to the engine:
 //   capture.out.schemaless   file for the schemas.enable=false lines (required)
-//   capture.out.schemas      file for the schemas.enable=true lines (required)
+//   capture.out.schemas      file for the schemas.enable=true lines (none if absent: one
+//                            conversion per record, as a benchmark wants)
 //   capture.stop.topic       stop once a record of this topic was written and no other
 //                            record came for capture.grace.ms (default 1500)
 //   capture.timeout.ms       give up after this long in total (default 180000)
@@ -96,7 +97,8 @@ public final class DebeziumCapture {
         long graceMs = Long.parseLong(all.getProperty(PREFIX + "grace.ms", "1500"));
         long timeoutMs = Long.parseLong(all.getProperty(PREFIX + "timeout.ms", "180000"));
         Output schemaless = new Output(required(all, "out.schemaless"), false, converterExtra);
-        Output schemas = new Output(required(all, "out.schemas"), true, converterExtra);
+        String schemasPath = all.getProperty(PREFIX + "out.schemas", "");
+        Output schemas = schemasPath.isEmpty() ? null : new Output(schemasPath, true, converterExtra);
 
         AtomicLong stopSeenAt = new AtomicLong(0);
         AtomicLong lastRecordAt = new AtomicLong(System.currentTimeMillis());
@@ -121,7 +123,7 @@ public final class DebeziumCapture {
                         SourceRecord r = event.record();
                         try {
                             schemaless.write(r);
-                            schemas.write(r);
+                            if (schemas != null) schemas.write(r);
                         } catch (IOException e) {
                             throw new RuntimeException(e);
                         }
@@ -134,7 +136,7 @@ public final class DebeziumCapture {
                     }
                     try {
                         schemaless.out.flush();
-                        schemas.out.flush();
+                        if (schemas != null) schemas.out.flush();
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
@@ -169,7 +171,7 @@ public final class DebeziumCapture {
         executor.shutdown();
         executor.awaitTermination(60, TimeUnit.SECONDS);
         schemaless.out.close();
-        schemas.out.close();
+        if (schemas != null) schemas.out.close();
         if (failure.get() != null) {
             System.err.println("DebeziumCapture: engine failed: " + failure.get());
             status = 1;

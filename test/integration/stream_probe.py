@@ -1,0 +1,269 @@
+"""Probes around a snapshot that runs while a stream flows, shared by
+test_incremental_snapshot_stream.py and bench/incremental_bench.py:
+
+    SteadyWriter   commits a steady rate of inserts into another table, keeping each
+                   transaction's xid and commit time
+    SinkTail       follows a JSON-lines sink file (walcast's file sink, DebeziumCapture's
+                   output), counts a topic's snapshot reads and times each streamed
+                   record's arrival (commit-to-delivery latency from source.ts_ms)
+    KafkaTail      the same from Kafka topics (delivery: the broker's append time)
+    XminSampler    samples the xmin that walcast's backends and its slot hold
+                   (pg_stat_activity, pg_replication_slots) every few milliseconds
+"""
+
+import json
+import pathlib
+import re
+import threading
+import time
+from typing import Dict, List, Optional, Tuple
+
+
+def percentile(values, q: float) -> float:
+    """The q-quantile (0..1) of values, nearest rank; nan when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+class SteadyWriter(threading.Thread):
+    """`changes_per_s` single-row inserts a second into `table` (which has a bigserial
+    key and an int column v), in `tx_per_s` transactions a second. Keeps (commit time,
+    xid, rows) of each transaction in `commits`."""
+
+    def __init__(self, pg, table: str, changes_per_s: int = 2000, tx_per_s: int = 100):
+        super().__init__(daemon=True)
+        self.pg, self.table = pg, table
+        self.tx_per_s = tx_per_s
+        self.rows_per_tx = max(1, changes_per_s // tx_per_s)
+        self.stop_event = threading.Event()
+        self.commits: List[Tuple[float, int, int]] = []
+        self.error: Optional[BaseException] = None
+
+    def run(self):
+        try:
+            with self.pg.connect(autocommit=False) as conn:
+                tick = time.time()
+                while not self.stop_event.is_set():
+                    xid = int(conn.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
+                    conn.execute(f"INSERT INTO {self.table} (v) SELECT g FROM "
+                                 f"generate_series(1, {self.rows_per_tx}) g")
+                    conn.commit()
+                    self.commits.append((time.time(), xid, self.rows_per_tx))
+                    tick += 1.0 / self.tx_per_s
+                    time.sleep(max(0.0, tick - time.time()))
+        except BaseException as e:  # reported by stop()
+            self.error = e
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(30)
+        if self.error is not None:
+            raise RuntimeError(f"the writer on {self.table} failed: {self.error}")
+
+    def rows_committed_between(self, start: float, end: float) -> int:
+        return sum(n for t, _, n in self.commits if start <= t <= end)
+
+    def last_xid_before(self, t: float) -> Optional[int]:
+        xids = [x for c, x, _ in self.commits if c <= t]
+        return xids[-1] if xids else None
+
+
+class SinkTail(threading.Thread):
+    """Follows a JSON-lines file of {"topic":..,"key":..,"value":..} records as it grows.
+    Counts the records of `read_topic` whose line holds every byte string of
+    `read_marks` (op r, and for Debezium its incremental marker) without parsing them,
+    and parses those of `stream_topic` to keep (arrival time, commit time) pairs."""
+
+    def __init__(self, path: pathlib.Path, read_topic: str, stream_topic: str,
+                 read_marks=(b'"op":"r"',), interval: float = 0.005):
+        super().__init__(daemon=True)
+        self.path = pathlib.Path(path)
+        self.read_topic, self.stream_topic = read_topic, stream_topic
+        # Lines are matched by regular expressions starting with a literal (a fast scan
+        # in C, not a Python loop per line nor a `^` tried at every byte): the tail
+        # shares the machine with what it measures and must keep up with it.
+        prefix = lambda t: re.escape(b'\n{"topic":' + json.dumps(t).encode() + b",")  # noqa: E731
+        self.read_marks = read_marks
+        self.read_line = re.compile(prefix(read_topic) + b"".join(
+            b"(?=[^\\n]*" + re.escape(m) + b")" for m in read_marks))
+        self.stream_line = re.compile(prefix(stream_topic) + b"[^\\n]*")
+        self.interval = interval
+        self.reads = 0
+        self.first_read_at: Optional[float] = None
+        self.last_read_at: Optional[float] = None
+        self.streamed: List[Tuple[float, float]] = []  # (arrival, commit), seconds
+        self.stop_event = threading.Event()
+
+    def run(self):
+        offset, partial = 0, b""
+        while not self.stop_event.is_set():
+            time.sleep(self.interval)
+            try:
+                with open(self.path, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+            except FileNotFoundError:
+                continue
+            if not data:
+                continue
+            now = time.time()
+            offset += len(data)
+            data = b"\n" + partial + data  # every line, the first too, follows a newline
+            end = data.rfind(b"\n") + 1
+            data, partial = data[:end], data[end:]
+            reads = len(self.read_line.findall(data))
+            if reads:
+                self.reads += reads
+                self.first_read_at = self.first_read_at or now
+                self.last_read_at = now
+            for line in self.stream_line.findall(data):
+                self.take_streamed(json.loads(line[1:])["value"], now)
+
+    def take_read(self, data: bytes, delivered: float):
+        if all(m in data for m in self.read_marks):
+            self.reads += 1
+            self.first_read_at = self.first_read_at or delivered
+            self.last_read_at = delivered
+
+    def take_streamed(self, value, delivered: float):
+        if value and "payload" in value and "schema" in value:
+            value = value["payload"]
+        if value and value.get("source"):
+            self.streamed.append((delivered, value["source"]["ts_ms"] / 1000.0))
+
+    def wait_reads(self, count: int, timeout: float, alive=lambda: True) -> float:
+        """Waits until `count` reads arrived; returns the arrival time of the last."""
+        deadline = time.time() + timeout
+        while self.reads < count:
+            if time.time() > deadline:
+                raise TimeoutError(f"{self.reads} of {count} snapshot reads arrived in "
+                                   f"{timeout:.0f} s")
+            if not alive():
+                raise RuntimeError(f"the capture ended after {self.reads} of {count} reads")
+            time.sleep(0.02)
+        return self.last_read_at
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(30)
+
+    def latencies_ms(self, committed_from: float, committed_to: float) -> List[float]:
+        """Commit-to-delivery latencies of the streamed records committed in the interval."""
+        return [(a - c) * 1000 for a, c in self.streamed if committed_from <= c <= committed_to]
+
+    def arrived_between(self, start: float, end: float) -> int:
+        return sum(1 for a, _ in self.streamed if start < a < end)
+
+
+class KafkaTail(SinkTail):
+    """SinkTail's counts from two Kafka topics instead of a file; a record's delivery
+    time is the broker's append time (topics with message.timestamp.type=LogAppendTime)."""
+
+    def __init__(self, bootstrap: str, read_topic: str, stream_topic: str,
+                 read_marks=(b'"op":"r"',)):
+        super().__init__(pathlib.Path("/dev/null"), read_topic, stream_topic, read_marks)
+        self.bootstrap = bootstrap
+
+    def run(self):
+        from confluent_kafka import Consumer, TopicPartition
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "enable.auto.commit": False,
+                             "group.id": f"stream-probe-{id(self)}"})
+        try:
+            topics = consumer.list_topics(timeout=10).topics
+            consumer.assign([TopicPartition(t, p, -2) for t in (self.read_topic,
+                                                                 self.stream_topic)
+                             for p in topics[t].partitions])
+            while not self.stop_event.is_set():
+                for m in consumer.consume(10000, 0.05):
+                    if m.error() or m.value() is None:
+                        continue
+                    delivered = m.timestamp()[1] / 1000.0
+                    if m.topic() == self.read_topic:
+                        self.take_read(m.value(), delivered)
+                    else:
+                        self.take_streamed(json.loads(m.value()), delivered)
+        finally:
+            consumer.close()
+
+
+class XminSampler(threading.Thread):
+    """Every `interval` seconds, on a connection of its own: the backend_xmin and
+    backend_xid of every backend of `application_name` (walcast names all its
+    connections so), the slot's xmin and catalog_xmin, and the next xid to be
+    assigned. Each sample: (time, {pid: (backend_xmin, backend_xid, backend_type)},
+    slot xmin, slot catalog_xmin, next xid)."""
+
+    QUERY = """
+        SELECT clock_timestamp(),
+               txid_snapshot_xmax(txid_current_snapshot()),
+               (SELECT json_agg(json_build_array(pid, backend_xmin::text, backend_xid::text,
+                                                 backend_type))
+                FROM pg_stat_activity WHERE application_name = %(app)s),
+               (SELECT json_build_array(xmin::text, catalog_xmin::text)
+                FROM pg_replication_slots WHERE slot_name = %(slot)s)"""
+
+    def __init__(self, pg, slot: str, application_name: str = "walcast",
+                 interval: float = 0.003):
+        super().__init__(daemon=True)
+        self.pg, self.slot, self.app = pg, slot, application_name
+        self.interval = interval
+        self.samples: List[tuple] = []
+        self.stop_event = threading.Event()
+        self.error: Optional[BaseException] = None
+
+    def run(self):
+        as_int = lambda v: None if v is None else int(v)  # noqa: E731
+        try:
+            with self.pg.connect() as conn:
+                while not self.stop_event.is_set():
+                    _, next_xid, backends, slot = conn.execute(
+                        self.QUERY, {"app": self.app, "slot": self.slot}).fetchone()
+                    held = {pid: (as_int(xmin), as_int(xid), kind)
+                            for pid, xmin, xid, kind in (backends or [])}
+                    slot = slot or [None, None]
+                    self.samples.append((time.time(), held, as_int(slot[0]), as_int(slot[1]),
+                                         int(next_xid)))
+                    time.sleep(self.interval)
+        except BaseException as e:  # reported by stop()
+            self.error = e
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(30)
+        if self.error is not None:
+            raise RuntimeError(f"the xmin sampler failed: {self.error}")
+
+    def oldest_held(self, start: float, end: float) -> List[Tuple[float, int]]:
+        """(time, oldest backend xmin or xid held by any of the backends) of the samples
+        in the interval where some backend held one."""
+        out = []
+        for t, held, _, _, _ in self.samples:
+            if start <= t <= end:
+                values = [v for xmin, xid, _ in held.values() for v in (xmin, xid) if v]
+                if values:
+                    out.append((t, min(values)))
+        return out
+
+    def pins(self, start: float, end: float) -> Dict[int, Tuple[float, float]]:
+        """For each xmin that was the oldest held: (first, last) time it was seen so."""
+        spans: Dict[int, Tuple[float, float]] = {}
+        for t, xmin in self.oldest_held(start, end):
+            first, _ = spans.get(xmin, (t, t))
+            spans[xmin] = (first, t)
+        return spans
+
+    def lag_in_commits(self, commits, start: float, end: float) -> int:
+        """The most transactions of a concurrent writer ((commit time, xid, rows) as
+        SteadyWriter keeps them) that had committed at a sample's time with an xid at
+        or after the oldest xmin walcast's backends held then: how far, in the writer's
+        transactions, walcast held the horizon back."""
+        lag = 0
+        for t, xmin in self.oldest_held(start, end):
+            lag = max(lag, sum(1 for c, xid, _ in commits if c <= t and xid >= xmin))
+        return lag
+
+    def slot_xmins(self, start: float, end: float):
+        """The slot's (xmin, catalog_xmin) values seen in the interval."""
+        return [(s[2], s[3]) for s in self.samples if start <= s[0] <= end]
