@@ -6,7 +6,8 @@ rate (one thread: read, parse, spill) and the fold's records/s per core (the buc
 Rates per CPU-second are the
 verify process's own CPU time (the machine may be shared). Flat peak RSS across sizes is the point: memory is bounded by verify.memory.bytes, not by
 the table. Prints figures; never asserts. SIZES, BUDGET (verify.memory.bytes), THREADS;
-NARROW=1 makes the table (id, a) only, so that 100M rows' events fit a small disk.
+NARROW=1 makes the table (id, a) only; SINK=kafka writes the events to a Kafka topic
+(zstd-compressed: 100M rows' events fit a small disk) instead of a file.
 """
 
 import os
@@ -21,11 +22,13 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test" / "integration"))
 from pg_server import PgServer, WALCAST_BIN  # noqa: E402
+from kafka_fixture import Broker  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("SIZES", "1000000 10000000").split()]
 BUDGET = os.environ.get("BUDGET", "")
 THREADS = os.environ.get("THREADS", "")
 NARROW = os.environ.get("NARROW") == "1"
+KAFKA = os.environ.get("SINK", "file") == "kafka"
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
@@ -58,6 +61,11 @@ def timed(cmd, capture=True):
     return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, stdout, stderr
 
 
+def du(path):
+    """Bytes of the files below path."""
+    return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file())
+
+
 def common(pg, slot):
     return ["--set", "database.hostname=127.0.0.1", "--set", f"database.port={pg.port}",
             "--set", "database.user=postgres", "--set", "database.dbname=postgres",
@@ -69,6 +77,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="walcast-verifybench-"))
     os.chmod(work, 0o755)
     pg = PgServer(work / "pg").start()
+    broker = Broker(work / "kafka").start() if KAFKA else None
     os.environ.update(PGHOST="127.0.0.1", PGPORT=str(pg.port), PGUSER="postgres",
                       PGDATABASE="postgres")
     rows_out = []
@@ -91,15 +100,19 @@ def main():
             size = pg.execute("SELECT pg_table_size('big')")[0][0]
             events = work / f"events{n}.jsonl"
             slot = f"vb{n}"
-            timed([str(WALCAST_BIN), "run", "--sink", f"file:{events}", *common(pg, slot),
+            sink = (["--sink", "kafka", "--set", f"kafka.bootstrap.servers={broker.bootstrap}",
+                     "--set", "kafka.compression.type=zstd"] if KAFKA
+                    else ["--sink", f"file:{events}"])
+            timed([str(WALCAST_BIN), "run", *sink, *common(pg, slot),
                    "--set", "snapshot.mode=initial_only", "--set", "log.level=warn"])
-            print(f"table big: {n:,} rows, {size / 1e9:.2f} GB, events file "
-                  f"{events.stat().st_size / 1e9:.2f} GB, built in {time.time() - t0:.0f} s",
-                  flush=True)
+            stored = (f"Kafka topic (zstd) {du(work / 'kafka') / 1e9:.2f} GB" if KAFKA
+                      else f"events file {events.stat().st_size / 1e9:.2f} GB")
+            print(f"table big: {n:,} rows, {size / 1e9:.2f} GB, {stored}, built in "
+                  f"{time.time() - t0:.0f} s", flush=True)
 
             copy_s, _, _, _, _ = timed([f"{BINDIR}/psql", "-Atc", "COPY big TO STDOUT"],
                                     capture=False)
-            cmd = [str(WALCAST_BIN), "verify", "--sink", f"file:{events}", *common(pg, slot),
+            cmd = [str(WALCAST_BIN), "verify", *sink, *common(pg, slot),
                    "--set", "log.level=info"]
             if BUDGET:
                 cmd += ["--set", f"verify.memory.bytes={BUDGET}"]
@@ -119,7 +132,7 @@ def main():
                   f"({cpu:.1f} s CPU), peak RSS {rss:.0f} MB, {buckets} buckets; source pass "
                   f"{src.group(2)} s, topic pass {m.group(2)} s ({decode_cpu:.1f} s CPU), "
                   f"fold {m.group(5)} s ({fold_cpu:.2f} s CPU) on {threads} threads", flush=True)
-            events.unlink()
+            events.unlink(missing_ok=True)
             pg.execute("SELECT pg_drop_replication_slot(%s) FROM pg_replication_slots "
                        "WHERE slot_name = %s", slot, slot)
         print("\n| rows | COPY rows/s | verify rows/s (vs COPY) | verify rows per CPU-s "
@@ -132,6 +145,8 @@ def main():
             print(f"peak RSS at {rows_out[-1][0]:,} rows / at {rows_out[0][0]:,} rows: "
                   f"{rows_out[-1][3] / rows_out[0][3]:.2f}")
     finally:
+        if broker:
+            broker.stop()
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
 
