@@ -69,3 +69,19 @@ class Load(threading.Thread):
                 self.next_id += 1
                 conn.execute(f"UPDATE {self.table} SET id = %s, v = v + 1 WHERE id = %s",
                              (self.next_id, pick))
+
+
+def create_load_table(pg, table, rows):
+    """A table the Load threads work on: ids 1..rows, v 0."""
+    pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
+    pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
+
+
+def start_streaming(walcast, pg, wait_for):
+    """Starts walcast (kafka_fixture.Walcast) and waits until its slot is active."""
+    walcast.start()
+    wait_for(lambda: (pg.slot(walcast.slot) or {}).get("active") or not walcast.alive(), 30,
+             "walcast to stream")
+    walcast.assert_alive()
+    return walcast
+

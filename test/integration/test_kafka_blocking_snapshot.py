@@ -7,7 +7,7 @@ markers."""
 import re
 import time
 
-from incremental_load import Load, fold
+from incremental_load import Load, create_load_table, fold, start_streaming
 from kafka_fixture import (Walcast, kafka_broker, kafka_pg, unique_name,  # noqa: F401
                            wait_for)
 
@@ -17,14 +17,11 @@ def test_kafka_blocking_snapshot_under_load(kafka_broker, kafka_pg, tmp_path):
     pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
     rows = 20000
     table = unique_name("blk")
-    pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
-    pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
+    create_load_table(pg, table, rows)
     walcast = Walcast(tmp_path, pg, kafka_broker, unique_name("blks"), f"public\\.{table}",
                       {"snapshot.mode": "no_data", "snapshot.max.threads": "2",
-                       "snapshot.chunk.bytes": "65536"}).start()
-    wait_for(lambda: (pg.slot(walcast.slot) or {}).get("active") or not walcast.alive(), 30,
-             "walcast to stream")
-    walcast.assert_alive()
+                      "snapshot.chunk.bytes": "65536"})
+    start_streaming(walcast, pg, wait_for)
     topic = f"{walcast.prefix}.public.{table}"
 
     loads = [Load(pg, table, rows, lane) for lane in range(3)]

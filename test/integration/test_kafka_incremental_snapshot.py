@@ -6,7 +6,7 @@ one reader, and with several readers across a kill -9 of the sidecar mid-snapsho
 import re
 import time
 
-from incremental_load import Load, fold
+from incremental_load import Load, create_load_table, fold, start_streaming
 from kafka_fixture import (Walcast, kafka_broker, kafka_pg, unique_name,  # noqa: F401
                            wait_for)
 
@@ -15,14 +15,11 @@ def test_kafka_incremental_snapshot_under_load(kafka_broker, kafka_pg, tmp_path)
     pg = kafka_pg
     pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
     rows = 20000
-    pg.execute("CREATE TABLE inc (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
-    pg.execute(f"INSERT INTO inc SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
+    create_load_table(pg, "inc", rows)
     walcast = Walcast(tmp_path, pg, kafka_broker, unique_name("incr"), "public\\.inc",
                       {"snapshot.mode": "no_data", "snapshot.max.threads": "1",
-                       "incremental.snapshot.chunk.size": "500"}).start()
-    wait_for(lambda: (pg.slot(walcast.slot) or {}).get("active") or not walcast.alive(), 30,
-             "walcast to stream")
-    walcast.assert_alive()
+                      "incremental.snapshot.chunk.size": "500"})
+    start_streaming(walcast, pg, wait_for)
     topic = f"{walcast.prefix}.public.inc"
 
     loads = [Load(pg, "inc", rows, lane) for lane in range(3)]
@@ -76,14 +73,11 @@ def test_kafka_incremental_snapshot_survives_kill9(kafka_broker, kafka_pg, tmp_p
     pg.execute("CREATE EXTENSION IF NOT EXISTS walcast")
     rows = 40000
     for t, n in (("inc", rows), ("inc2", 3000)):
-        pg.execute(f"CREATE TABLE {t} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
-        pg.execute(f"INSERT INTO {t} SELECT g, 0, 'row ' || g FROM generate_series(1, {n}) g")
+        create_load_table(pg, t, n)
     walcast = Walcast(tmp_path, pg, kafka_broker, unique_name("incrkill"), "public\\.inc2?",
                       {"snapshot.mode": "no_data", "snapshot.max.threads": "4",
-                       "incremental.snapshot.chunk.size": "200"}).start()
-    wait_for(lambda: (pg.slot(walcast.slot) or {}).get("active") or not walcast.alive(), 30,
-             "walcast to stream")
-    walcast.assert_alive()
+                      "incremental.snapshot.chunk.size": "200"})
+    start_streaming(walcast, pg, wait_for)
     loads = [Load(pg, "inc", rows, lane) for lane in range(2)]
     for load in loads:
         load.start()

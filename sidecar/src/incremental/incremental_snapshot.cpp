@@ -263,6 +263,10 @@ void IncrementalSnapshot::request(const ControlMessage &m, Lsn signal_lsn) {
             records.push_back(std::move(r));
         }
     }
+    // A lost connection made the resolution find nothing: end the session, so the slot
+    // sends the signal again, rather than forget the request.
+    if (PQstatus(conn) != CONNECTION_OK)
+        throw PgError(false, "the connection resolving snapshot signal " + m.id + " was lost");
     std::lock_guard<std::mutex> lock(mu_);
     for (IncrementalRecord &r : records) enqueue_locked(std::move(r));
     start_thread_locked();
