@@ -34,6 +34,26 @@ std::string frame_topic(const std::string &frame) {
     return frame.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
 }
 
+// The key columns of alias x, each followed by suffix: "x.a<suffix>, x.b<suffix>".
+std::string key_columns(const std::vector<std::string> &names, const char *suffix) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); i++) out += (i ? ", x." : "x.") + names[i] + suffix;
+    return out;
+}
+
+// Parameters for one key value each, from $next on: "$3::bigint, $4::text".
+std::string key_params(const std::vector<std::string> &types, std::size_t &next) {
+    std::string out;
+    for (std::size_t i = 0; i < types.size(); i++)
+        out += (i ? ", $" : "$") + std::to_string(next++) + "::" + types[i];
+    return out;
+}
+
+// Adds `(predicate)` to a WHERE clause being built, with AND after the first.
+void and_where(std::string &where, const std::string &predicate) {
+    where += (where.empty() ? " WHERE (" : " AND (") + predicate + ")";
+}
+
 // How often a running table's progress is logged.
 constexpr int kProgressIntervalMs = 10000;
 // Closed chunks awaiting the sink's confirmation, per reader: only their ranges are kept;
@@ -494,21 +514,16 @@ void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
 std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
                                                        const KeyValues &after) {
     // The key chunk.size rows after `after`: the inclusive upper bound of the next range.
-    std::string keys, texts, cursor;
-    for (std::size_t i = 0; i < table.key_names.size(); i++) {
-        const std::string col = "x." + table.key_names[i];
-        keys += (i ? ", " : "") + col;
-        texts += (i ? ", " : "") + col + "::text";
-        cursor += (i ? ", $" : "$") + std::to_string(1 + i) + "::" + table.key_types[i];
-    }
-    std::string sql = "SELECT " + texts + " FROM ONLY " + table.name + " x";
+    const std::string keys = key_columns(table.key_names, "");
     std::string where;
-    if (!after.empty()) where = "(" + keys + ") > (" + cursor + ")";
+    std::size_t param = 1;
+    if (!after.empty())
+        and_where(where, "(" + keys + ") > (" + key_params(table.key_types, param) + ")");
     // Checked by walcast.check_snapshot_condition(), which returned it as one expression.
-    if (!table.condition.empty()) where += (where.empty() ? "(" : " AND (") + table.condition + ")";
-    if (!where.empty()) sql += " WHERE " + where;
-    sql += " ORDER BY " + keys + " OFFSET " + std::to_string(config_.incremental_chunk_size - 1) +
-           " LIMIT 1";
+    if (!table.condition.empty()) and_where(where, table.condition);
+    std::string sql = "SELECT " + key_columns(table.key_names, "::text") + " FROM ONLY " +
+                      table.name + " x" + where + " ORDER BY " + keys + " OFFSET " +
+                      std::to_string(config_.incremental_chunk_size - 1) + " LIMIT 1";
     PgResultPtr res = pg_query(conn, sql, after, "planning a chunk of " + table.name);
     if (PQntuples(res.get()) == 0) return std::nullopt;
     KeyValues hi;
@@ -580,19 +595,14 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRang
     std::string options = "ARRAY[";
     for (std::size_t i = 1; i <= noptions; i++) options += (i > 1 ? ",$" : "$") + std::to_string(i);
     options += "]::text[]";
-    std::string keys, texts, lo, hi;
+    const std::string keys = key_columns(table.key_names, "");
+    std::string where;
     std::size_t param = noptions + 1;
-    for (std::size_t i = 0; i < table.key_names.size(); i++) {
-        const std::string col = "x." + table.key_names[i];
-        keys += (i ? ", " : "") + col;
-        texts += ", " + col + "::text";
-    }
-    auto bound = [&](std::string &out) {
-        for (std::size_t i = 0; i < table.key_names.size(); i++)
-            out += (i ? ", $" : "$") + std::to_string(param++) + "::" + table.key_types[i];
-    };
-    if (!range.after.empty()) bound(lo);
-    if (!range.through.empty()) bound(hi);
+    if (!range.after.empty())
+        and_where(where, "(" + keys + ") > (" + key_params(table.key_types, param) + ")");
+    if (!range.through.empty())
+        and_where(where, "(" + keys + ") <= (" + key_params(table.key_types, param) + ")");
+    if (!table.condition.empty()) and_where(where, table.condition);
     // With converter schemas, the R frame of the table as this statement sees it:
     // snapshot_rows() of an empty block range returns just that (an InitPlan, run once).
     std::string schema = "NULL";
@@ -601,14 +611,9 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRang
                  options + ") LIMIT 1)";
     // The statement's snapshot (an InitPlan, run once): which transactions the read saw.
     std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
-                      ", (SELECT pg_catalog.pg_current_snapshot()::text)" + texts + " FROM ONLY " +
-                      table.name + " x";
-    std::string where;
-    if (!lo.empty()) where = "(" + keys + ") > (" + lo + ")";
-    if (!hi.empty()) where += (where.empty() ? "(" : " AND (") + keys + ") <= (" + hi + ")";
-    if (!table.condition.empty()) where += (where.empty() ? "(" : " AND (") + table.condition + ")";
-    if (!where.empty()) sql += " WHERE " + where;
-    sql += " ORDER BY " + keys;
+                      ", (SELECT pg_catalog.pg_current_snapshot()::text), " +
+                      key_columns(table.key_names, "::text") + " FROM ONLY " + table.name + " x" +
+                      where + " ORDER BY " + keys;
     if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     return sql;
 }
