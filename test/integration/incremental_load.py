@@ -1,5 +1,5 @@
 """A load on one table while it is snapshot incrementally, and the fold of a topic
-(test_incremental_snapshot.py, test_kafka_incremental_snapshot.py)."""
+(test_incremental_snapshot.py, test_kafka_*_snapshot.py, test_signalled_snapshots.py)."""
 
 import random
 import threading
@@ -16,6 +16,25 @@ def fold(records):
         else:
             rows[key] = value["after"]
     return rows
+
+
+def assert_folds_to_source(pg, table, pairs):
+    """The (key, value) pairs of the table's topic, in sink order, fold to its rows."""
+    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
+    folded = fold(pairs)
+    wrong = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
+    extra = [k for k in folded if k not in source]
+    assert not wrong and not extra, (f"{table}: {len(wrong)} rows missing or different, "
+                                     f"{len(extra)} extra: {wrong[:3]} {extra[:3]}")
+
+
+def stop_loads(loads):
+    """Stops the loads; each must have run without an error."""
+    for load in loads:
+        load.stop.set()
+    for load in loads:
+        load.join(30)
+        assert load.error is None, load.error
 
 
 class Load(threading.Thread):

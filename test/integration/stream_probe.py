@@ -27,32 +27,18 @@ def percentile(values, q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-class SteadyWriter(threading.Thread):
-    """`changes_per_s` single-row inserts a second into `table` (which has a bigserial
-    key and an int column v), in `tx_per_s` transactions a second. Keeps (commit time,
-    xid, rows) of each transaction in `commits`."""
+class _ProbeThread(threading.Thread):
+    """A probe's thread: work() runs until stop(), which reports its error if it had one."""
 
-    def __init__(self, pg, table: str, changes_per_s: int = 2000, tx_per_s: int = 100):
+    def __init__(self, what: str):
         super().__init__(daemon=True)
-        self.pg, self.table = pg, table
-        self.tx_per_s = tx_per_s
-        self.rows_per_tx = max(1, changes_per_s // tx_per_s)
+        self.what = what
         self.stop_event = threading.Event()
-        self.commits: List[Tuple[float, int, int]] = []
         self.error: Optional[BaseException] = None
 
     def run(self):
         try:
-            with self.pg.connect(autocommit=False) as conn:
-                tick = time.time()
-                while not self.stop_event.is_set():
-                    xid = int(conn.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
-                    conn.execute(f"INSERT INTO {self.table} (v) SELECT g FROM "
-                                 f"generate_series(1, {self.rows_per_tx}) g")
-                    conn.commit()
-                    self.commits.append((time.time(), xid, self.rows_per_tx))
-                    tick += 1.0 / self.tx_per_s
-                    time.sleep(max(0.0, tick - time.time()))
+            self.work()
         except BaseException as e:  # reported by stop()
             self.error = e
 
@@ -60,7 +46,32 @@ class SteadyWriter(threading.Thread):
         self.stop_event.set()
         self.join(30)
         if self.error is not None:
-            raise RuntimeError(f"the writer on {self.table} failed: {self.error}")
+            raise RuntimeError(f"{self.what} failed: {self.error}")
+
+
+class SteadyWriter(_ProbeThread):
+    """`changes_per_s` single-row inserts a second into `table` (which has a bigserial
+    key and an int column v), in `tx_per_s` transactions a second. Keeps (commit time,
+    xid, rows) of each transaction in `commits`."""
+
+    def __init__(self, pg, table: str, changes_per_s: int = 2000, tx_per_s: int = 100):
+        super().__init__(f"the writer on {table}")
+        self.pg, self.table = pg, table
+        self.tx_per_s = tx_per_s
+        self.rows_per_tx = max(1, changes_per_s // tx_per_s)
+        self.commits: List[Tuple[float, int, int]] = []
+
+    def work(self):
+        with self.pg.connect(autocommit=False) as conn:
+            tick = time.time()
+            while not self.stop_event.is_set():
+                xid = int(conn.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
+                conn.execute(f"INSERT INTO {self.table} (v) SELECT g FROM "
+                             f"generate_series(1, {self.rows_per_tx}) g")
+                conn.commit()
+                self.commits.append((time.time(), xid, self.rows_per_tx))
+                tick += 1.0 / self.tx_per_s
+                time.sleep(max(0.0, tick - time.time()))
 
     def rows_committed_between(self, start: float, end: float) -> int:
         return sum(n for t, _, n in self.commits if start <= t <= end)
@@ -188,7 +199,7 @@ class KafkaTail(SinkTail):
             consumer.close()
 
 
-class XminSampler(threading.Thread):
+class XminSampler(_ProbeThread):
     """Every `interval` seconds, on a connection of its own: the backend_xmin and
     backend_xid of every backend of `application_name` (walcast names all its
     connections so), the slot's xmin and catalog_xmin, and the next xid to be
@@ -206,34 +217,23 @@ class XminSampler(threading.Thread):
 
     def __init__(self, pg, slot: str, application_name: str = "walcast",
                  interval: float = 0.003):
-        super().__init__(daemon=True)
+        super().__init__("the xmin sampler")
         self.pg, self.slot, self.app = pg, slot, application_name
         self.interval = interval
         self.samples: List[tuple] = []
-        self.stop_event = threading.Event()
-        self.error: Optional[BaseException] = None
 
-    def run(self):
+    def work(self):
         as_int = lambda v: None if v is None else int(v)  # noqa: E731
-        try:
-            with self.pg.connect() as conn:
-                while not self.stop_event.is_set():
-                    _, next_xid, backends, slot = conn.execute(
-                        self.QUERY, {"app": self.app, "slot": self.slot}).fetchone()
-                    held = {pid: (as_int(xmin), as_int(xid), kind)
-                            for pid, xmin, xid, kind in (backends or [])}
-                    slot = slot or [None, None]
-                    self.samples.append((time.time(), held, as_int(slot[0]), as_int(slot[1]),
-                                         int(next_xid)))
-                    time.sleep(self.interval)
-        except BaseException as e:  # reported by stop()
-            self.error = e
-
-    def stop(self):
-        self.stop_event.set()
-        self.join(30)
-        if self.error is not None:
-            raise RuntimeError(f"the xmin sampler failed: {self.error}")
+        with self.pg.connect() as conn:
+            while not self.stop_event.is_set():
+                _, next_xid, backends, slot = conn.execute(
+                    self.QUERY, {"app": self.app, "slot": self.slot}).fetchone()
+                held = {pid: (as_int(xmin), as_int(xid), kind)
+                        for pid, xmin, xid, kind in (backends or [])}
+                slot = slot or [None, None]
+                self.samples.append((time.time(), held, as_int(slot[0]), as_int(slot[1]),
+                                     int(next_xid)))
+                time.sleep(self.interval)
 
     def oldest_held(self, start: float, end: float) -> List[Tuple[float, int]]:
         """(time, oldest backend xmin or xid held by any of the backends) of the samples

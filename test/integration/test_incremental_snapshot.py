@@ -13,7 +13,7 @@ import pytest
 from conftest import throwaway_server, unique, wait_until
 from pg_server import free_port
 from walcast_process import scrape_metrics
-from incremental_load import Load, fold
+from incremental_load import Load, assert_folds_to_source, stop_loads
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +75,7 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, s
     on_record = pg.execute("SELECT chunks, completed_at IS NOT NULL FROM "
                            "walcast.incremental_snapshots WHERE slot_name = %s", s.slot)
     assert on_record == [(chunks, True)]
-    for load in loads:
-        load.stop.set()
-    for load in loads:
-        load.join(30)
-        assert load.error is None, load.error
+    stop_loads(loads)
     assert sum(load.commits for load in loads) > 50, "the load must run during the snapshot"
 
     # Everything committed is in the sink: a sentinel row comes last.
@@ -102,12 +98,8 @@ def test_incremental_snapshot_under_load_folds_to_the_source(incr_pg, sidecar, s
         assert reads[0]["raw_value"]["schema"] == streamed["raw_value"]["schema"]
         assert reads[0]["raw_value"]["schema"]["name"] == f"{topic}.Envelope"
 
-    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)
-    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not missing and not extra, (f"{len(missing)} rows missing or different, "
-                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    assert_folds_to_source(pg, table,
+                           ((r["key"], r["value"]) for r in records if r["topic"] == topic))
     # Rows changed during their chunk's window were left to the stream.
     dropped = sum(int(n) for n in re.findall(r"chunk \S+ of \S+: \d+ rows read, (\d+) "
                                              r"changed in its window", s.all_logs()))
@@ -218,9 +210,7 @@ def test_reconnects_mid_snapshot_read_unconfirmed_chunks_again(incr_pg, sidecar)
     wait_until(lambda: done in s.all_logs() or not s.alive(), 120,
                "the incremental snapshot to finish")
     s.assert_alive()
-    load.stop.set()
-    load.join(30)
-    assert load.error is None, load.error
+    stop_loads([load])
     again = s.all_logs().count("read again after the reconnect")
     print(f"\n{cuts} connections cut, {again} chunks read again")
     assert again > 0, "no chunk was closed and unconfirmed at a reconnect"
@@ -228,12 +218,8 @@ def test_reconnects_mid_snapshot_read_unconfirmed_chunks_again(incr_pg, sidecar)
     s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": -1}
                                     for r in recs), timeout=60, what="the sentinel row")
     records = s.records()
-    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)
-    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not missing and not extra, (f"{len(missing)} rows missing or different, "
-                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    assert_folds_to_source(pg, table,
+                           ((r["key"], r["value"]) for r in records if r["topic"] == topic))
     assert s.terminate() == 0
 
 

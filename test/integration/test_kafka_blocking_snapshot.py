@@ -7,7 +7,8 @@ markers."""
 import re
 import time
 
-from incremental_load import Load, create_load_table, fold, start_streaming
+from incremental_load import (Load, assert_folds_to_source, create_load_table, start_streaming,
+                              stop_loads)
 from kafka_fixture import (Walcast, kafka_broker, kafka_pg, unique_name,  # noqa: F401
                            wait_for)
 
@@ -36,11 +37,7 @@ def test_kafka_blocking_snapshot_under_load(kafka_broker, kafka_pg, tmp_path):
     seconds = time.monotonic() - started
     walcast.assert_alive()
     time.sleep(1)  # the load goes on after the snapshot, through the stream
-    for load in loads:
-        load.stop.set()
-    for load in loads:
-        load.join(30)
-        assert load.error is None, load.error
+    stop_loads(loads)
     pg.execute(f"INSERT INTO {table} VALUES (-1, -1, 'sentinel')")
     records = kafka_broker.read(
         [topic], timeout=120,
@@ -52,10 +49,5 @@ def test_kafka_blocking_snapshot_under_load(kafka_broker, kafka_pg, tmp_path):
     assert len(reads) == read_rows
     markers = {r.value["source"]["snapshot"] for r in reads}
     assert "incremental" not in markers and {"first", "last"} <= markers, markers
-    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold((r.key_json, r.value) for r in records)
-    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not missing and not extra, (f"{len(missing)} rows missing or different, "
-                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    assert_folds_to_source(pg, table, ((r.key_json, r.value) for r in records))
     assert walcast.terminate() == 0

@@ -6,7 +6,8 @@ one reader, and with several readers across a kill -9 of the sidecar mid-snapsho
 import re
 import time
 
-from incremental_load import Load, create_load_table, fold, start_streaming
+from incremental_load import (Load, assert_folds_to_source, create_load_table, start_streaming,
+                              stop_loads)
 from kafka_fixture import (Walcast, kafka_broker, kafka_pg, unique_name,  # noqa: F401
                            wait_for)
 
@@ -34,11 +35,7 @@ def test_kafka_incremental_snapshot_under_load(kafka_broker, kafka_pg, tmp_path)
              "the incremental snapshot to finish")
     seconds = time.monotonic() - started
     walcast.assert_alive()
-    for load in loads:
-        load.stop.set()
-    for load in loads:
-        load.join(30)
-        assert load.error is None, load.error
+    stop_loads(loads)
     pg.execute("INSERT INTO inc VALUES (-1, -1, 'sentinel')")
     records = kafka_broker.read(
         [topic], timeout=120,
@@ -47,22 +44,8 @@ def test_kafka_incremental_snapshot_under_load(kafka_broker, kafka_pg, tmp_path)
     print(f"\nincremental snapshot of {rows} rows in {seconds:.1f} s under "
           f"{sum(load.commits for load in loads)} load commits; {reads} op r events")
     assert reads > 0
-    source = {(r["id"],): r for (r,) in pg.execute("SELECT to_jsonb(t) FROM inc t")}
-    folded = fold((r.key_json, r.value) for r in records)
-    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not missing and not extra, (f"{len(missing)} rows missing or different, "
-                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
+    assert_folds_to_source(pg, "inc", ((r.key_json, r.value) for r in records))
     assert walcast.terminate() == 0
-
-
-def assert_folds_to_source(pg, records, table):
-    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold((r.key_json, r.value) for r in records)
-    missing = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not missing and not extra, (f"{table}: {len(missing)} rows missing or different, "
-                                       f"{len(extra)} extra: {missing[:3]} {extra[:3]}")
 
 
 def test_kafka_incremental_snapshot_survives_kill9(kafka_broker, kafka_pg, tmp_path):
@@ -111,11 +94,7 @@ def test_kafka_incremental_snapshot_survives_kill9(kafka_broker, kafka_pg, tmp_p
     _, chunks, in_flight, resumed = map(int, done.search(log).groups())
     assert resumed == on_record
     assert in_flight >= 2
-    for load in loads:
-        load.stop.set()
-    for load in loads:
-        load.join(30)
-        assert load.error is None, load.error
+    stop_loads(loads)
     pg.execute("INSERT INTO inc VALUES (-1, -1, 'sentinel')")
     pg.execute("INSERT INTO inc2 VALUES (-1, -1, 'sentinel')")
     topics = [f"{walcast.prefix}.public.inc", f"{walcast.prefix}.public.inc2"]
@@ -123,7 +102,8 @@ def test_kafka_incremental_snapshot_survives_kill9(kafka_broker, kafka_pg, tmp_p
         topics, timeout=120,
         done=lambda recs: sum(1 for r in recs if r.key_json == {"id": -1}) == 2)
     for topic, table in zip(topics, ("inc", "inc2")):
-        assert_folds_to_source(pg, [r for r in records if r.topic == topic], table)
+        assert_folds_to_source(pg, table,
+                               ((r.key_json, r.value) for r in records if r.topic == topic))
     reads = [r for r in records if r.topic == topics[0] and r.value and r.value["op"] == "r"]
     print(f"\n{len(reads)} op r events of inc over two runs; {on_record} chunks on record "
           f"at the kill, {chunks} chunks after the restart")

@@ -6,14 +6,13 @@ runs is read incrementally on its own (snapshot.new.tables=incremental) and the 
 not sent again; snapshot.initial.method=incremental streams at once and reads every table
 in incremental chunks. Each time the folded sink equals the source row by row."""
 
-import re
 import threading
 import time
 
 import pytest
 
 from conftest import throwaway_server, unique, wait_until
-from incremental_load import Load, fold
+from incremental_load import Load, assert_folds_to_source, create_load_table, stop_loads
 
 INITIAL_MARKERS = {"first", "first_in_data_collection", "true", "last_in_data_collection",
                    "last"}
@@ -30,27 +29,10 @@ def sig_pg():
         yield server
 
 
-def make_table(pg, table, rows):
-    pg.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, v bigint NOT NULL, note text)")
-    pg.execute(f"INSERT INTO {table} SELECT g, 0, 'row ' || g FROM generate_series(1, {rows}) g")
-
-
 def assert_fold_equals_source(pg, s, table, records):
     topic = f"{s.slot}.public.{table}"
-    source = {(r["id"],): r for (r,) in pg.execute(f"SELECT to_jsonb(t) FROM {table} t")}
-    folded = fold((r["key"], r["value"]) for r in records if r["topic"] == topic)
-    wrong = [(k, source[k], folded.get(k)) for k in source if folded.get(k) != source[k]]
-    extra = [k for k in folded if k not in source]
-    assert not wrong and not extra, (f"{len(wrong)} rows missing or different, "
-                                     f"{len(extra)} extra: {wrong[:3]} {extra[:3]}")
-
-
-def stop_loads(loads):
-    for load in loads:
-        load.stop.set()
-    for load in loads:
-        load.join(30)
-        assert load.error is None, load.error
+    assert_folds_to_source(pg, table,
+                           ((r["key"], r["value"]) for r in records if r["topic"] == topic))
 
 
 def sentinel(pg, s, table):
@@ -66,7 +48,7 @@ def test_blocking_snapshot_holds_the_stream_and_folds_to_the_source(sig_pg, side
     pg = sig_pg
     table = unique("blk")
     rows = 20000
-    make_table(pg, table, rows)
+    create_load_table(pg, table, rows)
     # Throttled, so that the hold lasts long enough to watch the slot's position.
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
                 snapshot__max__threads=2, snapshot__chunk__bytes=65536,
@@ -133,7 +115,7 @@ def test_blocking_snapshot_stopped_runs_again_on_restart(sig_pg, sidecar):
     pg = sig_pg
     table = unique("blkr")
     rows = 20000
-    make_table(pg, table, rows)
+    create_load_table(pg, table, rows)
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
                 snapshot__chunk__bytes=65536, snapshot__throttle__rows__per__second=2000).start()
     pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s], 'blocking')", table)
@@ -163,7 +145,7 @@ def test_blocking_snapshot_with_transaction_metadata(sig_pg, sidecar):
     does not wait for it."""
     pg = sig_pg
     table = unique("blkm")
-    make_table(pg, table, 100)
+    create_load_table(pg, table, 100)
     s = sidecar(server=pg, table__include__list=f"public\\.{table}",
                 provide__transaction__metadata="true").start()
     pg.execute("SELECT walcast.execute_snapshot(ARRAY[%s], 'blocking')", table)
@@ -184,8 +166,8 @@ def test_blocking_snapshot_with_transaction_metadata(sig_pg, sidecar):
 def test_table_included_between_runs_is_backfilled_incrementally(sig_pg, sidecar):
     pg = sig_pg
     a, b = unique("nta"), unique("ntb")
-    make_table(pg, a, 50)
-    make_table(pg, b, 70)  # exists before it is included: its rows are not in the WAL
+    create_load_table(pg, a, 50)
+    create_load_table(pg, b, 70)  # exists before it is included: its rows are not in the WAL
     s = sidecar(server=pg, snapshot__mode="initial", table__include__list=f"public\\.{a}",
                 snapshot__new__tables="incremental").start()
     s.wait_records(lambda recs: len([r for r in recs if r["value"]
@@ -231,8 +213,8 @@ def test_incremental_first_load_streams_at_once(sig_pg, sidecar):
     pg = sig_pg
     table, other = unique("ifl"), unique("iflo")
     rows = 20000
-    make_table(pg, table, rows)
-    make_table(pg, other, 0)
+    create_load_table(pg, table, rows)
+    create_load_table(pg, other, 0)
     # Inserts into another table all along: streamed while the first load runs.
     stop_inserts = threading.Event()
 
@@ -266,7 +248,7 @@ def test_incremental_first_load_streams_at_once(sig_pg, sidecar):
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     s.start()
-    topic, other_topic = f"{s.slot}.public.{table}", f"{s.slot}.public.{other}"
+    topic = f"{s.slot}.public.{table}"
     assert "without a snapshot" in s.all_logs()
     loads = [Load(pg, table, rows, lane) for lane in range(2)]
     for load in loads:
