@@ -1,7 +1,9 @@
 // walcast.snapshot_row(): one row of a table, given as the table's whole-row value, as
 // an op "r" event. The incremental snapshot reads a primary-key range with an ordinary
 // query (`SELECT walcast.snapshot_row(t.tableoid, t, ...) FROM t WHERE key > ... ORDER BY
-// key LIMIT n`) and every row goes through the same encoder as streamed changes.
+// key LIMIT n`) and every row goes through the same encoder as streamed changes. With
+// snapshot.compact the value is the row alone (`<key>\t<after>`): the reader takes the
+// envelope from the template of snapshot_rows() of an empty range, once per chunk.
 #include "pg.h"
 
 #include <new>
@@ -25,6 +27,7 @@ struct RowEncoderState {
     Oid rowtype;
     WalcastOptions opts;
     RelationInfo *info;
+    TupleDesc desc;  // the table's, copied: the query holds its lock, so it cannot change
     EventSource source;
     MemoryContext row_context;  // one row's encoding scratch
 };
@@ -45,6 +48,8 @@ RowEncoderState *row_encoder_begin(FunctionCallInfo fcinfo, Oid relid) {
     st->rowtype = rel->rd_rel->reltype;
     st->info = relation_info_build(rel, &st->opts, fcinfo->flinfo->fn_mcxt);
     snapshot_check_column_access(rel, st->info);
+    // With defaults of added columns (attmissing): rows older than the column need them.
+    st->desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
     table_close(rel, NoLock);
     event_source_init_snapshot(&st->source, &st->opts, st->opts.snapshot_lsn,
                                st->opts.snapshot_marker, GetCurrentTimestamp());
@@ -71,7 +76,6 @@ extern "C" Datum walcast_snapshot_row(PG_FUNCTION_ARGS) {
                         errmsg("walcast.snapshot_row: the row is not of the table's row type"),
                         errhint("Pass the table's whole-row value: snapshot_row(t.tableoid, t, "
                                 "...) FROM ONLY tab t.")));
-    Relation rel = table_open(relid, AccessShareLock);
     HeapTupleData tuple;
     tuple.t_len = HeapTupleHeaderGetDatumLength(header);
     ItemPointerSetInvalid(&tuple.t_self);
@@ -81,11 +85,14 @@ extern "C" Datum walcast_snapshot_row(PG_FUNCTION_ARGS) {
     MemoryContext old = MemoryContextSwitchTo(st->row_context);
     StringInfoData buf;
     initStringInfo(&buf);
-    RowChange change = {'r', nullptr, &tuple, nullptr, RelationGetDescr(rel), InvalidXLogRecPtr};
-    event_write_row(&buf, &st->opts, &st->source, st->info, &change, nullptr);
+    if (st->opts.snapshot_compact) {
+        event_write_snapshot_row(&buf, &st->opts, st->info, &tuple, st->desc);
+    } else {
+        RowChange change = {'r', nullptr, &tuple, nullptr, st->desc, InvalidXLogRecPtr};
+        event_write_row(&buf, &st->opts, &st->source, st->info, &change, nullptr);
+    }
     MemoryContextSwitchTo(old);
     text *result = cstring_to_text_with_len(buf.data, buf.len);
     MemoryContextReset(st->row_context);
-    table_close(rel, NoLock);
     PG_RETURN_TEXT_P(result);
 }

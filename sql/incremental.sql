@@ -23,6 +23,13 @@ SELECT split_part(r, E'\t', 1) AS kind, split_part(r, E'\t', 2) AS op,
        split_part(r, E'\t', 3) AS topic, split_part(r, E'\t', 4) AS key
 FROM (SELECT walcast.snapshot_row(x.tableoid, x, ARRAY['format', 'frames']) AS r
       FROM ONLY inc_t x WHERE id = 2) s;
+-- The compact layout (`<key>\t<after>`): the row as snapshot_rows() packs it.
+SELECT walcast.snapshot_row(x.tableoid, x, ARRAY['snapshot.compact', 'true']) AS compact
+FROM ONLY inc_t x WHERE id = 3;
+SELECT position(walcast.snapshot_row(x.tableoid, x, ARRAY['snapshot.compact', 'true']) || E'\n'
+                IN (SELECT string_agg(r, '') FROM walcast.snapshot_rows('inc_t', 0, NULL,
+                        ARRAY['snapshot.compact', 'true']) r)) > 0 AS same_as_snapshot_rows
+FROM ONLY inc_t x WHERE id = 3;
 -- Only the table's own row type.
 SELECT walcast.snapshot_row('inc_t'::regclass, ROW(1, 'x'));
 -- Control messages: W frames with format=frames, nothing with format=json; other

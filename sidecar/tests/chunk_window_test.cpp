@@ -13,9 +13,9 @@ namespace {
 
 const std::string kTopic = "p.public.t";
 
+// A row as the reader reads it (compact layout: `<key>\t<after>`).
 std::string row(int id) {
-    return "E\tr\t" + kTopic + "\t{\"id\":" + std::to_string(id) +
-           "}\t{\"after\":{\"id\":" + std::to_string(id) + "}}";
+    return "{\"id\":" + std::to_string(id) + "}\t{\"id\":" + std::to_string(id) + "}";
 }
 
 std::string key(int id) { return "{\"id\":" + std::to_string(id) + "}"; }
@@ -82,10 +82,10 @@ TEST(ChunkWindow, NothingDroppedBeforeTheLowWatermark) {
     EXPECT_EQ(w.close(), rows({1}));
 }
 
-TEST(ChunkWindow, FrameKey) {
-    EXPECT_EQ(frame_key(row(42)), key(42));
-    EXPECT_EQ(frame_key("E\tr\ttopic\t\t{}"), "");
-    EXPECT_EQ(frame_key("E\tr"), "");
+TEST(ChunkWindow, CompactRowKey) {
+    EXPECT_EQ(compact_row_key(row(42)), key(42));
+    EXPECT_EQ(compact_row_key("\t{}"), "");
+    EXPECT_EQ(compact_row_key("{\"id\":1}"), "{\"id\":1}");
 }
 
 TEST(ControlMessage, Watermarks) {

@@ -4,17 +4,7 @@
 
 namespace walcast {
 
-std::string_view frame_key(std::string_view frame) {
-    std::size_t start = 0;
-    for (int field = 0; field < 3; field++) {
-        start = frame.find('\t', start);
-        if (start == std::string_view::npos) return {};
-        start++;
-    }
-    std::size_t end = frame.find('\t', start);
-    if (end == std::string_view::npos) return {};
-    return frame.substr(start, end - start);
-}
+std::string_view compact_row_key(std::string_view row) { return row.substr(0, row.find('\t')); }
 
 ChunkWindow::ChunkWindow(std::string topic) : topic_(std::move(topic)) {}
 
@@ -46,15 +36,16 @@ void ChunkWindow::drop_all() {
     live_ = 0;
 }
 
-void ChunkWindow::load(std::vector<std::string> frames) {
-    frames_ = std::move(frames);
-    dropped_.assign(frames_.size(), truncated_);
-    live_ = truncated_ ? 0 : frames_.size();
-    index_.reserve(frames_.size());
-    for (std::size_t i = 0; i < frames_.size(); i++) {
-        std::string_view key = frame_key(frames_[i]);
+void ChunkWindow::load(std::vector<std::string> rows) {
+    rows_ = std::move(rows);
+    dropped_.assign(rows_.size(), truncated_);
+    live_ = truncated_ ? 0 : rows_.size();
+    index_.reserve(rows_.size());
+    for (std::size_t i = 0; i < rows_.size(); i++) {
+        std::string_view key = compact_row_key(rows_[i]);
         index_.emplace(key, i);
-        if (!dropped_[i] && changed_before_load_.count(std::string(key))) {
+        if (!dropped_[i] && !changed_before_load_.empty() &&
+            changed_before_load_.count(std::string(key))) {
             dropped_[i] = true;
             live_--;
         }
@@ -66,10 +57,10 @@ void ChunkWindow::load(std::vector<std::string> frames) {
 std::vector<std::string> ChunkWindow::close() {
     std::vector<std::string> out;
     out.reserve(live_);
-    for (std::size_t i = 0; i < frames_.size(); i++)
-        if (!dropped_[i]) out.push_back(std::move(frames_[i]));
+    for (std::size_t i = 0; i < rows_.size(); i++)
+        if (!dropped_[i]) out.push_back(std::move(rows_[i]));
     index_.clear();
-    frames_.clear();
+    rows_.clear();
     dropped_.clear();
     live_ = 0;
     open_ = false;

@@ -27,9 +27,9 @@ public:
     // remembered until then (the reader's snapshot may predate the change).
     void on_change(std::string_view topic, std::string_view key);
 
-    // The reader's rows: whole `E\tr\t<topic>\t<key>\t<value>` frames, in key order.
-    // Keys the stream changed since the low watermark are left out at once.
-    void load(std::vector<std::string> frames);
+    // The reader's rows in the compact layout (`<key>\t<after>`, docs/framing.md), in
+    // key order. Keys the stream changed since the low watermark are left out at once.
+    void load(std::vector<std::string> rows);
     bool is_loaded() const { return loaded_; }
 
     // The high watermark reached the stream: the rows still in the chunk, in read
@@ -37,7 +37,7 @@ public:
     std::vector<std::string> close();
 
     std::size_t rows_held() const { return live_; }
-    std::size_t rows_read() const { return frames_.size(); }
+    std::size_t rows_read() const { return rows_.size(); }
     const std::string &topic() const { return topic_; }
 
 private:
@@ -48,14 +48,14 @@ private:
     bool open_ = false;
     bool loaded_ = false;
     bool truncated_ = false;
-    std::vector<std::string> frames_;
+    std::vector<std::string> rows_;
     std::vector<bool> dropped_;
-    std::unordered_map<std::string_view, std::size_t> index_;  // key -> row (views into frames_)
+    std::unordered_map<std::string_view, std::size_t> index_;  // key -> row (views into rows_)
     std::unordered_set<std::string> changed_before_load_;
     std::size_t live_ = 0;
 };
 
-// The key field of an E frame (`E\t<op>\t<topic>\t<key>\t...`), or empty.
-std::string_view frame_key(std::string_view frame);
+// The key of a compact row (`<key>\t<after>`): what comes before its first tab.
+std::string_view compact_row_key(std::string_view row);
 
 }  // namespace walcast

@@ -11,6 +11,7 @@
 #include "pg/pg_conn.h"
 #include "pg/pg_query.h"
 #include "pg/lsn.h"
+#include "snapshot/snapshot_batch.h"
 #include "snapshot/snapshot_plan.h"
 #include "snapshot/snapshot_settings.h"
 
@@ -24,14 +25,6 @@ std::string random_run_id() {
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
     return buf;
-}
-
-// The topic field of an E frame.
-std::string frame_topic(const std::string &frame) {
-    std::size_t a = frame.find('\t', frame.find('\t') + 1);
-    if (a == std::string::npos) return {};
-    std::size_t b = frame.find('\t', a + 1);
-    return frame.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
 }
 
 // The key columns of alias x, each followed by suffix: "x.a<suffix>, x.b<suffix>".
@@ -56,9 +49,14 @@ void and_where(std::string &where, const std::string &predicate) {
 
 // How often a running table's progress is logged.
 constexpr int kProgressIntervalMs = 10000;
-// Closed chunks awaiting the sink's confirmation, per reader: only their ranges are kept;
-// the bound keeps a stalled sink from letting the readers run far ahead.
-constexpr std::size_t kMaxUnconfirmedPerReader = 16;
+// Closed chunks awaiting the sink's confirmation, per reader: only their ranges are kept
+// (their rows wait in the sink, whose own bounds stop the stream, and so the readers, when
+// it stalls). The bound is what a reconnect may read again; it spans more than a sink's
+// confirmation interval (a file sink syncs every 100 ms), so readers do not wait for it.
+constexpr std::size_t kMaxUnconfirmedPerReader = 256;
+// Open windows per reader: the chunk it reads and the one whose high watermark the stream
+// has yet to reach, so a reader never waits for the stream between its chunks.
+constexpr std::size_t kWindowsPerReader = 2;
 
 }  // namespace
 
@@ -73,6 +71,8 @@ IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic
     encoder_options_ = snapshot_settings_from(config).encoder_options;
     encoder_options_.emplace_back("format", "frames");
     encoder_options_.emplace_back("snapshot.marker", "incremental");
+    // Rows come as `<key>\t<after>`; the envelope comes once per chunk (its template).
+    encoder_options_.emplace_back("snapshot.compact", "true");
 }
 
 IncrementalSnapshot::~IncrementalSnapshot() {
@@ -386,7 +386,7 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
         return;
     }
     spdlog::info("incremental snapshot of {}: chunks of {} rows, {} in flight at most",
-                 record.table, config_.incremental_chunk_size, threads_);
+                 record.table, config_.incremental_chunk_size, kWindowsPerReader * threads_);
     run->planner = std::make_unique<ChunkPlanner>(record.chunks, record.last_key);
     FinishedPrefix prefix(record.chunks, record.last_key);
     progress_.start_table(record.table, run->table.estimated_rows, record.rows);
@@ -497,18 +497,107 @@ std::vector<IncrementalSnapshot::Unconfirmed> IncrementalSnapshot::take_confirme
 }
 
 void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
+    // Chunks whose low watermark this reader wrote (or is writing) and whose high
+    // watermark it has not: a failure forgets them.
+    std::vector<std::string> owned;
     try {
-        while (!run.failed && !run.stopped) {
-            std::optional<ChunkRange> range = run.planner->next(
-                [&](const KeyValues &after) { return boundary(conn, run.table, after); });
-            if (!range) return;
-            if (!run_chunk(conn, run, *range)) break;  // stopping
+        std::optional<ChunkRange> range = plan(run, conn);
+        std::optional<StartedChunk> started;
+        while (range || started) {
+            if (!started) {
+                std::optional<std::string> id = claim_window(run, true);
+                if (!id) break;  // stopping
+                owned.push_back(*id);
+                started =
+                    StartedChunk{*id, std::move(*range), write_watermarks(conn, {{true, *id}})};
+                range.reset();
+            }
+            StartedChunk chunk = std::move(*started);
+            started.reset();
+            read_chunk(conn, run, chunk);
+            // The next chunk's low watermark goes in the transaction of this one's high
+            // watermark when there is room for its window: one commit between two reads.
+            range = plan(run, conn);
+            std::optional<std::string> next = range ? claim_window(run, false) : std::nullopt;
+            if (next) owned.push_back(*next);
+            std::vector<std::pair<bool, std::string>> marks{{false, chunk.id}};
+            if (next) marks.emplace_back(true, *next);
+            const std::string lsn = write_watermarks(conn, marks);
+            owned.erase(std::find(owned.begin(), owned.end(), chunk.id));
+            if (next) {
+                started = StartedChunk{*next, std::move(*range), lsn};
+                range.reset();
+            }
         }
     } catch (const std::exception &e) {
         spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
         run.failed = true;
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const std::string &id : owned) drop_chunk_locked(id);
     }
-    run.planner->stop();  // readers waiting for the tail's read end too
+    // Readers waiting for the tail's read end too. (A reader that ran out of ranges
+    // leaves the planner be: chunks to read again after a reconnect start new readers.)
+    if (run.failed || run.stopped || stopping()) run.planner->stop();
+}
+
+std::optional<ChunkRange> IncrementalSnapshot::plan(TableRun &run, PGconn *conn) {
+    if (run.failed || run.stopped || stopping()) return std::nullopt;
+    return run.planner->next([&](const KeyValues &after) -> std::optional<KeyValues> {
+        // One reader reads the table as one tail after another: no boundary to plan.
+        if (threads_ == 1) return std::nullopt;
+        return boundary(conn, run.table, after);
+    });
+}
+
+std::optional<std::string> IncrementalSnapshot::claim_window(TableRun &run, bool wait) {
+    // Room for the chunk: at most kWindowsPerReader windows per reader open (their rows are
+    // the memory an incremental snapshot takes); closed chunks waiting for the sink's
+    // confirmation keep only their range. The window exists before the low watermark is
+    // written: the stream may pass it before the reader returns from the statement.
+    std::unique_lock<std::mutex> lock(mu_);
+    const std::size_t readers = static_cast<std::size_t>(threads_);
+    auto room = [&] {
+        return !paused_ && windows_.in_flight() < kWindowsPerReader * readers &&
+               unconfirmed_.size() < kMaxUnconfirmedPerReader * readers;
+    };
+    // (A timed wait: the process's stop flag is set without a notification.)
+    while (wait && !cv_.wait_for(lock, std::chrono::milliseconds(200),
+                                 [&] { return stopping() || run.stopped || room(); })) {
+    }
+    if (stopping() || run.stopped || !room()) return std::nullopt;
+    std::string chunk = run_id_ + "-" + std::to_string(next_chunk_++);
+    windows_.add(chunk, run.table.topic);
+    windows_changed_locked();
+    return chunk;
+}
+
+void IncrementalSnapshot::drop_chunk_locked(const std::string &chunk) {
+    windows_.remove(chunk);
+    unconfirmed_.erase(std::remove_if(unconfirmed_.begin(), unconfirmed_.end(),
+                                      [&](const Unconfirmed &u) { return u.id == chunk; }),
+                       unconfirmed_.end());
+    windows_changed_locked();
+}
+
+std::string IncrementalSnapshot::write_watermarks(
+    PGconn *conn, const std::vector<std::pair<bool, std::string>> &marks) {
+    // One statement is one transaction; its target list runs left to right, and the
+    // returned positions prove the order.
+    std::string sql = "SELECT ";
+    std::vector<std::string> params{kControlPrefix};
+    for (std::size_t i = 0; i < marks.size(); i++) {
+        params.push_back(watermark_message(marks[i].first, marks[i].second));
+        sql += (i ? ", " : "") + std::string("pg_logical_emit_message(true, $1, $") +
+               std::to_string(i + 2) + ")::text";
+    }
+    PgResultPtr res = pg_query(conn, sql, params, "writing a watermark");
+    Lsn last = 0;
+    for (int i = 0; i < PQnfields(res.get()); i++) {
+        std::optional<Lsn> lsn = parse_lsn(PQgetvalue(res.get(), 0, i));
+        if (!lsn || *lsn <= last) throw std::runtime_error("watermarks were written out of order");
+        last = *lsn;
+    }
+    return PQgetvalue(res.get(), 0, PQnfields(res.get()) - 1);
 }
 
 std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
@@ -570,12 +659,15 @@ bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, T
     PgResultPtr est = pg_query(conn, "SELECT reltuples FROM pg_class WHERE oid = $1::oid",
                                {table.oid}, "estimating the rows of " + collection);
     if (PQntuples(est.get()) == 1) table.estimated_rows = std::atof(PQgetvalue(est.get(), 0, 0));
-    // The topic its events carry, as the encoder names it (one row is enough).
+    // The topic its events carry, as the encoder names it, when it has a row to read.
     std::vector<std::string> params = option_params("0/0");
     ChunkRange whole;  // the open-ended tail from the first key
     PgResultPtr probe = pg_query(conn, chunk_query(table, whole, params.size(), 1), params,
-                                 "reading the topic of " + collection);
-    if (PQntuples(probe.get()) == 1) table.topic = frame_topic(PQgetvalue(probe.get(), 0, 0));
+                                 "reading the first row of " + collection);
+    if (PQntuples(probe.get()) == 0) return true;
+    PgResultPtr head = pg_query(conn, template_query(table, params.size()), params,
+                                "reading the topic of " + collection);
+    table.topic = ChunkTemplate::parse(PQgetvalue(head.get(), 0, 1)).topic;
     return true;
 }
 
@@ -590,11 +682,24 @@ std::vector<std::string> IncrementalSnapshot::option_params(const std::string &l
     return params;
 }
 
-std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRange &range,
-                                             std::size_t noptions, std::int64_t limit) const {
+namespace {
+
+// `ARRAY[$1, ..., $n]::text[]`: the encoder options.
+std::string options_array(std::size_t noptions) {
     std::string options = "ARRAY[";
     for (std::size_t i = 1; i <= noptions; i++) options += (i > 1 ? ",$" : "$") + std::to_string(i);
-    options += "]::text[]";
+    return options + "]::text[]";
+}
+
+}  // namespace
+
+std::string IncrementalSnapshot::template_query(const Table &table, std::size_t noptions) const {
+    return "SELECT pg_catalog.pg_current_snapshot()::text, (SELECT walcast.snapshot_rows(" +
+           table.oid + "::oid::regclass, 0, 0, " + options_array(noptions) + ") LIMIT 1)";
+}
+
+std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRange &range,
+                                             std::size_t noptions, std::int64_t limit) const {
     const std::string keys = key_columns(table.key_names, "");
     std::string where;
     std::size_t param = noptions + 1;
@@ -603,88 +708,57 @@ std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRang
     if (!range.through.empty())
         and_where(where, "(" + keys + ") <= (" + key_params(table.key_types, param) + ")");
     if (!table.condition.empty()) and_where(where, table.condition);
-    // With converter schemas, the R frame of the table as this statement sees it:
-    // snapshot_rows() of an empty block range returns just that (an InitPlan, run once).
-    std::string schema = "NULL";
-    if (schemas_)
-        schema = "(SELECT walcast.snapshot_rows(" + table.oid + "::oid::regclass, 0, 0, " +
-                 options + ") LIMIT 1)";
-    // The statement's snapshot (an InitPlan, run once): which transactions the read saw.
-    std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options + "), " + schema +
-                      ", (SELECT pg_catalog.pg_current_snapshot()::text), " +
-                      key_columns(table.key_names, "::text") + " FROM ONLY " + table.name + " x" +
-                      where + " ORDER BY " + keys;
+    std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options_array(noptions) +
+                      "), " + key_columns(table.key_names, "::text") + " FROM ONLY " + table.name +
+                      " x" + where + " ORDER BY " + keys;
     if (limit > 0) sql += " LIMIT " + std::to_string(limit);
     return sql;
 }
 
-bool IncrementalSnapshot::run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range) {
+void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk) {
     const Table &table = run.table;
-    std::string chunk;
-    // Room for the chunk: at most snapshot.max.threads windows open (their rows are the
-    // memory an incremental snapshot takes); closed chunks waiting for the sink's
-    // confirmation keep only their range. The window exists before the low watermark is
-    // written: the stream may pass it before this thread returns from the statement.
-    {
-        std::unique_lock<std::mutex> lock(mu_);
-        // (A timed wait: the process's stop flag is set without a notification.)
-        while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
-            return stopping() || run.stopped ||
-                   (!paused_ && windows_.in_flight() < static_cast<std::size_t>(threads_) &&
-                    unconfirmed_.size() <
-                        kMaxUnconfirmedPerReader * static_cast<std::size_t>(threads_));
-        })) {
-        }
-        if (stopping() || run.stopped) return false;
-        chunk = run_id_ + "-" + std::to_string(next_chunk_++);
-        windows_.add(chunk, table.topic);
-        windows_changed_locked();
-    }
+    const ChunkRange &range = chunk.range;
+    std::vector<std::string> params = option_params(chunk.lsn);
+    const std::size_t noptions = params.size();
+    // The template (schemas of the table as the read sees it) and the rows share one
+    // snapshot, taken after the low watermark committed.
+    pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", PGRES_COMMAND_OK,
+            "reading a chunk of " + table.name);
+    PgResultPtr head, rows;
     try {
-        // Each statement is its own transaction: the low watermark commits before the
-        // chunk's snapshot is taken, the high one after it.
-        const std::string lsn =
-            pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-                      {kControlPrefix, watermark_message(true, chunk)});
-        std::vector<std::string> params = option_params(lsn);
-        const std::size_t noptions = params.size();
+        head = pg_query(conn, template_query(table, noptions), params,
+                        "reading a chunk of " + table.name);
         for (const auto &v : range.after) params.push_back(v);
         for (const auto &v : range.through) params.push_back(v);
         // A bounded range is read whole (rows inserted into it since planning too); the
         // open-ended tail one chunk at most.
-        const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
-        PgResultPtr rows = pg_query(conn, chunk_query(table, range, noptions, limit), params,
-                                    "reading a chunk of " + table.name);
-        const int n = PQntuples(rows.get());
-        std::vector<std::string> frames;
-        frames.reserve(n);
-        for (int i = 0; i < n; i++) frames.emplace_back(PQgetvalue(rows.get(), i, 0));
-        KeyValues last;
-        if (n > 0)
-            for (std::size_t k = 0; k < table.key_names.size(); k++)
-                last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 3));
-        if (range.tail()) run.planner->tail_read(n == limit, last);
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            windows_.load(
-                chunk, std::move(frames), n > 0 ? PQgetvalue(rows.get(), 0, 1) : "",
-                n > 0 ? SnapshotXids::parse(PQgetvalue(rows.get(), 0, 2)) : SnapshotXids{});
-            ChunkRange covered = range;
-            if (covered.tail()) covered.through = last;
-            unconfirmed_.push_back(Unconfirmed{chunk, covered, static_cast<std::uint64_t>(n)});
-        }
-        pg_scalar(conn, "SELECT pg_logical_emit_message(true, $1, $2)::text",
-                  {kControlPrefix, watermark_message(false, chunk)});
+        rows = pg_query(
+            conn,
+            chunk_query(table, range, noptions, range.tail() ? config_.incremental_chunk_size : 0),
+            params, "reading a chunk of " + table.name);
+        pg_exec(conn, "COMMIT", PGRES_COMMAND_OK, "reading a chunk of " + table.name);
     } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        windows_.remove(chunk);
-        unconfirmed_.erase(std::remove_if(unconfirmed_.begin(), unconfirmed_.end(),
-                                          [&](const Unconfirmed &u) { return u.id == chunk; }),
-                           unconfirmed_.end());
-        windows_changed_locked();
+        if (PQtransactionStatus(conn) != PQTRANS_IDLE) PQclear(PQexec(conn, "ROLLBACK"));
         throw;
     }
-    return true;
+    const int n = PQntuples(rows.get());
+    std::vector<std::string> read;
+    read.reserve(n);
+    for (int i = 0; i < n; i++)
+        read.emplace_back(PQgetvalue(rows.get(), i, 0), PQgetlength(rows.get(), i, 0));
+    KeyValues last;
+    if (n > 0)
+        for (std::size_t k = 0; k < table.key_names.size(); k++)
+            last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 1));
+    if (range.tail()) run.planner->tail_read(n == config_.incremental_chunk_size, last);
+    auto event_template =
+        std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(PQgetvalue(head.get(), 0, 1)));
+    std::lock_guard<std::mutex> lock(mu_);
+    windows_.load(chunk.id, std::move(read), std::move(event_template), schemas_,
+                  SnapshotXids::parse(PQgetvalue(head.get(), 0, 0)));
+    ChunkRange covered = range;
+    if (covered.tail()) covered.through = last;
+    unconfirmed_.push_back(Unconfirmed{chunk.id, covered, static_cast<std::uint64_t>(n)});
 }
 
 }  // namespace walcast

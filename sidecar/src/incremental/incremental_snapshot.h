@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,12 +100,32 @@ private:
     void snapshot_table(IncrementalRecord record, IncrementalStore *store);
     void reader(TableRun &run, PGconn *conn);
     bool resolve(PGconn *conn, const std::string &collection, Table &table);
-    // One chunk of `range`: low watermark, read, high watermark. False when stopping.
-    bool run_chunk(PGconn *conn, TableRun &run, const ChunkRange &range);
+    // A chunk whose low watermark is written (lsn: where), read next.
+    struct StartedChunk {
+        std::string id;
+        ChunkRange range;
+        std::string lsn;
+    };
+    // The next range to read, or nothing when the table is done, failed or stopped.
+    std::optional<ChunkRange> plan(TableRun &run, PGconn *conn);
+    // A window for a new chunk: waits for room when `wait`, else nothing without room.
+    // Nothing when stopping.
+    std::optional<std::string> claim_window(TableRun &run, bool wait);
+    // Forgets a chunk whose high watermark was never written. Called with mu_ held.
+    void drop_chunk_locked(const std::string &chunk);
+    // Writes the watermarks in one transaction, in order (a chunk's high watermark and
+    // the next one's low); returns where the last one is.
+    std::string write_watermarks(PGconn *conn,
+                                 const std::vector<std::pair<bool, std::string>> &marks);
+    // Reads the chunk in one short read-only transaction and loads its window.
+    void read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk);
     std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
     // $1..$noptions are the encoder options (name, value, ...), then the bounds' values.
     std::string chunk_query(const Table &table, const ChunkRange &range, std::size_t noptions,
                             std::int64_t limit) const;
+    // The chunk's envelope template (snapshot_rows() of an empty block range) and the
+    // snapshot of the transaction: which transactions its read sees.
+    std::string template_query(const Table &table, std::size_t noptions) const;
     std::vector<std::string> option_params(const std::string &lsn) const;
     // Chunks the sink confirmed since the last call, in chunk order; their rows are
     // forgotten.

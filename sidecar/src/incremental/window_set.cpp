@@ -31,12 +31,14 @@ bool WindowSet::open(const std::string &chunk) {
     return true;
 }
 
-void WindowSet::load(const std::string &chunk, std::vector<std::string> frames, std::string schema,
+void WindowSet::load(const std::string &chunk, std::vector<std::string> rows,
+                     std::shared_ptr<const ChunkTemplate> event_template, bool with_schemas,
                      const SnapshotXids &snapshot) {
     auto it = open_.find(chunk);
     if (it == open_.end()) return;
-    it->second.schema = std::move(schema);
-    it->second.window->load(std::move(frames));
+    it->second.event_template = std::move(event_template);
+    it->second.with_schemas = with_schemas;
+    it->second.window->load(std::move(rows));
     it->second.snapshot = snapshot;
     if (snapshot.valid && (!has_xmin_ || xid_precedes(newest_xmin_, snapshot.xmin))) {
         newest_xmin_ = snapshot.xmin;
@@ -76,12 +78,22 @@ std::optional<WindowSet::Closed> WindowSet::close(const std::string &chunk, Lsn 
             if (!o.snapshot.sees(c.xid)) o.window->on_change(kept_topic_, c.key);
         }
     Closed out;
-    out.read = it->second.window->rows_read();
-    out.topic = it->second.window->topic();
-    out.emit = it->second.window->close();
-    out.kept = out.emit.size();
-    if (!it->second.schema.empty() && !out.emit.empty())
-        out.emit.insert(out.emit.begin(), std::move(it->second.schema));
+    out.read = o.window->rows_read();
+    out.topic = o.window->topic();
+    std::vector<std::string> rows = o.window->close();
+    out.kept = rows.size();
+    if (!rows.empty()) {
+        out.emit.reserve(rows.size() + 1);
+        const ChunkTemplate &t = *o.event_template;
+        if (o.with_schemas && !t.value_schema.empty()) out.emit.push_back(t.schema_frame());
+        const std::string times = envelope_times(unix_micros_now());
+        for (const std::string &row : rows) {
+            const std::string_view key = compact_row_key(row);
+            const std::string_view after =
+                key.size() < row.size() ? std::string_view(row).substr(key.size() + 1) : "";
+            out.emit.push_back(t.event_frame(key, after, times));
+        }
+    }
     closed_[chunk] = txn_end;
     open_.erase(it);
     prune();

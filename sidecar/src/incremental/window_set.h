@@ -28,6 +28,7 @@
 #include "incremental/chunk_window.h"
 #include "incremental/snapshot_xids.h"
 #include "pg/lsn.h"
+#include "snapshot/snapshot_batch.h"
 
 namespace walcast {
 
@@ -40,8 +41,10 @@ public:
     // The chunk's reader failed: forget it.
     void remove(const std::string &chunk);
     bool open(const std::string &chunk);
-    // snapshot: the transactions the read saw (rows were read: valid).
-    void load(const std::string &chunk, std::vector<std::string> frames, std::string schema,
+    // rows: compact (`<key>\t<after>`), completed by the chunk's template (the envelope,
+    // and the schemas when with_schemas); snapshot: the transactions the read saw.
+    void load(const std::string &chunk, std::vector<std::string> rows,
+              std::shared_ptr<const ChunkTemplate> event_template, bool with_schemas,
               const SnapshotXids &snapshot);
     // A streamed event of transaction xid: every open window of its topic drops the key.
     void on_change(std::string_view topic, std::string_view key, std::uint32_t xid);
@@ -52,7 +55,7 @@ public:
         std::string topic;
         std::size_t read = 0;           // rows the chunk read
         std::size_t kept = 0;           // rows left after the window's changes
-        std::vector<std::string> emit;  // the rows left (after the R frame, if any)
+        std::vector<std::string> emit;  // the rows left as E frames (after the R frame, if any)
     };
     // The chunk's high watermark, in a transaction ending at txn_end. A window closes once:
     // nothing for a closed, unknown or unloaded chunk.
@@ -69,7 +72,8 @@ public:
 private:
     struct Open {
         std::unique_ptr<ChunkWindow> window;
-        std::string schema;           // the R frame read with the chunk, or empty
+        std::shared_ptr<const ChunkTemplate> event_template;  // once loaded
+        bool with_schemas = false;
         std::uint64_t opened_at = 0;  // kept changes before this one precede the low watermark
         SnapshotXids snapshot;        // once loaded
         // Until loaded: no read of this chunk can have a snapshot xmin older than this (the
