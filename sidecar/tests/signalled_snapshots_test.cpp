@@ -17,7 +17,7 @@ struct RecordingObserver : StreamObserver {
     Lsn acknowledged = 0;
     std::vector<std::string> controls;
     void on_event(const Frame &) override { events++; }
-    void on_control(const Frame &control, std::vector<std::string> &) override {
+    void on_control(const Frame &control, std::shared_ptr<const RowBlock> &) override {
         controls.emplace_back(control.value);
     }
     void on_session_start() override { sessions++; }
@@ -49,7 +49,7 @@ TEST(SignalledSnapshots, FramesGoToTheIncrementalSnapshot) {
     SignalledSnapshots signalled(config, incremental, nullptr, nullptr);
     const std::string signal = signal_frame_value(
         "i1", "execute-snapshot", R"({"type":"incremental","data-collections":["public.t"]})");
-    std::vector<std::string> emit;
+    std::shared_ptr<const RowBlock> emit;
     signalled.on_control(control_frame(signal), emit);
     signalled.on_event(Frame{});
     signalled.on_session_start();

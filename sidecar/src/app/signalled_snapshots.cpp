@@ -32,7 +32,7 @@ void SignalledSnapshots::join() {
     if (reader_.joinable()) reader_.join();
 }
 
-void SignalledSnapshots::on_control(const Frame &control, std::vector<std::string> &emit) {
+void SignalledSnapshots::on_control(const Frame &control, std::shared_ptr<const RowBlock> &emit) {
     incremental_.on_control(control, emit);
 }
 

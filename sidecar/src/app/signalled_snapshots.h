@@ -34,7 +34,7 @@ public:
     ~SignalledSnapshots() override;
 
     void on_event(const Frame &event) override { incremental_.on_event(event); }
-    void on_control(const Frame &control, std::vector<std::string> &emit) override;
+    void on_control(const Frame &control, std::shared_ptr<const RowBlock> &emit) override;
     void on_session_start() override;
     bool holds_stream(bool delivered) override;
     void on_acknowledged(Lsn ack) override { incremental_.on_acknowledged(ack); }

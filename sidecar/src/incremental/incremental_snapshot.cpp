@@ -64,7 +64,6 @@ IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic
                                          Registry *metrics)
     : config_(config),
       stop_(stop),
-      schemas_(config.key_schemas || config.value_schemas),
       run_id_(random_run_id()),
       threads_(std::max(1, config.snapshot_max_threads)),
       progress_(metrics, kProgressIntervalMs) {
@@ -93,7 +92,7 @@ void IncrementalSnapshot::on_event(const Frame &event) {
     windows_.on_change(event.topic, event.key, static_cast<std::uint32_t>(event.xid));
 }
 
-void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::string> &emit) {
+void IncrementalSnapshot::on_control(const Frame &control, std::shared_ptr<const RowBlock> &emit) {
     ControlMessage m = parse_control_message(control.value);
     switch (m.kind) {
         case ControlMessage::Kind::kLowWatermark: {
@@ -107,7 +106,10 @@ void IncrementalSnapshot::on_control(const Frame &control, std::vector<std::stri
             // position the sink must confirm before the chunk counts as done.
             std::optional<WindowSet::Closed> closed = windows_.close(m.chunk, control.commit_lsn);
             if (!closed) return;
-            emit = std::move(closed->emit);
+            if (!closed->rows.empty())
+                emit =
+                    chunk_row_block(*closed->event_template, std::move(closed->rows),
+                                    config_.key_schemas, config_.value_schemas, unix_micros_now());
             if (closed->read)
                 spdlog::debug("chunk {} of {}: {} rows read, {} changed in its window", m.chunk,
                               closed->topic, closed->read, closed->read - closed->kept);
@@ -754,7 +756,7 @@ void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedC
     auto event_template =
         std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(PQgetvalue(head.get(), 0, 1)));
     std::lock_guard<std::mutex> lock(mu_);
-    windows_.load(chunk.id, std::move(read), std::move(event_template), schemas_,
+    windows_.load(chunk.id, std::move(read), std::move(event_template),
                   SnapshotXids::parse(PQgetvalue(head.get(), 0, 0)));
     ChunkRange covered = range;
     if (covered.tail()) covered.through = last;

@@ -51,7 +51,7 @@ public:
     ~IncrementalSnapshot() override;
 
     void on_event(const Frame &event) override;
-    void on_control(const Frame &control, std::vector<std::string> &emit) override;
+    void on_control(const Frame &control, std::shared_ptr<const RowBlock> &emit) override;
     void on_session_start() override;
     void on_acknowledged(Lsn ack) override;
 
@@ -136,7 +136,6 @@ private:
     const Config &config_;
     const std::atomic<bool> &stop_;
     std::vector<std::pair<std::string, std::string>> encoder_options_;
-    const bool schemas_;  // key/value converter schemas: rows go out after their R frame
     std::string run_id_;  // chunk ids are <run id>-<n>: unique to this process
     const int threads_;   // readers (snapshot.max.threads)
     IncrementalProgress progress_;

@@ -32,12 +32,11 @@ bool WindowSet::open(const std::string &chunk) {
 }
 
 void WindowSet::load(const std::string &chunk, std::vector<std::string> rows,
-                     std::shared_ptr<const ChunkTemplate> event_template, bool with_schemas,
+                     std::shared_ptr<const ChunkTemplate> event_template,
                      const SnapshotXids &snapshot) {
     auto it = open_.find(chunk);
     if (it == open_.end()) return;
     it->second.event_template = std::move(event_template);
-    it->second.with_schemas = with_schemas;
     it->second.window->load(std::move(rows));
     it->second.snapshot = snapshot;
     if (snapshot.valid && (!has_xmin_ || xid_precedes(newest_xmin_, snapshot.xmin))) {
@@ -80,20 +79,9 @@ std::optional<WindowSet::Closed> WindowSet::close(const std::string &chunk, Lsn 
     Closed out;
     out.read = o.window->rows_read();
     out.topic = o.window->topic();
-    std::vector<std::string> rows = o.window->close();
-    out.kept = rows.size();
-    if (!rows.empty()) {
-        out.emit.reserve(rows.size() + 1);
-        const ChunkTemplate &t = *o.event_template;
-        if (o.with_schemas && !t.value_schema.empty()) out.emit.push_back(t.schema_frame());
-        const std::string times = envelope_times(unix_micros_now());
-        for (const std::string &row : rows) {
-            const std::string_view key = compact_row_key(row);
-            const std::string_view after =
-                key.size() < row.size() ? std::string_view(row).substr(key.size() + 1) : "";
-            out.emit.push_back(t.event_frame(key, after, times));
-        }
-    }
+    out.rows = o.window->close();
+    out.kept = out.rows.size();
+    out.event_template = o.event_template;
     closed_[chunk] = txn_end;
     open_.erase(it);
     prune();
@@ -107,5 +95,19 @@ std::optional<Lsn> WindowSet::closed_at(const std::string &chunk) const {
 }
 
 void WindowSet::forget(const std::string &chunk) { closed_.erase(chunk); }
+
+std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template,
+                                                std::vector<std::string> rows, bool key_schemas,
+                                                bool value_schemas, std::int64_t unix_micros) {
+    ChunkTemplate t = event_template;
+    t.wrap_with_schemas(key_schemas, value_schemas);
+    auto block = std::make_shared<RowBlock>();
+    block->topic = std::move(t.topic);
+    block->value_head = std::move(t.head);
+    block->value_tail = t.tail + envelope_times(unix_micros) + t.value_close;
+    block->key_head = std::move(t.key_head);
+    block->rows = std::move(rows);
+    return block;
+}
 
 }  // namespace walcast

@@ -29,6 +29,7 @@
 #include "incremental/snapshot_xids.h"
 #include "pg/lsn.h"
 #include "snapshot/snapshot_batch.h"
+#include "stream/stream_observer.h"
 
 namespace walcast {
 
@@ -41,11 +42,10 @@ public:
     // The chunk's reader failed: forget it.
     void remove(const std::string &chunk);
     bool open(const std::string &chunk);
-    // rows: compact (`<key>\t<after>`), completed by the chunk's template (the envelope,
-    // and the schemas when with_schemas); snapshot: the transactions the read saw.
+    // rows: compact (`<key>\t<after>`), their envelope the chunk's template; snapshot:
+    // the transactions the read saw.
     void load(const std::string &chunk, std::vector<std::string> rows,
-              std::shared_ptr<const ChunkTemplate> event_template, bool with_schemas,
-              const SnapshotXids &snapshot);
+              std::shared_ptr<const ChunkTemplate> event_template, const SnapshotXids &snapshot);
     // A streamed event of transaction xid: every open window of its topic drops the key.
     void on_change(std::string_view topic, std::string_view key, std::uint32_t xid);
     // Changes kept for the reads (for tests and metrics).
@@ -55,7 +55,8 @@ public:
         std::string topic;
         std::size_t read = 0;           // rows the chunk read
         std::size_t kept = 0;           // rows left after the window's changes
-        std::vector<std::string> emit;  // the rows left as E frames (after the R frame, if any)
+        std::vector<std::string> rows;  // the rows left, compact
+        std::shared_ptr<const ChunkTemplate> event_template;
     };
     // The chunk's high watermark, in a transaction ending at txn_end. A window closes once:
     // nothing for a closed, unknown or unloaded chunk.
@@ -73,7 +74,6 @@ private:
     struct Open {
         std::unique_ptr<ChunkWindow> window;
         std::shared_ptr<const ChunkTemplate> event_template;  // once loaded
-        bool with_schemas = false;
         std::uint64_t opened_at = 0;  // kept changes before this one precede the low watermark
         SnapshotXids snapshot;        // once loaded
         // Until loaded: no read of this chunk can have a snapshot xmin older than this (the
@@ -96,5 +96,12 @@ private:
     bool has_xmin_ = false;
     std::map<std::string, Lsn> closed_;  // chunk -> where its high watermark's transaction ends
 };
+
+// A chunk's rows as the pipeline produces them: the template's envelope, its times
+// (microseconds since the epoch, as envelope_times()) and, as the converters ask, the
+// template's Connect schemas around keys and values (JsonConverter's layout).
+std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template,
+                                                std::vector<std::string> rows, bool key_schemas,
+                                                bool value_schemas, std::int64_t unix_micros);
 
 }  // namespace walcast

@@ -56,21 +56,6 @@ std::string_view ChunkTemplate::key_of(std::string_view key, std::string &scratc
     return scratch;
 }
 
-std::string ChunkTemplate::event_frame(std::string_view row_key, std::string_view after,
-                                       std::string_view times) const {
-    std::string f;
-    f.reserve(6 + topic.size() + row_key.size() + head.size() + after.size() + tail.size() +
-              times.size());
-    f.append("E\tr\t").append(topic).append(1, '\t').append(row_key).append(1, '\t');
-    f.append(head).append(after).append(tail).append(times);
-    return f;
-}
-
-std::string ChunkTemplate::schema_frame() const {
-    if (value_schema.empty()) return {};
-    return "R\t" + topic + "\t" + key_schema + "\t" + value_schema;
-}
-
 void RowBatch::add_rows(std::string_view rows) {
     if (rows.empty()) return;
     if (rows.back() != '\n')

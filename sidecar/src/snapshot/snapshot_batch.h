@@ -32,11 +32,6 @@ struct ChunkTemplate {
     void wrap_with_schemas(bool keys, bool values);
     // The key as the sink stores it; uses scratch when it has to be wrapped.
     std::string_view key_of(std::string_view key, std::string &scratch) const;
-    // A row's event as the stream's E frame carries it (`E\tr\t<topic>\t<key>\t<value>`),
-    // times: envelope_times(); and the R frame of the schemas (empty: none sent).
-    std::string event_frame(std::string_view row_key, std::string_view after,
-                            std::string_view times) const;
-    std::string schema_frame() const;
 };
 
 struct SnapshotRow {

@@ -282,28 +282,30 @@ void Pipeline::process_xlog_data() {
 
 void Pipeline::process_control(const Frame &f) {
     if (!observer_) return;
-    observer_events_.clear();
     Frame control = f;
     control.commit_lsn = txn_end_;
-    observer_->on_control(control, observer_events_);
-    // An R frame first gives the schemas of the events after it (those of their read).
-    std::optional<EventRouter::TopicSchemas> schemas;
-    for (const std::string &frame : observer_events_) {
-        Frame event = parse_frame(frame);
-        if (event.type == FrameType::kSchema) {
-            schemas = router_.schemas_from(event);
-            continue;
-        }
-        if (event.type != FrameType::kEvent)
-            throw FrameError("malformed snapshot row: not an event frame");
-        Routes routes =
-            schemas ? router_.route_event_with(event, *schemas) : router_.route_event(event);
-        for (int i = 0; i < routes.count; i++) {
-            // The frame's text goes away: the queue keeps its own copies.
-            pending_.push_back(owned_pending(std::move(routes.message[i])));
-        }
+    std::shared_ptr<const RowBlock> rows;
+    observer_->on_control(control, rows);
+    if (rows) queue_row_block(std::move(rows));
+}
+
+void Pipeline::queue_row_block(std::shared_ptr<const RowBlock> block) {
+    for (const std::string &row : block->rows) {
+        const std::size_t tab = row.find('\t');
+        if (tab == std::string::npos)
+            throw FrameError("malformed snapshot row: '" + row.substr(0, 60) + "'");
+        pending_.emplace_back();
+        Pending &p = pending_.back();
+        p.msg.topic = block->topic;
+        p.msg.key = std::string_view(row).substr(0, tab);
+        if (!block->key_head.empty() && !p.msg.key.empty())
+            p.msg.owned_key = block->key_head + std::string(p.msg.key) + "}";
+        p.msg.value = block->value_head;
+        p.msg.op = 'r';
+        p.after = std::string_view(row).substr(tab + 1);
+        p.block = block;
+        p.token = txn_token_;
     }
-    observer_events_.clear();
 }
 
 Pipeline::Pending Pipeline::owned_pending(RoutedMessage msg) const {
@@ -377,6 +379,10 @@ bool Pipeline::drain_pending() {
             m.value = *p.msg.value_head;
             m.value_more[0] = p.msg.message_value();
             m.value_more[1] = "}";
+        }
+        if (p.block) {
+            m.value_more[0] = p.after;
+            m.value_more[1] = p.block->value_tail;
         }
         m.tombstone = p.msg.tombstone;
         m.token = p.token;

@@ -45,12 +45,16 @@ private:
 
     // A message waiting to be produced: a routed message whose views point into the
     // frame (owned_topic holds the topic once the frame's buffer is handed over), or a
-    // marker that seals the transaction once everything before it is produced.
+    // marker that seals the transaction once everything before it is produced. A row of
+    // an observer's RowBlock keeps the block: its views point into it, and its value is
+    // the block's value_head + after + value_tail.
     struct Pending {
         RoutedMessage msg;
         std::string owned_topic;
         bool seal = false;
         DeliveryToken token = 0;
+        std::shared_ptr<const RowBlock> block;
+        std::string_view after;
     };
 
     SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
@@ -61,8 +65,9 @@ private:
     bool stream_held();
     void process_xlog_data();
     void queue_routes(Routes routes);
-    // Control frames: what the observer hands back goes out here, owned by the queue.
+    // Control frames: the rows the observer hands back go out here.
     void process_control(const Frame &f);
+    void queue_row_block(std::shared_ptr<const RowBlock> block);
     // A message that keeps its own copies of the frame's text.
     Pending owned_pending(RoutedMessage msg) const;
     // The BEGIN record (transaction metadata) waits for the transaction's first event:
@@ -93,7 +98,6 @@ private:
     EventRouter router_;
     std::unique_ptr<Heartbeat> heartbeat_;  // started with the first session
     StreamObserver *observer_ = nullptr;
-    std::vector<std::string> observer_events_;  // scratch for on_control
 
     // Session state.
     CopyMessage current_;          // the message whose frame is being produced

@@ -3,12 +3,25 @@
 // that go out at that point of the stream, in the transaction being read.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stream/frame.h"
 
 namespace walcast {
+
+// Rows an observer hands back, produced right there in the stream (an incremental
+// snapshot's chunk at its high watermark). Rows are in the compact layout
+// (`<key>\t<after>`, docs/framing.md); all share one envelope: a row's value is
+// value_head + after + value_tail, its key key_head + key + "}" (key_head empty: the key
+// as it is; an empty key: a null key).
+struct RowBlock {
+    std::string topic;
+    std::string value_head, value_tail, key_head;
+    std::vector<std::string> rows;
+};
 
 class StreamObserver {
 public:
@@ -16,9 +29,9 @@ public:
     // An event frame, before it is produced. Called for every event: keep it cheap.
     virtual void on_event(const Frame &event) = 0;
     // A control frame; its commit_lsn is where its transaction ends (the position the
-    // sink confirms once the transaction is delivered). `emit`: whole E frames to produce right
-    // here, in order; an R frame among them gives the schemas of the E frames after it.
-    virtual void on_control(const Frame &control, std::vector<std::string> &emit) = 0;
+    // sink confirms once the transaction is delivered). `emit`: rows to produce right
+    // here, in order, as op "r" events of the control frame's transaction (null: none).
+    virtual void on_control(const Frame &control, std::shared_ptr<const RowBlock> &emit) = 0;
     // A new replication session starts (after a reconnect the server resends from the
     // slot's confirmed position).
     virtual void on_session_start() = 0;
