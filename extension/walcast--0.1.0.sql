@@ -137,6 +137,18 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'walcast_snapshot_row'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
+-- A primary-key range of a table, (after, through] in key order (an empty bound: open; at
+-- most max_rows rows when max_rows > 0, with condition: only the rows it holds for), in the
+-- compact layout many rows to a value (`rows`), then one row with the last key read
+-- (`last_key`, the columns' text). How the sidecar reads incremental snapshot chunks.
+CREATE FUNCTION snapshot_key_range(rel regclass, after text[], through text[],
+                                   max_rows bigint DEFAULT 0, options text[] DEFAULT '{}',
+                                   condition text DEFAULT NULL)
+RETURNS TABLE (rows text, last_key text[])
+AS 'MODULE_PATHNAME', 'walcast_snapshot_key_range'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
 -- Signals for the sidecar streaming this database, in Debezium's signal table layout.
 -- Its inserts reach the sidecar through the slot (W frames), never as change events.
 -- Only its owner may write it: execute_snapshot() below is the way in for other roles.
@@ -169,5 +181,6 @@ AS 'MODULE_PATHNAME', 'walcast_execute_snapshot'
 LANGUAGE C VOLATILE;
 
 REVOKE ALL ON FUNCTION snapshot_row(oid, record, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION snapshot_key_range(regclass, text[], text[], bigint, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION execute_snapshot(text[], text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION check_snapshot_condition(regclass, text) FROM PUBLIC;

@@ -40,6 +40,7 @@ GRANT USAGE ON SCHEMA walcast TO :"snapshot_role";
 GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]),
                           walcast.plan_chunks(regclass, bigint),
                           walcast.snapshot_row(oid, record, text[]),
+                          walcast.snapshot_key_range(regclass, text[], text[], bigint, text[], text),
                           walcast.check_snapshot_condition(regclass, text),
                           walcast.execute_snapshot(text[], text, text[])
     TO :"snapshot_role";

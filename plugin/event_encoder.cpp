@@ -321,10 +321,17 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
 
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                               HeapTuple tuple, TupleDesc desc) {
+    Deformed row = deform(tuple, desc, true);
+    event_write_snapshot_values(out, opts, rel, desc, row.values, row.nulls);
+}
+
+void event_write_snapshot_values(StringInfo out, const WalcastOptions *opts,
+                                 const RelationInfo *rel, TupleDesc desc, Datum *values,
+                                 bool *nulls) {
     event_limit_begin(out, opts, rel->data_collection, nullptr, opts->snapshot_lsn);
     ErrorContextCallback name_it;
     event_limit_push_context(&name_it);
-    Deformed row = deform(tuple, desc, true);
+    Deformed row = {values, nulls, true};
     Deformed none = {nullptr, nullptr, false};
     if (rel->nkeys > 0) write_columns(out, opts, rel->keys, rel->nkeys, desc, row, none);
     appendStringInfoCharMacro(out, '\t');

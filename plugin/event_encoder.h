@@ -58,6 +58,11 @@ void event_write_snapshot_template(StringInfo out, const WalcastOptions *opts,
                                    const EventSource *src, const RelationInfo *rel);
 void event_write_snapshot_row(StringInfo out, const WalcastOptions *opts, const RelationInfo *rel,
                               HeapTuple tuple, TupleDesc desc);
+// The same row given as the values of a slot whose descriptor has the table's attribute
+// numbers (dropped columns may be anything: they are never read).
+void event_write_snapshot_values(StringInfo out, const WalcastOptions *opts,
+                                 const RelationInfo *rel, TupleDesc desc, Datum *values,
+                                 bool *nulls);
 
 void event_write_truncate(StringInfo out, const WalcastOptions *opts, const EventSource *src,
                           const RelationInfo *rel, XLogRecPtr lsn, const EventOrder *order);

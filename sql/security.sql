@@ -38,23 +38,27 @@ RESET ROLE;
 -- A role that may execute the functions still reads only what it may SELECT.
 GRANT USAGE ON SCHEMA walcast TO regress_walcast_reader;
 GRANT EXECUTE ON FUNCTION walcast.snapshot_rows(regclass, bigint, bigint, text[]),
+                          walcast.snapshot_key_range(regclass, text[], text[], bigint, text[], text),
                           walcast.plan_chunks(regclass, bigint) TO regress_walcast_reader;
 GRANT SELECT ON sec_hidden.t, sec_rls, sec_view TO regress_walcast_reader;
 GRANT SELECT (id, note) ON sec_cols TO regress_walcast_reader;
 SET ROLE regress_walcast_reader;
 -- No SELECT on the table.
 SELECT walcast.snapshot_rows('sec_open');
+SELECT * FROM walcast.snapshot_key_range('sec_open', NULL, NULL);
 SELECT * FROM walcast.plan_chunks('sec_open');
 -- SELECT on the table, but no USAGE on its schema: by OID it is refused all the same.
 SELECT walcast.snapshot_rows(:hidden_oid);
 -- Row-level security hides rows from this role: the whole table is refused.
 SELECT walcast.snapshot_rows('sec_rls');
+SELECT * FROM walcast.snapshot_key_range('sec_rls', NULL, NULL);
 -- System catalogs are never read, whatever the role.
 SELECT walcast.snapshot_rows(:authid_oid);
 -- Not a table.
 SELECT walcast.snapshot_rows('sec_view');
 -- Column privileges: all emitted columns must be readable; excluding the others works.
 SELECT walcast.snapshot_rows('sec_cols');
+SELECT * FROM walcast.snapshot_key_range('sec_cols', NULL, NULL);
 SELECT r::json->'after' AS after
 FROM walcast.snapshot_rows('sec_cols', options => ARRAY['column.exclude.list', 'public.sec_cols.secret']) AS r;
 SELECT walcast.slot_status();
@@ -67,6 +71,7 @@ SET ROLE regress_walcast_reader;
 SELECT r::json->'after' AS after FROM walcast.snapshot_rows('sec_open') AS r ORDER BY 1::text;
 SELECT r::json->'after' AS after FROM walcast.snapshot_rows(:hidden_oid) AS r;
 SELECT count(*) AS chunks FROM walcast.plan_chunks('sec_open');
+SELECT last_key FROM walcast.snapshot_key_range('sec_open', NULL, NULL) WHERE last_key IS NOT NULL;
 RESET ROLE;
 
 -- Even a superuser gets no catalog rows.

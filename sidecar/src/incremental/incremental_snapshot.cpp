@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/frame_error.h"
 #include "incremental/control_message.h"
 #include "incremental/snapshot_request.h"
 #include "pg/pg_conn.h"
@@ -46,6 +47,15 @@ std::string key_params(const std::vector<std::string> &types, std::size_t &next)
 void and_where(std::string &where, const std::string &predicate) {
     where += (where.empty() ? " WHERE (" : " AND (") + predicate + ")";
 }
+
+// One chunk, in one statement (so one snapshot, held for that statement only):
+// walcast.snapshot_key_range() gives the chunk's template, its rows many to a value and
+// the last key read; pg_current_snapshot() the transactions the read saw. Parameters:
+// chunk_params().
+const char *const kChunkQuery =
+    "SELECT r.rows, to_jsonb(r.last_key)::text, pg_catalog.pg_current_snapshot()::text "
+    "FROM walcast.snapshot_key_range($1::oid::regclass, $2::text[], $3::text[], $4::bigint, "
+    "$5::text[], NULLIF($6, '')) r";
 
 // How often a running table's progress is logged.
 constexpr int kProgressIntervalMs = 10000;
@@ -662,14 +672,11 @@ bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, T
                                {table.oid}, "estimating the rows of " + collection);
     if (PQntuples(est.get()) == 1) table.estimated_rows = std::atof(PQgetvalue(est.get(), 0, 0));
     // The topic its events carry, as the encoder names it, when it has a row to read.
-    std::vector<std::string> params = option_params("0/0");
-    ChunkRange whole;  // the open-ended tail from the first key
-    PgResultPtr probe = pg_query(conn, chunk_query(table, whole, params.size(), 1), params,
-                                 "reading the first row of " + collection);
-    if (PQntuples(probe.get()) == 0) return true;
-    PgResultPtr head = pg_query(conn, template_query(table, params.size()), params,
-                                "reading the topic of " + collection);
-    table.topic = ChunkTemplate::parse(PQgetvalue(head.get(), 0, 1)).topic;
+    PgResultPtr probe =
+        pg_query(conn, kChunkQuery, chunk_params(table, ChunkRange{}, 1, option_params("0/0")),
+                 "reading the first row of " + collection);
+    if (PQntuples(probe.get()) > 2)  // the template, a value of rows, the last key
+        table.topic = ChunkTemplate::parse(PQgetvalue(probe.get(), 0, 0)).topic;
     return true;
 }
 
@@ -684,80 +691,54 @@ std::vector<std::string> IncrementalSnapshot::option_params(const std::string &l
     return params;
 }
 
-namespace {
-
-// `ARRAY[$1, ..., $n]::text[]`: the encoder options.
-std::string options_array(std::size_t noptions) {
-    std::string options = "ARRAY[";
-    for (std::size_t i = 1; i <= noptions; i++) options += (i > 1 ? ",$" : "$") + std::to_string(i);
-    return options + "]::text[]";
-}
-
-}  // namespace
-
-std::string IncrementalSnapshot::template_query(const Table &table, std::size_t noptions) const {
-    return "SELECT pg_catalog.pg_current_snapshot()::text, (SELECT walcast.snapshot_rows(" +
-           table.oid + "::oid::regclass, 0, 0, " + options_array(noptions) + ") LIMIT 1)";
-}
-
-std::string IncrementalSnapshot::chunk_query(const Table &table, const ChunkRange &range,
-                                             std::size_t noptions, std::int64_t limit) const {
-    const std::string keys = key_columns(table.key_names, "");
-    std::string where;
-    std::size_t param = noptions + 1;
-    if (!range.after.empty())
-        and_where(where, "(" + keys + ") > (" + key_params(table.key_types, param) + ")");
-    if (!range.through.empty())
-        and_where(where, "(" + keys + ") <= (" + key_params(table.key_types, param) + ")");
-    if (!table.condition.empty()) and_where(where, table.condition);
-    std::string sql = "SELECT walcast.snapshot_row(x.tableoid, x, " + options_array(noptions) +
-                      "), " + key_columns(table.key_names, "::text") + " FROM ONLY " + table.name +
-                      " x" + where + " ORDER BY " + keys;
-    if (limit > 0) sql += " LIMIT " + std::to_string(limit);
-    return sql;
+std::vector<std::string> IncrementalSnapshot::chunk_params(
+    const Table &table, const ChunkRange &range, std::int64_t limit,
+    const std::vector<std::string> &options) const {
+    return {table.oid,
+            text_array_literal(range.after),
+            text_array_literal(range.through),
+            std::to_string(limit),
+            text_array_literal(options),
+            table.condition};
 }
 
 void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk) {
     const Table &table = run.table;
     const ChunkRange &range = chunk.range;
-    std::vector<std::string> params = option_params(chunk.lsn);
-    const std::size_t noptions = params.size();
-    // The template (schemas of the table as the read sees it) and the rows share one
-    // snapshot, taken after the low watermark committed.
-    pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", PGRES_COMMAND_OK,
-            "reading a chunk of " + table.name);
-    PgResultPtr head, rows;
-    try {
-        head = pg_query(conn, template_query(table, noptions), params,
-                        "reading a chunk of " + table.name);
-        for (const auto &v : range.after) params.push_back(v);
-        for (const auto &v : range.through) params.push_back(v);
-        // A bounded range is read whole (rows inserted into it since planning too); the
-        // open-ended tail one chunk at most.
-        rows = pg_query(
-            conn,
-            chunk_query(table, range, noptions, range.tail() ? config_.incremental_chunk_size : 0),
-            params, "reading a chunk of " + table.name);
-        pg_exec(conn, "COMMIT", PGRES_COMMAND_OK, "reading a chunk of " + table.name);
-    } catch (...) {
-        if (PQtransactionStatus(conn) != PQTRANS_IDLE) PQclear(PQexec(conn, "ROLLBACK"));
-        throw;
-    }
-    const int n = PQntuples(rows.get());
+    // A bounded range is read whole (rows inserted into it since planning too); the
+    // open-ended tail one chunk at most.
+    const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
+    PgResultPtr res =
+        pg_query(conn, kChunkQuery, chunk_params(table, range, limit, option_params(chunk.lsn)),
+                 "reading a chunk of " + table.name);
+    // The template, values of many rows each (`<key>\t<after>\n`), then the last key read.
+    std::shared_ptr<const ChunkTemplate> event_template;
     std::vector<std::string> read;
-    read.reserve(n);
-    for (int i = 0; i < n; i++)
-        read.emplace_back(PQgetvalue(rows.get(), i, 0), PQgetlength(rows.get(), i, 0));
     KeyValues last;
-    if (n > 0)
-        for (std::size_t k = 0; k < table.key_names.size(); k++)
-            last.emplace_back(PQgetvalue(rows.get(), n - 1, static_cast<int>(k) + 1));
+    for (int i = 0; i < PQntuples(res.get()); i++) {
+        if (!PQgetisnull(res.get(), i, 1)) {
+            last = key_values_from_json(PQgetvalue(res.get(), i, 1));
+            continue;
+        }
+        std::string_view value(PQgetvalue(res.get(), i, 0), PQgetlength(res.get(), i, 0));
+        if (!event_template) {
+            event_template = std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
+            continue;
+        }
+        for (std::size_t start = 0; start < value.size();) {
+            std::size_t end = value.find('\n', start);
+            if (end == std::string_view::npos)
+                throw FrameError("malformed chunk rows of " + table.name + ": no final newline");
+            read.emplace_back(value.substr(start, end - start));
+            start = end + 1;
+        }
+    }
+    if (!event_template) throw FrameError("no template in the chunk of " + table.name);
+    const std::int64_t n = static_cast<std::int64_t>(read.size());
     if (range.tail()) run.planner->tail_read(n == config_.incremental_chunk_size, last);
-    auto event_template =
-        std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(PQgetvalue(head.get(), 0, 1)));
+    const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res.get(), 0, 2));
     std::lock_guard<std::mutex> lock(mu_);
-    windows_.load(chunk.id, std::move(read), std::move(event_template),
-                  SnapshotXids::parse(PQgetvalue(head.get(), 0, 0)));
+    windows_.load(chunk.id, std::move(read), std::move(event_template), snapshot);
     ChunkRange covered = range;
     if (covered.tail()) covered.through = last;
     unconfirmed_.push_back(Unconfirmed{chunk.id, covered, static_cast<std::uint64_t>(n)});

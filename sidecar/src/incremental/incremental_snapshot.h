@@ -117,15 +117,14 @@ private:
     // the next one's low); returns where the last one is.
     std::string write_watermarks(PGconn *conn,
                                  const std::vector<std::pair<bool, std::string>> &marks);
-    // Reads the chunk in one short read-only transaction and loads its window.
+    // Reads the chunk in one statement and loads its window.
     void read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk);
     std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
-    // $1..$noptions are the encoder options (name, value, ...), then the bounds' values.
-    std::string chunk_query(const Table &table, const ChunkRange &range, std::size_t noptions,
-                            std::int64_t limit) const;
-    // The chunk's envelope template (snapshot_rows() of an empty block range) and the
-    // snapshot of the transaction: which transactions its read sees.
-    std::string template_query(const Table &table, std::size_t noptions) const;
+    // The parameters of the chunk query: the range, at most `limit` rows (0: all), the
+    // encoder options (name, value, ...), the condition.
+    std::vector<std::string> chunk_params(const Table &table, const ChunkRange &range,
+                                          std::int64_t limit,
+                                          const std::vector<std::string> &options) const;
     std::vector<std::string> option_params(const std::string &lsn) const;
     // Chunks the sink confirmed since the last call, in chunk order; their rows are
     // forgotten.

@@ -20,7 +20,9 @@ std::string json_array(const KeyValues &values) {
     return out + "]";
 }
 
-KeyValues parse_array(const std::string &json) {
+}  // namespace
+
+KeyValues key_values_from_json(const std::string &json) {
     KeyValues out;
     simdjson::dom::parser parser;
     simdjson::dom::array arr;
@@ -31,8 +33,6 @@ KeyValues parse_array(const std::string &json) {
     }
     return out;
 }
-
-}  // namespace
 
 bool IncrementalStore::usable() {
     return pg_scalar(conn_,
@@ -71,7 +71,7 @@ std::vector<IncrementalRecord> IncrementalStore::unfinished() {
         r.table = PQgetvalue(res.get(), i, 0);
         r.requested = parse_lsn(PQgetvalue(res.get(), i, 1)).value_or(0);
         r.chunks = std::stoull(PQgetvalue(res.get(), i, 2));
-        r.last_key = parse_array(PQgetvalue(res.get(), i, 3));
+        r.last_key = key_values_from_json(PQgetvalue(res.get(), i, 3));
         r.rows = std::stoull(PQgetvalue(res.get(), i, 4));
         r.condition = PQgetvalue(res.get(), i, 5);
         out.push_back(std::move(r));

@@ -47,4 +47,7 @@ private:
     std::string slot_;
 };
 
+// A key's values from a JSON array of strings (to_jsonb(text[])); empty when malformed.
+KeyValues key_values_from_json(const std::string &json);
+
 }  // namespace walcast
