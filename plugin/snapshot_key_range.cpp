@@ -193,7 +193,7 @@ extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
     // Only the table's own columns, constants and built-in immutable functions.
     const char *checked = condition ? snapshot_condition_check(relid, condition) : nullptr;
 
-    const Oid pk = RelationGetPrimaryKeyIndex(rel);
+    const Oid pk = WALCAST_PRIMARY_KEY_INDEX(rel);
     if (!OidIsValid(pk))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("walcast.snapshot_key_range: table \"%s\" has no primary key",
