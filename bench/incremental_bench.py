@@ -22,7 +22,11 @@ Prints rows/s, the ratios incremental / initial (target >= 0.5) and walcast incr
 / Debezium incremental (target >= 5) and the stream's p99; never asserts.
 Medians of ROUNDS alternating rounds (single runs vary by 2x on a shared machine).
 ROWS (default 1,000,000), CHUNKS ("1024"), THREADS ("1 4"), CHANGES_PER_S (2000),
-ROUNDS (3), SINK (file), DEBEZIUM=0 skips (c).
+ROUNDS (3), SINK (file), DEBEZIUM=0 skips (c). SINK_DIR: where the sink files of all
+runs go (default /dev/shm when there is one): on this kind of machine writing a fresh
+file into the disk's page cache ran anywhere between 0.5 and 3.7 GB/s from one run to
+the next (whatever memory the kernel had to reclaim first), which swung single runs by
+a second; tmpfs writes at a steady rate, the same for every run.
 """
 
 import os
@@ -49,6 +53,7 @@ DEBEZIUM = os.environ.get("DEBEZIUM", "1") != "0"
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 SINK = os.environ.get("SINK", "file")
 TIMEOUT_S = int(os.environ.get("TIMEOUT_S", 1800))
+SINK_DIR = os.environ.get("SINK_DIR", "/dev/shm" if os.access("/dev/shm", os.W_OK) else "")
 
 
 def wait_streaming(pg, tail, alive, what, timeout=120):
@@ -191,10 +196,13 @@ def debezium_incremental(pg, work, chunk):
 
 
 def main():
-    work = pathlib.Path(tempfile.mkdtemp(prefix="walcast-incrbench-"))
+    base = pathlib.Path(tempfile.mkdtemp(prefix="walcast-incrbench-"))
+    os.chmod(base, 0o755)
+    # The sidecars' and Debezium's files (sinks, settings, logs); the server stays in base.
+    work = pathlib.Path(tempfile.mkdtemp(prefix="walcast-incrbench-sinks-", dir=SINK_DIR or base))
     os.chmod(work, 0o755)
-    pg = PgServer(work / "pg").start()
-    broker = Broker(work / "kafka").start() if SINK == "kafka" else None
+    pg = PgServer(base / "pg").start()
+    broker = Broker(base / "kafka").start() if SINK == "kafka" else None
     try:
         pg.execute("CREATE EXTENSION walcast")
         create_big_table(pg, ROWS)
@@ -240,7 +248,8 @@ def main():
                     record(f"Debezium 3.6.1 incremental, chunk {chunk}",
                            *debezium_incremental(pg, work, chunk))
 
-        print(f"\n{ROWS:,} rows; walcast's sink: {SINK}, Debezium's: file; {CHANGES_PER_S:,} changes/s on another table "
+        print(f"\n{ROWS:,} rows; walcast's sink: {SINK}, Debezium's: file (files in {work.parent}); "
+              f"{CHANGES_PER_S:,} changes/s on another table "
               f"during the incremental snapshots; medians of {ROUNDS} round(s), stream "
               f"latencies of all rounds")
         print("| run | seconds | rows/s | stream p50 ms | stream p99 ms |")
@@ -269,6 +278,7 @@ def main():
         if broker:
             broker.stop()
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

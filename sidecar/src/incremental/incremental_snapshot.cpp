@@ -10,6 +10,7 @@
 #include "incremental/control_message.h"
 #include "incremental/snapshot_request.h"
 #include "pg/pg_conn.h"
+#include "pg/pg_pipeline.h"
 #include "pg/pg_query.h"
 #include "pg/lsn.h"
 #include "snapshot/snapshot_batch.h"
@@ -55,7 +56,10 @@ void and_where(std::string &where, const std::string &predicate) {
 const char *const kChunkQuery =
     "SELECT r.rows, to_jsonb(r.last_key)::text, pg_catalog.pg_current_snapshot()::text "
     "FROM walcast.snapshot_key_range($1::oid::regclass, $2::text[], $3::text[], $4::bigint, "
-    "$5::text[], NULLIF($6, '')) r";
+    "$5::text[] || ARRAY['snapshot.lsn', coalesce(NULLIF($7, ''), "
+    "pg_catalog.current_setting('walcast_incremental.low_watermark'))], NULLIF($6, '')) r";
+// Where the session keeps its last low watermark's position (the chunk's snapshot.lsn).
+const char *const kLowWatermarkSetting = "walcast_incremental.low_watermark";
 
 // How often a running table's progress is logged.
 constexpr int kProgressIntervalMs = 10000;
@@ -513,33 +517,32 @@ void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
     // watermark it has not: a failure forgets them.
     std::vector<std::string> owned;
     try {
+        // The read chunk's high watermark, written with the next chunk's low watermark and
+        // read when there is room for its window (one commit and one round trip between
+        // two reads), else alone: the stream must reach it to free a window.
+        std::optional<std::string> high;
         std::optional<ChunkRange> range = plan(run, conn);
-        std::optional<StartedChunk> started;
-        while (range || started) {
-            if (!started) {
-                std::optional<std::string> id = claim_window(run, true);
-                if (!id) break;  // stopping
-                owned.push_back(*id);
-                started =
-                    StartedChunk{*id, std::move(*range), write_watermarks(conn, {{true, *id}})};
-                range.reset();
+        while (range) {
+            std::optional<std::string> id = claim_window(run, !high);
+            if (!id && high) {
+                write_watermarks(conn, {{false, *high}});
+                owned.erase(std::find(owned.begin(), owned.end(), *high));
+                high.reset();
+                id = claim_window(run, true);
             }
-            StartedChunk chunk = std::move(*started);
-            started.reset();
-            read_chunk(conn, run, chunk);
-            // The next chunk's low watermark goes in the transaction of this one's high
-            // watermark when there is room for its window: one commit between two reads.
+            if (!id) break;  // stopping
+            owned.push_back(*id);
+            std::vector<std::pair<bool, std::string>> marks;
+            if (high) marks.emplace_back(false, *high);
+            marks.emplace_back(true, *id);
+            read_chunk(conn, run, StartedChunk{*id, std::move(*range)}, marks);
+            if (high) owned.erase(std::find(owned.begin(), owned.end(), *high));
+            high = *id;
             range = plan(run, conn);
-            std::optional<std::string> next = range ? claim_window(run, false) : std::nullopt;
-            if (next) owned.push_back(*next);
-            std::vector<std::pair<bool, std::string>> marks{{false, chunk.id}};
-            if (next) marks.emplace_back(true, *next);
-            const std::string lsn = write_watermarks(conn, marks);
-            owned.erase(std::find(owned.begin(), owned.end(), chunk.id));
-            if (next) {
-                started = StartedChunk{*next, std::move(*range), lsn};
-                range.reset();
-            }
+        }
+        if (high) {
+            write_watermarks(conn, {{false, *high}});
+            owned.erase(std::find(owned.begin(), owned.end(), *high));
         }
     } catch (const std::exception &e) {
         spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
@@ -591,25 +594,44 @@ void IncrementalSnapshot::drop_chunk_locked(const std::string &chunk) {
     windows_changed_locked();
 }
 
-std::string IncrementalSnapshot::write_watermarks(
-    PGconn *conn, const std::vector<std::pair<bool, std::string>> &marks) {
-    // One statement is one transaction; its target list runs left to right, and the
-    // returned positions prove the order.
-    std::string sql = "SELECT ";
-    std::vector<std::string> params{kControlPrefix};
+namespace {
+
+// Watermarks in one statement, so one transaction, in order (a target list runs left to
+// right; the positions returned prove it). A low watermark's position is also kept in the
+// session (kLowWatermarkSetting) for the read that follows it in the same pipeline.
+PipelinedStatement watermarks_statement(const std::vector<std::pair<bool, std::string>> &marks) {
+    PipelinedStatement st;
+    st.sql = "SELECT ";
+    st.params.push_back(kControlPrefix);
     for (std::size_t i = 0; i < marks.size(); i++) {
-        params.push_back(watermark_message(marks[i].first, marks[i].second));
-        sql += (i ? ", " : "") + std::string("pg_logical_emit_message(true, $1, $") +
-               std::to_string(i + 2) + ")::text";
+        st.params.push_back(watermark_message(marks[i].first, marks[i].second));
+        const std::string emit =
+            "pg_catalog.pg_logical_emit_message(true, $1, $" + std::to_string(i + 2) + ")::text";
+        st.sql += i ? ", " : "";
+        const bool last_low = i + 1 == marks.size() && marks[i].first;
+        st.sql += last_low ? std::string("pg_catalog.set_config('") + kLowWatermarkSetting + "', " +
+                                 emit + ", false)"
+                           : emit;
     }
-    PgResultPtr res = pg_query(conn, sql, params, "writing a watermark");
+    return st;
+}
+
+void check_watermarks(const PGresult *res) {
     Lsn last = 0;
-    for (int i = 0; i < PQnfields(res.get()); i++) {
-        std::optional<Lsn> lsn = parse_lsn(PQgetvalue(res.get(), 0, i));
+    for (int i = 0; i < PQnfields(res); i++) {
+        std::optional<Lsn> lsn = parse_lsn(PQgetvalue(res, 0, i));
         if (!lsn || *lsn <= last) throw std::runtime_error("watermarks were written out of order");
         last = *lsn;
     }
-    return PQgetvalue(res.get(), 0, PQnfields(res.get()) - 1);
+}
+
+}  // namespace
+
+void IncrementalSnapshot::write_watermarks(PGconn *conn,
+                                           const std::vector<std::pair<bool, std::string>> &marks) {
+    std::vector<PgResultPtr> res =
+        pg_pipeline(conn, {watermarks_statement(marks)}, "writing a watermark");
+    check_watermarks(res[0].get());
 }
 
 std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
@@ -672,55 +694,57 @@ bool IncrementalSnapshot::resolve(PGconn *conn, const std::string &collection, T
                                {table.oid}, "estimating the rows of " + collection);
     if (PQntuples(est.get()) == 1) table.estimated_rows = std::atof(PQgetvalue(est.get(), 0, 0));
     // The topic its events carry, as the encoder names it, when it has a row to read.
-    PgResultPtr probe =
-        pg_query(conn, kChunkQuery, chunk_params(table, ChunkRange{}, 1, option_params("0/0")),
-                 "reading the first row of " + collection);
+    PgResultPtr probe = pg_query(conn, kChunkQuery, chunk_params(table, ChunkRange{}, 1, "0/0"),
+                                 "reading the first row of " + collection);
     if (PQntuples(probe.get()) > 2)  // the template, a value of rows, the last key
         table.topic = ChunkTemplate::parse(PQgetvalue(probe.get(), 0, 0)).topic;
     return true;
 }
 
-std::vector<std::string> IncrementalSnapshot::option_params(const std::string &lsn) const {
-    std::vector<std::string> params;
+std::vector<std::string> IncrementalSnapshot::chunk_params(const Table &table,
+                                                           const ChunkRange &range,
+                                                           std::int64_t limit,
+                                                           const std::string &lsn) const {
+    std::vector<std::string> options;
     for (const auto &[k, v] : encoder_options_) {
-        params.push_back(k);
-        params.push_back(v);
+        options.push_back(k);
+        options.push_back(v);
     }
-    params.push_back("snapshot.lsn");
-    params.push_back(lsn);
-    return params;
-}
-
-std::vector<std::string> IncrementalSnapshot::chunk_params(
-    const Table &table, const ChunkRange &range, std::int64_t limit,
-    const std::vector<std::string> &options) const {
     return {table.oid,
             text_array_literal(range.after),
             text_array_literal(range.through),
             std::to_string(limit),
             text_array_literal(options),
-            table.condition};
+            table.condition,
+            lsn};
 }
 
-void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk) {
+void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk,
+                                     const std::vector<std::pair<bool, std::string>> &marks) {
     const Table &table = run.table;
     const ChunkRange &range = chunk.range;
     // A bounded range is read whole (rows inserted into it since planning too); the
-    // open-ended tail one chunk at most.
+    // open-ended tail one chunk at most. The watermarks commit before the read starts (a
+    // sync point between them), and the read takes the low one's position from the
+    // session: both go in one round trip.
     const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
-    PgResultPtr res =
-        pg_query(conn, kChunkQuery, chunk_params(table, range, limit, option_params(chunk.lsn)),
-                 "reading a chunk of " + table.name);
+    std::vector<PgResultPtr> results =
+        pg_pipeline(conn,
+                    {watermarks_statement(marks),
+                     PipelinedStatement{kChunkQuery, chunk_params(table, range, limit, "")}},
+                    "reading a chunk of " + table.name);
+    check_watermarks(results[0].get());
+    const PGresult *res = results[1].get();
     // The template, values of many rows each (`<key>\t<after>\n`), then the last key read.
     std::shared_ptr<const ChunkTemplate> event_template;
     std::vector<std::string> read;
     KeyValues last;
-    for (int i = 0; i < PQntuples(res.get()); i++) {
-        if (!PQgetisnull(res.get(), i, 1)) {
-            last = key_values_from_json(PQgetvalue(res.get(), i, 1));
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (!PQgetisnull(res, i, 1)) {
+            last = key_values_from_json(PQgetvalue(res, i, 1));
             continue;
         }
-        std::string_view value(PQgetvalue(res.get(), i, 0), PQgetlength(res.get(), i, 0));
+        std::string_view value(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
         if (!event_template) {
             event_template = std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
             continue;
@@ -736,7 +760,7 @@ void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedC
     if (!event_template) throw FrameError("no template in the chunk of " + table.name);
     const std::int64_t n = static_cast<std::int64_t>(read.size());
     if (range.tail()) run.planner->tail_read(n == config_.incremental_chunk_size, last);
-    const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res.get(), 0, 2));
+    const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res, 0, 2));
     std::lock_guard<std::mutex> lock(mu_);
     windows_.load(chunk.id, std::move(read), std::move(event_template), snapshot);
     ChunkRange covered = range;

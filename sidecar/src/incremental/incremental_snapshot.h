@@ -100,11 +100,10 @@ private:
     void snapshot_table(IncrementalRecord record, IncrementalStore *store);
     void reader(TableRun &run, PGconn *conn);
     bool resolve(PGconn *conn, const std::string &collection, Table &table);
-    // A chunk whose low watermark is written (lsn: where), read next.
+    // A chunk whose window is claimed, read next.
     struct StartedChunk {
         std::string id;
         ChunkRange range;
-        std::string lsn;
     };
     // The next range to read, or nothing when the table is done, failed or stopped.
     std::optional<ChunkRange> plan(TableRun &run, PGconn *conn);
@@ -113,19 +112,18 @@ private:
     std::optional<std::string> claim_window(TableRun &run, bool wait);
     // Forgets a chunk whose high watermark was never written. Called with mu_ held.
     void drop_chunk_locked(const std::string &chunk);
-    // Writes the watermarks in one transaction, in order (a chunk's high watermark and
-    // the next one's low); returns where the last one is.
-    std::string write_watermarks(PGconn *conn,
-                                 const std::vector<std::pair<bool, std::string>> &marks);
-    // Reads the chunk in one statement and loads its window.
-    void read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk);
+    // Writes watermarks (high: false, low: true) in one transaction, in order.
+    void write_watermarks(PGconn *conn, const std::vector<std::pair<bool, std::string>> &marks);
+    // Writes `marks` (the previous chunk's high watermark, this one's low), then reads the
+    // chunk in one statement, and loads its window.
+    void read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk,
+                    const std::vector<std::pair<bool, std::string>> &marks);
     std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
     // The parameters of the chunk query: the range, at most `limit` rows (0: all), the
-    // encoder options (name, value, ...), the condition.
+    // encoder options, the condition, and the chunk's low watermark position (empty: the
+    // one the session wrote last).
     std::vector<std::string> chunk_params(const Table &table, const ChunkRange &range,
-                                          std::int64_t limit,
-                                          const std::vector<std::string> &options) const;
-    std::vector<std::string> option_params(const std::string &lsn) const;
+                                          std::int64_t limit, const std::string &lsn) const;
     // Chunks the sink confirmed since the last call, in chunk order; their rows are
     // forgotten.
     std::vector<Unconfirmed> take_confirmed();

@@ -1,0 +1,60 @@
+#include "pg/pg_pipeline.h"
+
+#include <optional>
+
+#include "pg/pg_query.h"
+#include "pg/pg_wait.h"
+
+namespace walcast {
+
+namespace {
+
+// The next result, waiting on the socket and the shutdown token.
+PgResultPtr next_result(PGconn *conn, const std::string &what) {
+    pg_await_result(conn, what);
+    return PgResultPtr(PQgetResult(conn));
+}
+
+}  // namespace
+
+std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
+                                     const std::vector<PipelinedStatement> &statements,
+                                     const std::string &what) {
+    if (!PQenterPipelineMode(conn))
+        throw PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
+    std::optional<PgError> failure;
+    std::size_t sent = 0;
+    for (const PipelinedStatement &s : statements) {
+        std::vector<const char *> values;
+        for (const std::string &p : s.params) values.push_back(p.c_str());
+        if (!PQsendQueryParams(conn, s.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0) ||
+            !PQpipelineSync(conn)) {
+            failure = PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
+            break;
+        }
+        sent++;
+    }
+    // Every statement sent gives its result, the end of its results (null), then its sync.
+    std::vector<PgResultPtr> results;
+    for (std::size_t i = 0; i < sent; i++) {
+        PgResultPtr res = next_result(conn, what);
+        const ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && !failure)
+            failure = pg_result_error(res.get(), conn, what);
+        if (res) {
+            while (PgResultPtr more = next_result(conn, what)) {
+            }
+        }
+        results.push_back(std::move(res));
+        PgResultPtr sync = next_result(conn, what);
+        if ((!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) && !failure)
+            failure = PgError(false, what + ": the pipeline lost its place");
+    }
+    if (!PQexitPipelineMode(conn) && !failure)
+        failure = PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
+    if (failure) throw *failure;
+    return results;
+}
+
+}  // namespace walcast

@@ -1,0 +1,26 @@
+// Statements sent at once (libpq's pipeline mode), each followed by a sync point so each
+// is its own implicit transaction, as if run one after the other: one round trip for all
+// of them instead of one each. The server runs them in order; a failed one does not stop
+// the ones after it (each has its own transaction).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pg/pg_conn.h"
+
+namespace walcast {
+
+struct PipelinedStatement {
+    std::string sql;
+    std::vector<std::string> params;  // text parameters $1..$n
+};
+
+// The results, in order. Throws PgError (`what`: the message's prefix) naming the first
+// statement that failed, once every result was read and the connection left pipeline
+// mode; throws Stopped after a stop request, as pg_query.
+std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
+                                     const std::vector<PipelinedStatement> &statements,
+                                     const std::string &what);
+
+}  // namespace walcast
