@@ -68,9 +68,10 @@ constexpr int kProgressIntervalMs = 10000;
 // it stalls). The bound is what a reconnect may read again; it spans more than a sink's
 // confirmation interval (a file sink syncs every 100 ms), so readers do not wait for it.
 constexpr std::size_t kMaxUnconfirmedPerReader = 256;
-// Open windows per reader: the chunk it reads and the one whose high watermark the stream
-// has yet to reach, so a reader never waits for the stream between its chunks.
-constexpr std::size_t kWindowsPerReader = 2;
+// Open windows per reader: the chunk the server reads, the one this thread loads meanwhile,
+// and the one whose high watermark the stream has yet to reach, so a reader does not wait
+// for the stream between its chunks.
+constexpr std::size_t kWindowsPerReader = 3;
 
 }  // namespace
 
@@ -514,36 +515,60 @@ std::vector<IncrementalSnapshot::Unconfirmed> IncrementalSnapshot::take_confirme
 
 void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
     // Chunks whose low watermark this reader wrote (or is writing) and whose high
-    // watermark it has not: a failure forgets them.
+    // watermark it has not (for sure): a failure forgets them.
     std::vector<std::string> owned;
+    auto forget = [&](const std::string &id) {
+        owned.erase(std::find(owned.begin(), owned.end(), id));
+    };
     try {
-        // The read chunk's high watermark, written with the next chunk's low watermark and
-        // read when there is room for its window (one commit and one round trip between
-        // two reads), else alone: the stream must reach it to free a window.
+        // A loaded chunk whose high watermark is still to write: it goes with the next
+        // chunk's low watermark and read, in one pipeline, when there is room for that
+        // chunk's window; alone otherwise (the stream must reach it to free a window).
         std::optional<std::string> high;
-        std::optional<ChunkRange> range = plan(run, conn);
-        while (range) {
-            std::optional<std::string> id = claim_window(run, !high);
-            if (!id && high) {
-                write_watermarks(conn, {{false, *high}});
-                owned.erase(std::find(owned.begin(), owned.end(), *high));
-                high.reset();
-                id = claim_window(run, true);
-            }
-            if (!id) break;  // stopping
-            owned.push_back(*id);
+        // The chunk whose watermarks and read are sent; received, it is loaded while the
+        // server already reads the next one.
+        std::optional<SentChunk> sent;
+        auto send = [&](const std::string &id, ChunkRange range) {
             std::vector<std::pair<bool, std::string>> marks;
             if (high) marks.emplace_back(false, *high);
-            marks.emplace_back(true, *id);
-            read_chunk(conn, run, StartedChunk{*id, std::move(*range)}, marks);
-            if (high) owned.erase(std::find(owned.begin(), owned.end(), *high));
-            high = *id;
-            range = plan(run, conn);
-        }
-        if (high) {
+            marks.emplace_back(true, id);
+            sent = send_chunk(conn, run, StartedChunk{id, std::move(range)}, marks);
+        };
+        auto write_high = [&] {  // nothing may be in flight
             write_watermarks(conn, {{false, *high}});
-            owned.erase(std::find(owned.begin(), owned.end(), *high));
+            forget(*high);
+            high.reset();
+        };
+        std::optional<ChunkRange> range = plan(run, conn);
+        if (range) {
+            if (std::optional<std::string> id = claim_window(run, true)) {
+                owned.push_back(*id);
+                send(*id, std::move(*range));
+            }
         }
+        while (sent) {
+            ReceivedChunk chunk = receive_chunk(conn, run, *sent);  // plans a full tail on
+            if (sent->high) forget(*sent->high);                    // its high watermark is written
+            sent.reset();
+            range = plan(run, conn);
+            std::optional<std::string> id = range ? claim_window(run, false) : std::nullopt;
+            if (id) {
+                owned.push_back(*id);
+                send(*id, *range);
+                high.reset();
+            } else if (high) {
+                write_high();
+            }
+            high = load_chunk(run, std::move(chunk));
+            if (range && !id) {  // no room: the stream must pass this reader's chunks first
+                write_high();
+                if ((id = claim_window(run, true))) {
+                    owned.push_back(*id);
+                    send(*id, std::move(*range));
+                }
+            }
+        }
+        if (high) write_high();
     } catch (const std::exception &e) {
         spdlog::error("incremental snapshot of {}: {}", run.record.table, e.what());
         run.failed = true;
@@ -719,53 +744,79 @@ std::vector<std::string> IncrementalSnapshot::chunk_params(const Table &table,
             lsn};
 }
 
-void IncrementalSnapshot::read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk,
-                                     const std::vector<std::pair<bool, std::string>> &marks) {
-    const Table &table = run.table;
-    const ChunkRange &range = chunk.range;
+IncrementalSnapshot::SentChunk IncrementalSnapshot::send_chunk(
+    PGconn *conn, TableRun &run, StartedChunk chunk,
+    const std::vector<std::pair<bool, std::string>> &marks) {
     // A bounded range is read whole (rows inserted into it since planning too); the
     // open-ended tail one chunk at most. The watermarks commit before the read starts (a
     // sync point between them), and the read takes the low one's position from the
     // session: both go in one round trip.
-    const std::int64_t limit = range.tail() ? config_.incremental_chunk_size : 0;
+    const std::int64_t limit = chunk.range.tail() ? config_.incremental_chunk_size : 0;
+    SentChunk sent;
+    sent.statements = pg_pipeline_send(
+        conn,
+        {watermarks_statement(marks),
+         PipelinedStatement{kChunkQuery, chunk_params(run.table, chunk.range, limit, "")}},
+        "reading a chunk of " + run.table.name);
+    if (marks.size() > 1) sent.high = marks.front().second;
+    sent.chunk = std::move(chunk);
+    return sent;
+}
+
+IncrementalSnapshot::ReceivedChunk IncrementalSnapshot::receive_chunk(PGconn *conn, TableRun &run,
+                                                                      const SentChunk &sent) {
     std::vector<PgResultPtr> results =
-        pg_pipeline(conn,
-                    {watermarks_statement(marks),
-                     PipelinedStatement{kChunkQuery, chunk_params(table, range, limit, "")}},
-                    "reading a chunk of " + table.name);
+        pg_pipeline_receive(conn, sent.statements, "reading a chunk of " + run.table.name);
+    if (results.size() != 2) throw FrameError("the chunk of " + run.table.name + " was not read");
     check_watermarks(results[0].get());
-    const PGresult *res = results[1].get();
-    // The template, values of many rows each (`<key>\t<after>\n`), then the last key read.
-    std::shared_ptr<const ChunkTemplate> event_template;
-    std::vector<std::string> read;
-    KeyValues last;
+    ReceivedChunk chunk;
+    chunk.chunk = sent.chunk;
+    chunk.result = std::move(results[1]);
+    // The template, values of many rows each (`<key>\t<after>\n`), then the last key read:
+    // what planning the next tail needs, before the rows are loaded.
+    const PGresult *res = chunk.result.get();
     for (int i = 0; i < PQntuples(res); i++) {
         if (!PQgetisnull(res, i, 1)) {
-            last = key_values_from_json(PQgetvalue(res, i, 1));
-            continue;
+            chunk.last = key_values_from_json(PQgetvalue(res, i, 1));
+        } else if (i > 0) {
+            const char *v = PQgetvalue(res, i, 0);
+            chunk.rows +=
+                static_cast<std::int64_t>(std::count(v, v + PQgetlength(res, i, 0), '\n'));
         }
+    }
+    if (sent.chunk.range.tail())
+        run.planner->tail_read(chunk.rows == config_.incremental_chunk_size, chunk.last);
+    return chunk;
+}
+
+std::string IncrementalSnapshot::load_chunk(TableRun &run, ReceivedChunk chunk) {
+    const PGresult *res = chunk.result.get();
+    if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1))
+        throw FrameError("no template in the chunk of " + run.table.name);
+    auto event_template = std::make_shared<const ChunkTemplate>(
+        ChunkTemplate::parse(std::string_view(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0))));
+    std::vector<std::string> read;
+    read.reserve(static_cast<std::size_t>(chunk.rows));
+    for (int i = 1; i < PQntuples(res); i++) {
+        if (!PQgetisnull(res, i, 1)) continue;
         std::string_view value(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
-        if (!event_template) {
-            event_template = std::make_shared<const ChunkTemplate>(ChunkTemplate::parse(value));
-            continue;
-        }
         for (std::size_t start = 0; start < value.size();) {
             std::size_t end = value.find('\n', start);
             if (end == std::string_view::npos)
-                throw FrameError("malformed chunk rows of " + table.name + ": no final newline");
+                throw FrameError("malformed chunk rows of " + run.table.name +
+                                 ": no final newline");
             read.emplace_back(value.substr(start, end - start));
             start = end + 1;
         }
     }
-    if (!event_template) throw FrameError("no template in the chunk of " + table.name);
-    const std::int64_t n = static_cast<std::int64_t>(read.size());
-    if (range.tail()) run.planner->tail_read(n == config_.incremental_chunk_size, last);
     const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res, 0, 2));
     std::lock_guard<std::mutex> lock(mu_);
-    windows_.load(chunk.id, std::move(read), std::move(event_template), snapshot);
-    ChunkRange covered = range;
-    if (covered.tail()) covered.through = last;
-    unconfirmed_.push_back(Unconfirmed{chunk.id, covered, static_cast<std::uint64_t>(n)});
+    windows_.load(chunk.chunk.id, std::move(read), std::move(event_template), snapshot);
+    ChunkRange covered = chunk.chunk.range;
+    if (covered.tail()) covered.through = chunk.last;
+    unconfirmed_.push_back(
+        Unconfirmed{chunk.chunk.id, covered, static_cast<std::uint64_t>(chunk.rows)});
+    return chunk.chunk.id;
 }
 
 }  // namespace walcast

@@ -114,10 +114,27 @@ private:
     void drop_chunk_locked(const std::string &chunk);
     // Writes watermarks (high: false, low: true) in one transaction, in order.
     void write_watermarks(PGconn *conn, const std::vector<std::pair<bool, std::string>> &marks);
-    // Writes `marks` (the previous chunk's high watermark, this one's low), then reads the
-    // chunk in one statement, and loads its window.
-    void read_chunk(PGconn *conn, TableRun &run, const StartedChunk &chunk,
-                    const std::vector<std::pair<bool, std::string>> &marks);
+    // A chunk whose watermarks and read are sent (pg_pipeline_send).
+    struct SentChunk {
+        StartedChunk chunk;
+        std::size_t statements = 0;
+        std::optional<std::string> high;  // the chunk whose high watermark it writes
+    };
+    // The read's result: the template, the rows many to a value, the last key read.
+    struct ReceivedChunk {
+        StartedChunk chunk;
+        PgResultPtr result;
+        KeyValues last;
+        std::int64_t rows = 0;
+    };
+    // Sends `marks` (the previous chunk's high watermark, this one's low), then the read
+    // of the chunk, in one statement.
+    SentChunk send_chunk(PGconn *conn, TableRun &run, StartedChunk chunk,
+                         const std::vector<std::pair<bool, std::string>> &marks);
+    // Its results; a tail's planner learns where the next tail starts.
+    ReceivedChunk receive_chunk(PGconn *conn, TableRun &run, const SentChunk &sent);
+    // Loads the chunk's window; returns the chunk's id.
+    std::string load_chunk(TableRun &run, ReceivedChunk chunk);
     std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
     // The parameters of the chunk query: the range, at most `limit` rows (0: all), the
     // encoder options, the condition, and the chunk's low watermark position (empty: the

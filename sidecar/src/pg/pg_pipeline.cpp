@@ -17,12 +17,10 @@ PgResultPtr next_result(PGconn *conn, const std::string &what) {
 
 }  // namespace
 
-std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
-                                     const std::vector<PipelinedStatement> &statements,
-                                     const std::string &what) {
+std::size_t pg_pipeline_send(PGconn *conn, const std::vector<PipelinedStatement> &statements,
+                             const std::string &what) {
     if (!PQenterPipelineMode(conn))
         throw PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
-    std::optional<PgError> failure;
     std::size_t sent = 0;
     for (const PipelinedStatement &s : statements) {
         std::vector<const char *> values;
@@ -30,12 +28,19 @@ std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
         if (!PQsendQueryParams(conn, s.sql.c_str(), static_cast<int>(values.size()), nullptr,
                                values.data(), nullptr, nullptr, 0) ||
             !PQpipelineSync(conn)) {
-            failure = PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
-            break;
+            const PgError error(false, what + ": " + one_line(PQerrorMessage(conn)));
+            pg_pipeline_receive(conn, sent, what);  // what was sent still answers
+            throw error;
         }
         sent++;
     }
+    return sent;
+}
+
+std::vector<PgResultPtr> pg_pipeline_receive(PGconn *conn, std::size_t sent,
+                                             const std::string &what) {
     // Every statement sent gives its result, the end of its results (null), then its sync.
+    std::optional<PgError> failure;
     std::vector<PgResultPtr> results;
     for (std::size_t i = 0; i < sent; i++) {
         PgResultPtr res = next_result(conn, what);
@@ -55,6 +60,12 @@ std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
         failure = PgError(false, what + ": " + one_line(PQerrorMessage(conn)));
     if (failure) throw *failure;
     return results;
+}
+
+std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
+                                     const std::vector<PipelinedStatement> &statements,
+                                     const std::string &what) {
+    return pg_pipeline_receive(conn, pg_pipeline_send(conn, statements, what), what);
 }
 
 }  // namespace walcast

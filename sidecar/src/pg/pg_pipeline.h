@@ -23,4 +23,12 @@ std::vector<PgResultPtr> pg_pipeline(PGconn *conn,
                                      const std::vector<PipelinedStatement> &statements,
                                      const std::string &what);
 
+// The same in two steps, so the caller can work while the server runs the statements:
+// pg_pipeline_send() returns how many statements were sent, pg_pipeline_receive() their
+// results. Nothing else may use the connection in between.
+std::size_t pg_pipeline_send(PGconn *conn, const std::vector<PipelinedStatement> &statements,
+                             const std::string &what);
+std::vector<PgResultPtr> pg_pipeline_receive(PGconn *conn, std::size_t sent,
+                                             const std::string &what);
+
 }  // namespace walcast
