@@ -68,9 +68,10 @@ def wait_streaming(pg, tail, alive, what, timeout=120):
         time.sleep(0.5)
 
 
-def measure(pg, tail, alive, what, ask):
+def measure(pg, tail, alive, what, ask, wait_done=None):
     """Runs `ask` (the snapshot request) under the steady write load; returns
-    (seconds from the request to the last snapshot row, stream latencies in ms)."""
+    (seconds from the request to the last snapshot row, stream latencies in ms).
+    wait_done(asked): when the snapshot ended (default: the tail counted every row)."""
     writer = SteadyWriter(pg, "other", CHANGES_PER_S)
     writer.start()
     try:
@@ -78,7 +79,7 @@ def measure(pg, tail, alive, what, ask):
         time.sleep(1)  # the load settles before the snapshot starts
         asked = time.time()
         ask()
-        done = tail.wait_reads(ROWS, TIMEOUT_S, alive)
+        done = wait_done(asked) if wait_done else tail.wait_reads(ROWS, TIMEOUT_S, alive)
     finally:
         writer.stop()
     return done - asked, tail.latencies_ms(asked, done)
@@ -95,23 +96,28 @@ def create_topics(broker, prefix):
         f.result(30)
 
 
+def wait_done_line(s, asked):
+    """When the sidecar logged the table's "done" line (once the sink confirmed every
+    chunk)."""
+    deadline = asked + TIMEOUT_S
+    while "incremental snapshot of public.big done" not in s.log_path.read_text(errors="replace"):
+        if not s.alive() or time.time() > deadline:
+            raise RuntimeError(f"the incremental snapshot did not finish: {s.log_tail()}")
+        time.sleep(0.05)
+    return time.time()
+
+
 def measure_quiet(pg, s):
-    """Seconds from the request to the sidecar's "done" line (logged once the sink confirmed
-    every chunk), under the steady write load and with no tail reading the sink: a tail
-    costs a core-fraction that the 2-core machine takes from the snapshot."""
+    """Seconds from the request to the sidecar's "done" line, under the steady write load
+    and with no tail reading the sink: a tail costs a core-fraction that the 2-core
+    machine takes from the snapshot."""
     writer = SteadyWriter(pg, "other", CHANGES_PER_S)
     writer.start()
     try:
         time.sleep(1)
         asked = time.time()
         pg.execute("SELECT walcast.execute_snapshot(ARRAY['public.big'])")
-        deadline = asked + TIMEOUT_S
-        while "incremental snapshot of public.big done" not in s.log_path.read_text(
-                errors="replace"):
-            if not s.alive() or time.time() > deadline:
-                raise RuntimeError(f"the incremental snapshot did not finish: {s.log_tail()}")
-            time.sleep(0.05)
-        return time.time() - asked
+        return wait_done_line(s, asked) - asked
     finally:
         writer.stop()
 
@@ -122,7 +128,7 @@ def walcast_incremental(pg, broker, work, chunk, threads, with_tail):
     slot = f"wi{chunk}_{threads}_{len(list(work.glob('wi*.properties')))}"
     props = {"table.include.list": "public\\.(big|other)",
              "incremental.snapshot.chunk.size": chunk, "snapshot.max.threads": threads,
-             "log.level": "warn" if with_tail else "info"}
+             "log.level": "info"}
     if broker:
         create_topics(broker, slot)
         props.update({"sink": "kafka", "kafka.bootstrap.servers": broker.bootstrap})
@@ -134,12 +140,15 @@ def walcast_incremental(pg, broker, work, chunk, threads, with_tail):
             s.terminate()
             pg.execute("SELECT pg_drop_replication_slot(%s)", slot)
             s.out.unlink(missing_ok=True)
-    tail = (KafkaTail(broker.bootstrap, f"{slot}.public.big", f"{slot}.public.other")
-            if broker else SinkTail(s.out, f"{slot}.public.big", f"{slot}.public.other"))
+    # The sidecar says when it is done: the tail only looks for the streamed table.
+    topics = (f"{slot}.public.big", f"{slot}.public.other")
+    tail = (KafkaTail(broker.bootstrap, *topics, count_reads=False) if broker
+            else SinkTail(s.out, *topics, count_reads=False))
     tail.start()
     try:
         return measure(pg, tail, s.alive, "walcast",
-                       lambda: pg.execute("SELECT walcast.execute_snapshot(ARRAY['public.big'])"))
+                       lambda: pg.execute("SELECT walcast.execute_snapshot(ARRAY['public.big'])"),
+                       lambda asked: wait_done_line(s, asked))
     finally:
         tail.stop()
         s.terminate()
