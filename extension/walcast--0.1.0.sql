@@ -138,13 +138,14 @@ AS 'MODULE_PATHNAME', 'walcast_snapshot_row'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
 -- A primary-key range of a table, (after, through] in key order (an empty bound: open; at
--- most max_rows rows when max_rows > 0, with condition: only the rows it holds for), in the
--- compact layout many rows to a value (`rows`), then one row with the last key read
--- (`last_key`, the columns' text). How the sidecar reads incremental snapshot chunks.
+-- most max_rows rows when max_rows > 0; with condition: only the rows it holds for): the
+-- event template, the rows in the compact layout many to a value, then `K<tab>` and the
+-- last key read as a JSON array of its columns' text (docs/framing.md). How the sidecar
+-- reads incremental snapshot chunks (in a target list: the values stream to it).
 CREATE FUNCTION snapshot_key_range(rel regclass, after text[], through text[],
                                    max_rows bigint DEFAULT 0, options text[] DEFAULT '{}',
                                    condition text DEFAULT NULL)
-RETURNS TABLE (rows text, last_key text[])
+RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'walcast_snapshot_key_range'
 LANGUAGE C STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;

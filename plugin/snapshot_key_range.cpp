@@ -1,11 +1,13 @@
 // walcast.snapshot_key_range(): one primary-key range of a table, for incremental
-// snapshot readers: the chunk's event template (as snapshot_rows() writes it with
-// snapshot.compact), its rows in key order in the compact layout (`<key>\t<after>\n`, many
-// rows to a value), then the last key read. The range query runs through SPI as the
-// calling role under the caller's snapshot, and a receiver encodes each row as the
-// executor hands it over, so a row costs no whole-row value, no function call and no
-// protocol message of its own (what `SELECT snapshot_row(x.tableoid, x, ...) FROM ...`
-// pays per row). The plan of the last range query is kept for the next call.
+// snapshot readers, as text values: the chunk's event template (as snapshot_rows() writes
+// it with snapshot.compact), its rows in key order in the compact layout
+// (`<key>\t<after>\n`, many rows to a value), then `K\t<JSON array of the last key's
+// column texts>`. The range query runs through SPI as the calling role under the caller's
+// snapshot, and a receiver encodes each row as the executor hands it over, so a row costs
+// no whole-row value, no function call and no protocol message of its own (what `SELECT
+// snapshot_row(x.tableoid, x, ...) FROM ...` pays per row). The values are kept as built
+// and handed out one per call (in a target list they go to the client without another
+// copy). The plan of the last range query is kept for the next call.
 #include "pg.h"
 
 extern "C" {
@@ -18,6 +20,7 @@ extern "C" {
 #include <new>
 
 #include "event_encoder.h"
+#include "json_writer.h"
 #include "option_array.h"
 #include "options.h"
 #include "relation_cache.h"
@@ -40,14 +43,14 @@ struct KeyColumn {
     int16 len;
 };
 
-// Receives the range query's rows: encodes each into the current value, hands full
-// values to the tuplestore, and keeps the last row's key.
+// Receives the range query's rows: encodes each into the current value, keeps full values
+// (in the function's multi-call memory), and keeps the last row's key.
 struct RangeReceiver {
     DestReceiver pub;  // first: the executor sees a DestReceiver
     const WalcastOptions *opts;
     const RelationInfo *info;
-    Tuplestorestate *out;
-    TupleDesc out_desc;
+    MemoryContext values_context;
+    List *values;  // text datums, in order
     StringInfoData value;
     MemoryContext row_context;  // one row's encoding scratch
     MemoryContext key_context;  // the last row's key (by-reference types)
@@ -57,19 +60,23 @@ struct RangeReceiver {
     int64 rows;
 };
 
-// Values are built in place: the StringInfo starts with room for the varlena header.
-void start_value(StringInfo value) {
-    resetStringInfo(value);
-    appendStringInfoSpaces(value, VARHDRSZ);
+// Values are built in place: a StringInfo that starts with room for the varlena header,
+// in the memory the values are returned from.
+void start_value(RangeReceiver *r) {
+    MemoryContext old = MemoryContextSwitchTo(r->values_context);
+    initStringInfo(&r->value);
+    appendStringInfoSpaces(&r->value, VARHDRSZ);
+    MemoryContextSwitchTo(old);
 }
 
+// The current value is complete: it becomes the next one returned, as it is.
 void flush_value(RangeReceiver *r) {
     if (r->value.len == VARHDRSZ) return;
     SET_VARSIZE(r->value.data, r->value.len);
-    Datum values[2] = {PointerGetDatum(r->value.data), 0};
-    bool nulls[2] = {false, true};
-    tuplestore_putvalues(r->out, r->out_desc, values, nulls);
-    start_value(&r->value);
+    MemoryContext old = MemoryContextSwitchTo(r->values_context);
+    r->values = lappend(r->values, r->value.data);
+    MemoryContextSwitchTo(old);
+    start_value(r);
 }
 
 // The plan of the last range query (a reader reads one table, chunk after chunk, with
@@ -123,16 +130,19 @@ void receiver_startup(DestReceiver *, int, TupleDesc) {}
 void receiver_shutdown(DestReceiver *) {}
 void receiver_destroy(DestReceiver *) {}
 
-// The key's values as text[] (each column's output function), for the next range's bound.
-Datum last_key_array(const RangeReceiver *r) {
-    Datum *texts = (Datum *)palloc(sizeof(Datum) * r->nkeys);
+// `K\t["<text>", ...]`: the last key's columns as their output functions write them, the
+// next range's bound.
+void write_last_key(RangeReceiver *r) {
+    appendStringInfoString(&r->value, "K\t[");
     for (int k = 0; k < r->nkeys; k++) {
         Oid output;
         bool varlena;
         getTypeOutputInfo(r->keys[k].type, &output, &varlena);
-        texts[k] = CStringGetTextDatum(OidOutputFunctionCall(output, r->last_key[k]));
+        if (k) appendStringInfoChar(&r->value, ',');
+        json_write_cstring(&r->value, OidOutputFunctionCall(output, r->last_key[k]));
     }
-    return PointerGetDatum(construct_array(texts, r->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
+    appendStringInfoChar(&r->value, ']');
+    flush_value(r);
 }
 
 // The bound values of a range side (text[]): as many as key columns, none null.
@@ -167,13 +177,10 @@ void append_key_comparison(StringInfo sql, const char *keys, const KeyColumn *co
 
 }  // namespace
 
-extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-    if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo) ||
-        !(rsinfo->allowedModes & SFRM_Materialize))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("walcast.snapshot_key_range must be called in FROM")));
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+namespace {
+
+// Reads the range; returns its values (text datums, in values_context).
+List *read_range(FunctionCallInfo fcinfo, MemoryContext values_context) {
     const Oid relid = PG_GETARG_OID(0);
     const int64 max_rows = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
     const char *condition = PG_ARGISNULL(5) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(5));
@@ -253,16 +260,6 @@ extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
         p->ptype = TEXTOID;
     }
 
-    // The result: a tuplestore in the query's memory, filled while the range is read.
-    TupleDesc out_desc;
-    if (get_call_result_type(fcinfo, nullptr, &out_desc) != TYPEFUNC_COMPOSITE)
-        elog(ERROR, "walcast.snapshot_key_range: return type must be a row type");
-    MemoryContext per_query = rsinfo->econtext->ecxt_per_query_memory;
-    MemoryContext old = MemoryContextSwitchTo(per_query);
-    out_desc = CreateTupleDescCopy(out_desc);
-    Tuplestorestate *out = tuplestore_begin_heap(true, false, work_mem);
-    MemoryContextSwitchTo(old);
-
     RangeReceiver *r = (RangeReceiver *)palloc0(sizeof(RangeReceiver));
     r->pub.receiveSlot = receive_row;
     r->pub.rStartup = receiver_startup;
@@ -271,10 +268,8 @@ extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
     r->pub.mydest = DestNone;
     r->opts = &opts;
     r->info = info;
-    r->out = out;
-    r->out_desc = out_desc;
-    initStringInfo(&r->value);
-    start_value(&r->value);
+    r->values_context = values_context;
+    start_value(r);
     // The template first: the envelope of the chunk's events.
     EventSource source;
     event_source_init_snapshot(&source, &opts, opts.snapshot_lsn, opts.snapshot_marker,
@@ -302,17 +297,28 @@ extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
              SPI_result_code_string(rc));
     SPI_finish();
     flush_value(r);
-    if (r->rows > 0) {
-        Datum values[2] = {0, last_key_array(r)};
-        bool nulls[2] = {true, false};
-        tuplestore_putvalues(out, out_desc, values, nulls);
-    }
+    if (r->rows > 0) write_last_key(r);
     MemoryContextDelete(r->row_context);
     MemoryContextDelete(r->key_context);
     table_close(rel, NoLock);  // locked until the transaction ends, as the query's own lock
+    return r->values;
+}
 
-    rsinfo->returnMode = SFRM_Materialize;
-    rsinfo->setResult = out;
-    rsinfo->setDesc = out_desc;
-    return (Datum)0;
+}  // namespace
+
+extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
+    FuncCallContext *funcctx;
+    if (SRF_IS_FIRSTCALL()) {
+        funcctx = SRF_FIRSTCALL_INIT();
+        funcctx->user_fctx =
+            PG_ARGISNULL(0) ? NIL : read_range(fcinfo, funcctx->multi_call_memory_ctx);
+    }
+    funcctx = SRF_PERCALL_SETUP();
+    List *values = (List *)funcctx->user_fctx;
+    if (funcctx->call_cntr < (uint64)list_length(values)) {
+        // Taken before SRF_RETURN_NEXT, which counts the call before it returns the value.
+        Datum value = PointerGetDatum(list_nth(values, (int)funcctx->call_cntr));
+        SRF_RETURN_NEXT(funcctx, value);
+    }
+    SRF_RETURN_DONE(funcctx);
 }

@@ -71,7 +71,7 @@ SET ROLE regress_walcast_reader;
 SELECT r::json->'after' AS after FROM walcast.snapshot_rows('sec_open') AS r ORDER BY 1::text;
 SELECT r::json->'after' AS after FROM walcast.snapshot_rows(:hidden_oid) AS r;
 SELECT count(*) AS chunks FROM walcast.plan_chunks('sec_open');
-SELECT last_key FROM walcast.snapshot_key_range('sec_open', NULL, NULL) WHERE last_key IS NOT NULL;
+SELECT r FROM walcast.snapshot_key_range('sec_open', NULL, NULL) r WHERE r LIKE E'K\t%';
 RESET ROLE;
 
 -- Even a superuser gets no catalog rows.

@@ -51,13 +51,15 @@ void and_where(std::string &where, const std::string &predicate) {
 
 // One chunk, in one statement (so one snapshot, held for that statement only):
 // walcast.snapshot_key_range() gives the chunk's template, its rows many to a value and
-// the last key read; pg_current_snapshot() the transactions the read saw. Parameters:
-// chunk_params().
+// `K\t<last key read>` (in the target list its values stream); pg_current_snapshot() the
+// transactions the read saw. Parameters: chunk_params().
 const char *const kChunkQuery =
-    "SELECT r.rows, to_jsonb(r.last_key)::text, pg_catalog.pg_current_snapshot()::text "
-    "FROM walcast.snapshot_key_range($1::oid::regclass, $2::text[], $3::text[], $4::bigint, "
+    "SELECT walcast.snapshot_key_range($1::oid::regclass, $2::text[], $3::text[], $4::bigint, "
     "$5::text[] || ARRAY['snapshot.lsn', coalesce(NULLIF($7, ''), "
-    "pg_catalog.current_setting('walcast_incremental.low_watermark'))], NULLIF($6, '')) r";
+    "pg_catalog.current_setting('walcast_incremental.low_watermark'))], NULLIF($6, '')), "
+    "pg_catalog.pg_current_snapshot()::text";
+// The value of snapshot_key_range() that holds the last key read.
+constexpr std::string_view kLastKeyPrefix = "K\t";
 // Where the session keeps its last low watermark's position (the chunk's snapshot.lsn).
 const char *const kLowWatermarkSetting = "walcast_incremental.low_watermark";
 
@@ -775,14 +777,12 @@ IncrementalSnapshot::ReceivedChunk IncrementalSnapshot::receive_chunk(PGconn *co
     // The template, values of many rows each (`<key>\t<after>\n`), then the last key read:
     // what planning the next tail needs, before the rows are loaded.
     const PGresult *res = chunk.result.get();
-    for (int i = 0; i < PQntuples(res); i++) {
-        if (!PQgetisnull(res, i, 1)) {
-            chunk.last = key_values_from_json(PQgetvalue(res, i, 1));
-        } else if (i > 0) {
-            const char *v = PQgetvalue(res, i, 0);
-            chunk.rows +=
-                static_cast<std::int64_t>(std::count(v, v + PQgetlength(res, i, 0), '\n'));
-        }
+    for (int i = 1; i < PQntuples(res); i++) {
+        std::string_view value(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
+        if (value.substr(0, kLastKeyPrefix.size()) == kLastKeyPrefix)
+            chunk.last = key_values_from_json(std::string(value.substr(kLastKeyPrefix.size())));
+        else
+            chunk.rows += static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'));
     }
     if (sent.chunk.range.tail())
         run.planner->tail_read(chunk.rows == config_.incremental_chunk_size, chunk.last);
@@ -791,15 +791,14 @@ IncrementalSnapshot::ReceivedChunk IncrementalSnapshot::receive_chunk(PGconn *co
 
 std::string IncrementalSnapshot::load_chunk(TableRun &run, ReceivedChunk chunk) {
     const PGresult *res = chunk.result.get();
-    if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1))
-        throw FrameError("no template in the chunk of " + run.table.name);
+    if (PQntuples(res) == 0) throw FrameError("no template in the chunk of " + run.table.name);
     auto event_template = std::make_shared<const ChunkTemplate>(
         ChunkTemplate::parse(std::string_view(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0))));
     std::vector<std::string> read;
     read.reserve(static_cast<std::size_t>(chunk.rows));
     for (int i = 1; i < PQntuples(res); i++) {
-        if (!PQgetisnull(res, i, 1)) continue;
         std::string_view value(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
+        if (value.substr(0, kLastKeyPrefix.size()) == kLastKeyPrefix) continue;
         for (std::size_t start = 0; start < value.size();) {
             std::size_t end = value.find('\n', start);
             if (end == std::string_view::npos)
@@ -809,7 +808,7 @@ std::string IncrementalSnapshot::load_chunk(TableRun &run, ReceivedChunk chunk) 
             start = end + 1;
         }
     }
-    const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res, 0, 2));
+    const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res, 0, 1));
     std::lock_guard<std::mutex> lock(mu_);
     windows_.load(chunk.chunk.id, std::move(read), std::move(event_template), snapshot);
     ChunkRange covered = chunk.chunk.range;
