@@ -549,8 +549,10 @@ void IncrementalSnapshot::reader(TableRun &run, PGconn *conn) {
             }
         }
         while (sent) {
-            ReceivedChunk chunk = receive_chunk(conn, run, *sent);  // plans a full tail on
-            if (sent->high) forget(*sent->high);                    // its high watermark is written
+            // Receiving tells the planner where a tail ends; the pipeline also wrote the
+            // high watermark it carried.
+            ReceivedChunk chunk = receive_chunk(conn, run, *sent);
+            if (sent->high) forget(*sent->high);
             sent.reset();
             range = plan(run, conn);
             std::optional<std::string> id = range ? claim_window(run, false) : std::nullopt;
