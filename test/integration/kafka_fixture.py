@@ -138,14 +138,22 @@ def read_topics(bootstrap, topics, min_count=0, timeout=60, idle=3.0, done=None)
         "isolation.level": "read_committed",
     })
     try:
-        md = consumer.list_topics(timeout=10)
+        deadline = time.time() + timeout
+        # A reader that expects records and finds none of its topics waits for them to
+        # appear (a producer creates a topic with its first record, which may still be on
+        # its way); else a missing topic simply has no records.
+        while True:
+            md = consumer.list_topics(timeout=10)
+            found = any(t in md.topics for t in topics)
+            if found or (min_count == 0 and done is None) or time.time() >= deadline:
+                break
+            time.sleep(0.2)
         parts = [TopicPartition(t, p, -2)  # -2 = OFFSET_BEGINNING
                  for t in topics if t in md.topics for p in md.topics[t].partitions]
         records: List[Record] = []
         if not parts:
             return records
         consumer.assign(parts)
-        deadline = time.time() + timeout
         last_new = time.time()
         while time.time() < deadline:
             batch = consumer.consume(num_messages=10000, timeout=0.5)

@@ -40,6 +40,9 @@ def test_flink_debezium_json_folds_to_source(kafka_broker, kafka_pg, tmp_path):
     prefix = unique_name("shop")
     topic = f"{prefix}.public.items"
     broker.create_topic(topic, 3)
+    # Made up front: a read that starts before the sidecar's producer created the topic
+    # finds no topic and returns nothing.
+    broker.create_topic(f"{prefix}.public.items_default", 1)
     sink_load.create_items(pg, replica_identity_full=True)
     pg.execute(sink_load.ITEMS_DDL.replace("items", "items_default"))
     sink_load.seed(pg)
