@@ -65,3 +65,10 @@ void snapshot_check_column_access(Relation rel, const RelationInfo *info) {
     for (int i = 0; i < info->ncolumns; i++) require_column(rel, info->columns[i].attnum);
     for (int i = 0; i < info->nkeys; i++) require_column(rel, info->keys[i].attnum);
 }
+
+Relation snapshot_table_open(Oid relid) {
+    snapshot_check_table_access(relid);
+    Relation rel = table_open(relid, AccessShareLock);
+    snapshot_check_table_access(relid);
+    return rel;
+}

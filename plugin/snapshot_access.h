@@ -11,6 +11,10 @@
 // security that applies to the role. Raises ERROR naming the table.
 void snapshot_check_table_access(Oid relid);
 
+// The table opened with AccessShareLock for a snapshot read: the checks above before the
+// lock is taken and again once it is held (the table may have changed in between).
+Relation snapshot_table_open(Oid relid);
+
 // Once the emitted columns are known: SELECT on the table, or on every column the
 // events carry (columns left out by column.exclude.list need no privilege).
 void snapshot_check_column_access(Relation rel, const RelationInfo *info);

@@ -186,15 +186,8 @@ List *read_range(FunctionCallInfo fcinfo, MemoryContext values_context) {
     const char *condition = PG_ARGISNULL(5) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(5));
 
     WalcastOptions opts;
-    if (!PG_ARGISNULL(4))
-        walcast_parse_options(&opts, walcast_options_from_array(PG_GETARG_ARRAYTYPE_P(4)), true);
-    opts.reading_table = !opts.snapshot_as_streamed;
-    opts.database_name = get_database_name(MyDatabaseId);
-
-    // The checks of snapshot_rows(): before the lock, again once it is held.
-    snapshot_check_table_access(relid);
-    Relation rel = table_open(relid, AccessShareLock);
-    snapshot_check_table_access(relid);
+    walcast_snapshot_options(&opts, PG_ARGISNULL(4) ? nullptr : PG_GETARG_ARRAYTYPE_P(4));
+    Relation rel = snapshot_table_open(relid);  // the checks of snapshot_rows()
     RelationInfo *info = relation_info_build(rel, &opts, CurrentMemoryContext);
     snapshot_check_column_access(rel, info);
     // Only the table's own columns, constants and built-in immutable functions.

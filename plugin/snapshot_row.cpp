@@ -36,15 +36,8 @@ RowEncoderState *row_encoder_begin(FunctionCallInfo fcinfo, Oid relid) {
     MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     RowEncoderState *st = new (palloc0(sizeof(RowEncoderState))) RowEncoderState();
     st->relid = relid;
-    if (!PG_ARGISNULL(2))
-        walcast_parse_options(&st->opts, walcast_options_from_array(PG_GETARG_ARRAYTYPE_P(2)),
-                              true);
-    // Rows read from the table render as Debezium's JDBC reads render them (as snapshot_rows).
-    st->opts.reading_table = !st->opts.snapshot_as_streamed;
-    st->opts.database_name = get_database_name(MyDatabaseId);
-    snapshot_check_table_access(relid);
-    Relation rel = table_open(relid, AccessShareLock);
-    snapshot_check_table_access(relid);
+    walcast_snapshot_options(&st->opts, PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2));
+    Relation rel = snapshot_table_open(relid);
     st->rowtype = rel->rd_rel->reltype;
     st->info = relation_info_build(rel, &st->opts, fcinfo->flinfo->fn_mcxt);
     snapshot_check_column_access(rel, st->info);

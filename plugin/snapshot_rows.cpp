@@ -38,6 +38,12 @@ List *walcast_options_from_array(ArrayType *array) {
     return defels;
 }
 
+void walcast_snapshot_options(WalcastOptions *opts, ArrayType *array) {
+    if (array != nullptr) walcast_parse_options(opts, walcast_options_from_array(array), true);
+    opts->database_name = get_database_name(MyDatabaseId);
+    opts->reading_table = !opts->snapshot_as_streamed;
+}
+
 namespace {
 
 ItemPointerData block_start(int64 block) {
@@ -86,17 +92,8 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
                                (long long)block_to)));
 
     ChunkScan *cs = new (palloc0(sizeof(ChunkScan))) ChunkScan();  // option defaults
-    if (!PG_ARGISNULL(3))
-        walcast_parse_options(&cs->opts, walcast_options_from_array(PG_GETARG_ARRAYTYPE_P(3)),
-                              true);
-
-    cs->opts.database_name = get_database_name(MyDatabaseId);
-    cs->opts.reading_table = !cs->opts.snapshot_as_streamed;
-
-    snapshot_check_table_access(relid);
-    Relation rel = table_open(relid, AccessShareLock);
-    // Checked again under the lock: the table may have changed in between.
-    snapshot_check_table_access(relid);
+    walcast_snapshot_options(&cs->opts, PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3));
+    Relation rel = snapshot_table_open(relid);
 
     // A rewrite (VACUUM FULL, TRUNCATE, ALTER ... TYPE) after the snapshot was planned
     // leaves a file this snapshot cannot read correctly: fail instead of returning
