@@ -84,11 +84,16 @@ IncrementalSnapshot::IncrementalSnapshot(const Config &config, const std::atomic
       run_id_(random_run_id()),
       threads_(std::max(1, config.snapshot_max_threads)),
       progress_(metrics, kProgressIntervalMs) {
-    encoder_options_ = snapshot_settings_from(config).encoder_options;
-    encoder_options_.emplace_back("format", "frames");
-    encoder_options_.emplace_back("snapshot.marker", "incremental");
+    std::vector<std::string> options;
+    for (const auto &[k, v] : snapshot_settings_from(config).encoder_options) {
+        options.push_back(k);
+        options.push_back(v);
+    }
     // Rows come as `<key>\t<after>`; the envelope comes once per chunk (its template).
-    encoder_options_.emplace_back("snapshot.compact", "true");
+    for (const char *o :
+         {"format", "frames", "snapshot.marker", "incremental", "snapshot.compact", "true"})
+        options.emplace_back(o);
+    encoder_options_ = text_array_literal(options);
 }
 
 IncrementalSnapshot::~IncrementalSnapshot() {
@@ -734,16 +739,11 @@ std::vector<std::string> IncrementalSnapshot::chunk_params(const Table &table,
                                                            const ChunkRange &range,
                                                            std::int64_t limit,
                                                            const std::string &lsn) const {
-    std::vector<std::string> options;
-    for (const auto &[k, v] : encoder_options_) {
-        options.push_back(k);
-        options.push_back(v);
-    }
     return {table.oid,
             text_array_literal(range.after),
             text_array_literal(range.through),
             std::to_string(limit),
-            text_array_literal(options),
+            encoder_options_,
             table.condition,
             lsn};
 }

@@ -149,9 +149,9 @@ private:
 
     const Config &config_;
     const std::atomic<bool> &stop_;
-    std::vector<std::pair<std::string, std::string>> encoder_options_;
-    std::string run_id_;  // chunk ids are <run id>-<n>: unique to this process
-    const int threads_;   // readers (snapshot.max.threads)
+    std::string encoder_options_;  // the chunk query's options: a text[] literal, built once
+    std::string run_id_;           // chunk ids are <run id>-<n>: unique to this process
+    const int threads_;            // readers (snapshot.max.threads)
     IncrementalProgress progress_;
 
     std::mutex mu_;
