@@ -5,9 +5,9 @@
 // column texts>`. The range query runs through SPI as the calling role under the caller's
 // snapshot, and a receiver encodes each row as the executor hands it over, so a row costs
 // no whole-row value, no function call and no protocol message of its own (what `SELECT
-// snapshot_row(x.tableoid, x, ...) FROM ...` pays per row). The values are kept as built
-// and handed out one per call (in a target list they go to the client without another
-// copy). The plan of the last range query is kept for the next call.
+// snapshot_row(x.tableoid, x, ...) FROM ...` pays per row). The values are kept as built,
+// in memory the session reuses from chunk to chunk (chunk_values), and handed out one per
+// call. The plan of the last range query is kept for the next call.
 #include "pg.h"
 
 extern "C" {
@@ -19,6 +19,7 @@ extern "C" {
 
 #include <new>
 
+#include "chunk_values.h"
 #include "event_encoder.h"
 #include "json_writer.h"
 #include "option_array.h"
@@ -34,7 +35,10 @@ PG_FUNCTION_INFO_V1(walcast_snapshot_key_range);
 
 namespace {
 
-constexpr int kValueBytes = 64 * 1024;  // rows go out many to a value, as snapshot_rows()
+// Rows go out many to a value, as from snapshot_rows(); a little under 64 KB, so the
+// protocol message that carries one fits a 64 KB buffer (at 128 KB the allocator maps
+// fresh pages for every message).
+constexpr int kValueBytes = 56 * 1024;
 
 struct KeyColumn {
     AttrNumber attnum;
@@ -43,15 +47,13 @@ struct KeyColumn {
     int16 len;
 };
 
-// Receives the range query's rows: encodes each into the current value, keeps full values
-// (in the function's multi-call memory), and keeps the last row's key.
+// Receives the range query's rows: encodes each into the current value (chunk_values) and
+// keeps the last row's key.
 struct RangeReceiver {
     DestReceiver pub;  // first: the executor sees a DestReceiver
     const WalcastOptions *opts;
     const RelationInfo *info;
-    MemoryContext values_context;
-    List *values;  // text datums, in order
-    StringInfoData value;
+    ChunkValues *values;
     MemoryContext row_context;  // one row's encoding scratch
     MemoryContext key_context;  // the last row's key (by-reference types)
     KeyColumn *keys;
@@ -59,25 +61,6 @@ struct RangeReceiver {
     Datum *last_key;
     int64 rows;
 };
-
-// Values are built in place: a StringInfo that starts with room for the varlena header,
-// in the memory the values are returned from.
-void start_value(RangeReceiver *r) {
-    MemoryContext old = MemoryContextSwitchTo(r->values_context);
-    initStringInfo(&r->value);
-    appendStringInfoSpaces(&r->value, VARHDRSZ);
-    MemoryContextSwitchTo(old);
-}
-
-// The current value is complete: it becomes the next one returned, as it is.
-void flush_value(RangeReceiver *r) {
-    if (r->value.len == VARHDRSZ) return;
-    SET_VARSIZE(r->value.data, r->value.len);
-    MemoryContext old = MemoryContextSwitchTo(r->values_context);
-    r->values = lappend(r->values, r->value.data);
-    MemoryContextSwitchTo(old);
-    start_value(r);
-}
 
 // The plan of the last range query (a reader reads one table, chunk after chunk, with
 // the same query text): kept across calls, invalidated by PostgreSQL as any cached plan.
@@ -93,7 +76,9 @@ SPIPlanPtr range_plan(const char *sql, int nparams) {
     }
     Oid *types = (Oid *)palloc(sizeof(Oid) * (nparams + 1));
     for (int i = 0; i < nparams; i++) types[i] = TEXTOID;
-    SPIPlanPtr plan = SPI_prepare(sql, nparams, types);
+    // Generic: the range query's plan does not depend on the bounds (an ordered scan of
+    // the primary key's index), and a custom plan would be planned again for every chunk.
+    SPIPlanPtr plan = SPI_prepare_cursor(sql, nparams, types, CURSOR_OPT_GENERIC_PLAN);
     if (plan == nullptr)
         elog(ERROR, "walcast.snapshot_key_range: cannot plan the range query: %s",
              SPI_result_code_string(SPI_result));
@@ -107,10 +92,10 @@ bool receive_row(TupleTableSlot *slot, DestReceiver *self) {
     RangeReceiver *r = (RangeReceiver *)self;
     slot_getallattrs(slot);
     MemoryContext old = MemoryContextSwitchTo(r->row_context);
-    event_write_snapshot_values(&r->value, r->opts, r->info, slot->tts_tupleDescriptor,
-                                slot->tts_values, slot->tts_isnull);
+    event_write_snapshot_values(chunk_values_out(r->values), r->opts, r->info,
+                                slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
     MemoryContextSwitchTo(old);
-    appendStringInfoCharMacro(&r->value, '\n');
+    appendStringInfoCharMacro(chunk_values_out(r->values), '\n');
     MemoryContextReset(r->row_context);
     MemoryContextReset(r->key_context);
     old = MemoryContextSwitchTo(r->key_context);
@@ -121,7 +106,7 @@ bool receive_row(TupleTableSlot *slot, DestReceiver *self) {
     }
     MemoryContextSwitchTo(old);
     r->rows++;
-    if (r->value.len >= kValueBytes + VARHDRSZ) flush_value(r);
+    if (chunk_values_pending(r->values) >= kValueBytes) chunk_values_flush(r->values);
     CHECK_FOR_INTERRUPTS();
     return true;
 }
@@ -133,16 +118,17 @@ void receiver_destroy(DestReceiver *) {}
 // `K\t["<text>", ...]`: the last key's columns as their output functions write them, the
 // next range's bound.
 void write_last_key(RangeReceiver *r) {
-    appendStringInfoString(&r->value, "K\t[");
+    StringInfo out = chunk_values_out(r->values);
+    appendStringInfoString(out, "K\t[");
     for (int k = 0; k < r->nkeys; k++) {
         Oid output;
         bool varlena;
         getTypeOutputInfo(r->keys[k].type, &output, &varlena);
-        if (k) appendStringInfoChar(&r->value, ',');
-        json_write_cstring(&r->value, OidOutputFunctionCall(output, r->last_key[k]));
+        if (k) appendStringInfoChar(out, ',');
+        json_write_cstring(out, OidOutputFunctionCall(output, r->last_key[k]));
     }
-    appendStringInfoChar(&r->value, ']');
-    flush_value(r);
+    appendStringInfoChar(out, ']');
+    chunk_values_flush(r->values);
 }
 
 // The bound values of a range side (text[]): as many as key columns, none null.
@@ -179,8 +165,8 @@ void append_key_comparison(StringInfo sql, const char *keys, const KeyColumn *co
 
 namespace {
 
-// Reads the range; returns its values (text datums, in values_context).
-List *read_range(FunctionCallInfo fcinfo, MemoryContext values_context) {
+// Reads the range into values.
+void read_range(FunctionCallInfo fcinfo, ChunkValues *values) {
     const Oid relid = PG_GETARG_OID(0);
     const int64 max_rows = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
     const char *condition = PG_ARGISNULL(5) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(5));
@@ -261,14 +247,13 @@ List *read_range(FunctionCallInfo fcinfo, MemoryContext values_context) {
     r->pub.mydest = DestNone;
     r->opts = &opts;
     r->info = info;
-    r->values_context = values_context;
-    start_value(r);
+    r->values = values;
     // The template first: the envelope of the chunk's events.
     EventSource source;
     event_source_init_snapshot(&source, &opts, opts.snapshot_lsn, opts.snapshot_marker,
                                GetCurrentTimestamp());
-    event_write_snapshot_template(&r->value, &opts, &source, info);
-    flush_value(r);
+    event_write_snapshot_template(chunk_values_out(values), &opts, &source, info);
+    chunk_values_flush(values);
     r->row_context = AllocSetContextCreate(CurrentMemoryContext, "walcast key range row",
                                            ALLOCSET_DEFAULT_SIZES);
     r->key_context =
@@ -289,29 +274,46 @@ List *read_range(FunctionCallInfo fcinfo, MemoryContext values_context) {
         elog(ERROR, "walcast.snapshot_key_range: the range query failed: %s",
              SPI_result_code_string(rc));
     SPI_finish();
-    flush_value(r);
+    chunk_values_flush(values);
     if (r->rows > 0) write_last_key(r);
     MemoryContextDelete(r->row_context);
     MemoryContextDelete(r->key_context);
     table_close(rel, NoLock);  // locked until the transaction ends, as the query's own lock
-    return r->values;
 }
+
+}  // namespace
+
+namespace {
+
+// The query stopped asking for values (a LIMIT, a rescan): they are no longer used.
+void release_values(Datum arg) { chunk_values_release((ChunkValues *)DatumGetPointer(arg)); }
 
 }  // namespace
 
 extern "C" Datum walcast_snapshot_key_range(PG_FUNCTION_ARGS) {
     FuncCallContext *funcctx;
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
     if (SRF_IS_FIRSTCALL()) {
         funcctx = SRF_FIRSTCALL_INIT();
-        funcctx->user_fctx =
-            PG_ARGISNULL(0) ? NIL : read_range(fcinfo, funcctx->multi_call_memory_ctx);
+        ChunkValues *values = (ChunkValues *)MemoryContextAllocZero(funcctx->multi_call_memory_ctx,
+                                                                    sizeof(ChunkValues));
+        funcctx->user_fctx = values;
+        if (!PG_ARGISNULL(0)) {
+            chunk_values_begin(values, funcctx->multi_call_memory_ctx);
+            RegisterExprContextCallback(rsinfo->econtext, release_values, PointerGetDatum(values));
+            read_range(fcinfo, values);
+        }
     }
     funcctx = SRF_PERCALL_SETUP();
-    List *values = (List *)funcctx->user_fctx;
-    if (funcctx->call_cntr < (uint64)list_length(values)) {
+    ChunkValues *values = (ChunkValues *)funcctx->user_fctx;
+    if (funcctx->call_cntr < (uint64)chunk_values_count(values)) {
         // Taken before SRF_RETURN_NEXT, which counts the call before it returns the value.
-        Datum value = PointerGetDatum(list_nth(values, (int)funcctx->call_cntr));
+        Datum value = chunk_values_get(values, (int)funcctx->call_cntr);
         SRF_RETURN_NEXT(funcctx, value);
+    }
+    if (values->buf != nullptr) {
+        UnregisterExprContextCallback(rsinfo->econtext, release_values, PointerGetDatum(values));
+        chunk_values_release(values);
     }
     SRF_RETURN_DONE(funcctx);
 }

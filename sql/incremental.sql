@@ -48,6 +48,24 @@ SELECT count(*) FROM walcast.snapshot_key_range('inc_t', '{50}', NULL);
 -- Refused: a condition that reads another relation, bounds that do not fit the key.
 SELECT * FROM walcast.snapshot_key_range('inc_t', NULL, NULL, 2, '{}', 'id > (SELECT 1)');
 SELECT * FROM walcast.snapshot_key_range('inc_t', '{1,2}', NULL);
+-- Values of two calls in one query (lockstep in a target list) are each call's own; a
+-- call stopped early (LIMIT) or failed leaves the next call's values whole.
+SELECT (SELECT string_agg(a, '') FROM (SELECT walcast.snapshot_key_range('inc_t', '{10}', '{30}') a,
+                                              walcast.snapshot_key_range('inc_t', '{30}', '{50}') b) s
+        WHERE a LIKE '{%')
+     = (SELECT string_agg(r, '') FROM walcast.snapshot_key_range('inc_t', '{10}', '{30}') r
+        WHERE r LIKE '{%') AS lockstep_values_whole;
+BEGIN;
+SELECT left(walcast.snapshot_key_range('inc_t', '{10}', '{30}'), 2) LIMIT 1;
+SAVEPOINT before_error;
+SELECT * FROM walcast.snapshot_key_range('inc_t', '{1,2}', NULL);
+ROLLBACK TO SAVEPOINT before_error;
+SELECT r FROM walcast.snapshot_key_range('inc_t', '{45}', NULL, 3) r WHERE r LIKE E'K\t%';
+SELECT (SELECT string_agg(walcast.snapshot_row(x.tableoid, x, ARRAY['snapshot.compact', 'true']) || E'\n', '' ORDER BY id)
+        FROM ONLY inc_t x WHERE id > 20 AND id <= 40)
+     = (SELECT string_agg(r, '') FROM walcast.snapshot_key_range('inc_t', '{20}', '{40}') r
+        WHERE r LIKE '{%') AS same_rows_after_stop_and_error;
+COMMIT;
 -- A dropped column keeps the others in place; a composite key compares as a row.
 CREATE TABLE inc_d (a int, gone int, b text, v numeric, PRIMARY KEY (a, b));
 ALTER TABLE inc_d DROP COLUMN gone;
