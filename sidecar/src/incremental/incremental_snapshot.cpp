@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "common/frame_error.h"
@@ -58,6 +59,8 @@ const char *const kChunkQuery =
     "$5::text[] || ARRAY['snapshot.lsn', coalesce(NULLIF($7, ''), "
     "pg_catalog.current_setting('walcast_incremental.low_watermark'))], NULLIF($6, '')), "
     "pg_catalog.pg_current_snapshot()::text";
+// kChunkQuery as prepared on each reader's session.
+const char *const kChunkStatement = "incremental_chunk";
 // The value of snapshot_key_range() that holds the last key read.
 constexpr std::string_view kLastKeyPrefix = "K\t";
 // Where the session keeps its last low watermark's position (the chunk's snapshot.lsn).
@@ -74,6 +77,68 @@ constexpr std::size_t kMaxUnconfirmedPerReader = 256;
 // and the one whose high watermark the stream has yet to reach, so a reader does not wait
 // for the stream between its chunks.
 constexpr std::size_t kWindowsPerReader = 3;
+
+// Watermarks in one statement, so one transaction, in order (a target list runs left to
+// right; the positions returned prove it). A low watermark's position is also kept in the
+// session (kLowWatermarkSetting) for the read that follows it in the same pipeline.
+// `pattern`: the kinds of the marks in order, 'h' (high) or 'l' (low); parameters: the
+// control prefix, then each mark's message.
+std::string watermarks_sql(const std::string &pattern) {
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < pattern.size(); i++) {
+        const std::string emit =
+            "pg_catalog.pg_logical_emit_message(true, $1, $" + std::to_string(i + 2) + ")::text";
+        sql += i ? ", " : "";
+        const bool last_low = i + 1 == pattern.size() && pattern[i] == 'l';
+        sql += last_low ? std::string("pg_catalog.set_config('") + kLowWatermarkSetting + "', " +
+                              emit + ", false)"
+                        : emit;
+    }
+    return sql;
+}
+
+// The patterns a reader writes: a first chunk's low watermark, a chunk's high with the
+// next one's low, a last chunk's high. Each is prepared on the reader's session.
+const char *const kWatermarkPatterns[] = {"l", "hl", "h"};
+
+std::string watermarks_statement_name(const std::string &pattern) {
+    return "incremental_watermarks_" + pattern;
+}
+
+PipelinedStatement watermarks_statement(const std::vector<std::pair<bool, std::string>> &marks) {
+    PipelinedStatement st;
+    st.params.push_back(kControlPrefix);
+    std::string pattern;
+    for (const auto &[low, chunk] : marks) {
+        st.params.push_back(watermark_message(low, chunk));
+        pattern += low ? 'l' : 'h';
+    }
+    st.prepared = watermarks_statement_name(pattern);
+    return st;
+}
+
+// The rows of a value of compact rows (one a line): memchr jumps from row to row, where a
+// byte-by-byte count took a reader thread a third of its time.
+std::int64_t count_rows(std::string_view value) {
+    std::int64_t rows = 0;
+    const char *end = value.data() + value.size();
+    for (const char *p = value.data();
+         (p = static_cast<const char *>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))));
+         p++)
+        rows++;
+    return rows;
+}
+
+// Prepares a reader session's statements: a chunk costs the server no parsing and no
+// planning of them.
+void prepare_reader_statements(PGconn *conn) {
+    pg_query(conn, std::string("PREPARE ") + kChunkStatement + " AS " + kChunkQuery, {},
+             "preparing the chunk query");
+    for (const char *pattern : kWatermarkPatterns)
+        pg_query(conn,
+                 "PREPARE " + watermarks_statement_name(pattern) + " AS " + watermarks_sql(pattern),
+                 {}, "preparing the watermark statements");
+}
 
 }  // namespace
 
@@ -392,6 +457,7 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
     auto connect = [&] {
         PgConnPtr c = pg_connect(config_, false);
         pin_catalog_search_path(c.get());
+        prepare_reader_statements(c.get());
         return c;
     };
     for (auto &c : conns) c = connect();
@@ -630,26 +696,6 @@ void IncrementalSnapshot::drop_chunk_locked(const std::string &chunk) {
 
 namespace {
 
-// Watermarks in one statement, so one transaction, in order (a target list runs left to
-// right; the positions returned prove it). A low watermark's position is also kept in the
-// session (kLowWatermarkSetting) for the read that follows it in the same pipeline.
-PipelinedStatement watermarks_statement(const std::vector<std::pair<bool, std::string>> &marks) {
-    PipelinedStatement st;
-    st.sql = "SELECT ";
-    st.params.push_back(kControlPrefix);
-    for (std::size_t i = 0; i < marks.size(); i++) {
-        st.params.push_back(watermark_message(marks[i].first, marks[i].second));
-        const std::string emit =
-            "pg_catalog.pg_logical_emit_message(true, $1, $" + std::to_string(i + 2) + ")::text";
-        st.sql += i ? ", " : "";
-        const bool last_low = i + 1 == marks.size() && marks[i].first;
-        st.sql += last_low ? std::string("pg_catalog.set_config('") + kLowWatermarkSetting + "', " +
-                                 emit + ", false)"
-                           : emit;
-    }
-    return st;
-}
-
 void check_watermarks(const PGresult *res) {
     Lsn last = 0;
     for (int i = 0; i < PQnfields(res); i++) {
@@ -760,7 +806,7 @@ IncrementalSnapshot::SentChunk IncrementalSnapshot::send_chunk(
     sent.statements = pg_pipeline_send(
         conn,
         {watermarks_statement(marks),
-         PipelinedStatement{kChunkQuery, chunk_params(run.table, chunk.range, limit, "")}},
+         PipelinedStatement{{}, chunk_params(run.table, chunk.range, limit, ""), kChunkStatement}},
         "reading a chunk of " + run.table.name);
     if (marks.size() > 1) sent.high = marks.front().second;
     sent.chunk = std::move(chunk);
@@ -784,7 +830,7 @@ IncrementalSnapshot::ReceivedChunk IncrementalSnapshot::receive_chunk(PGconn *co
         if (value.substr(0, kLastKeyPrefix.size()) == kLastKeyPrefix)
             chunk.last = key_values_from_json(std::string(value.substr(kLastKeyPrefix.size())));
         else
-            chunk.rows += static_cast<std::int64_t>(std::count(value.begin(), value.end(), '\n'));
+            chunk.rows += count_rows(value);
     }
     if (sent.chunk.range.tail())
         run.planner->tail_read(chunk.rows == config_.incremental_chunk_size, chunk.last);

@@ -25,9 +25,13 @@ std::size_t pg_pipeline_send(PGconn *conn, const std::vector<PipelinedStatement>
     for (const PipelinedStatement &s : statements) {
         std::vector<const char *> values;
         for (const std::string &p : s.params) values.push_back(p.c_str());
-        if (!PQsendQueryParams(conn, s.sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0) ||
-            !PQpipelineSync(conn)) {
+        const int n = static_cast<int>(values.size());
+        const int queued = s.prepared.empty()
+                               ? PQsendQueryParams(conn, s.sql.c_str(), n, nullptr, values.data(),
+                                                   nullptr, nullptr, 0)
+                               : PQsendQueryPrepared(conn, s.prepared.c_str(), n, values.data(),
+                                                     nullptr, nullptr, 0);
+        if (!queued || !PQpipelineSync(conn)) {
             const PgError error(false, what + ": " + one_line(PQerrorMessage(conn)));
             pg_pipeline_receive(conn, sent, what);  // what was sent still answers
             throw error;

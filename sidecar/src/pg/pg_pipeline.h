@@ -12,8 +12,11 @@
 namespace walcast {
 
 struct PipelinedStatement {
-    std::string sql;
+    std::string sql;                  // or, with `prepared`, unused
     std::vector<std::string> params;  // text parameters $1..$n
+    // The name of a statement prepared on the connection (pg_prepare): the server
+    // neither parses nor plans it again.
+    std::string prepared = {};
 };
 
 // The results, in order. Throws PgError (`what`: the message's prefix) naming the first
