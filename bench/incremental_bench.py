@@ -2,11 +2,11 @@
 (SINK=kafka: to a Kafka broker of this machine), Debezium's embedded engine to a file:
 
 (a) walcast's initial snapshot (`walcast run`, fresh slot, snapshot.mode=initial_only)
-    at snapshot.max.threads 1 and 4;
+    at snapshot.max.threads 1, 2 (the default) and 4;
 (b) walcast's incremental snapshot: a sidecar already streaming, then
     `SELECT walcast.execute_snapshot(ARRAY['public.big'])`, timed from the call to the
     sidecar's "done" line (logged once the sink confirmed the last chunk), at
-    snapshot.max.threads 1 and 4; then once more with a tail on the sink for (d) (on two
+    snapshot.max.threads 1, 2 and 4; then once more with a tail on the sink for (d) (on two
     cores the tail's CPU would slow the timed run);
 (c) Debezium 3.6.1's incremental snapshot of the same table (embedded engine,
     test/debezium/DebeziumCapture writing the same JSON lines as walcast's file sink): an
@@ -21,7 +21,7 @@ Both sides read chunks of the same size (CHUNKS, default 1024: the default of bo
 Prints rows/s, the ratios incremental / initial (target >= 0.5) and walcast incremental
 / Debezium incremental (target >= 5) and the stream's p99; never asserts.
 Medians of ROUNDS alternating rounds (single runs vary by 2x on a shared machine).
-ROWS (default 1,000,000), CHUNKS ("1024"), THREADS ("1 4"), CHANGES_PER_S (2000),
+ROWS (default 1,000,000), CHUNKS ("1024"), THREADS ("1 2 4"), CHANGES_PER_S (2000),
 ROUNDS (3), SINK (file), DEBEZIUM=0 skips (c). SINK_DIR: where the sink files of all
 runs go (default /dev/shm when there is one): on this kind of machine writing a fresh
 file into the disk's page cache ran anywhere between 0.5 and 3.7 GB/s from one run to
@@ -47,7 +47,7 @@ from stream_probe import KafkaTail, SinkTail, SteadyWriter, percentile  # noqa: 
 
 ROWS = int(os.environ.get("ROWS", 1_000_000))
 CHUNKS = [int(n) for n in os.environ.get("CHUNKS", "1024").split()]
-THREADS = [int(n) for n in os.environ.get("THREADS", "1 4").split()]
+THREADS = [int(n) for n in os.environ.get("THREADS", "1 2 4").split()]
 CHANGES_PER_S = int(os.environ.get("CHANGES_PER_S", 2000))
 DEBEZIUM = os.environ.get("DEBEZIUM", "1") != "0"
 ROUNDS = int(os.environ.get("ROUNDS", 3))
