@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "incremental/control_message.h"
 #include "stream/frame.h"
 
@@ -26,16 +29,22 @@ std::vector<std::string> rows(std::initializer_list<int> ids) {
     return out;
 }
 
+RowViews views(std::initializer_list<int> ids) { return RowViews(rows(ids)); }
+
+std::vector<std::string> strings(const RowViews &v) {
+    return std::vector<std::string>(v.rows.begin(), v.rows.end());
+}
+
 TEST(ChunkWindow, ChangesBetweenWatermarksDropKeys) {
     ChunkWindow w(kTopic);
-    w.load(rows({1, 2, 3, 4}));
+    w.load(views({1, 2, 3, 4}));
     w.on_change(kTopic, key(2));  // before the low watermark: the read saw it
     w.open();
     w.on_change(kTopic, key(3));
     w.on_change("p.public.other", key(4));  // another table's key 4
     w.on_change(kTopic, key(99));           // not in the chunk
     EXPECT_EQ(w.rows_held(), 3u);
-    EXPECT_EQ(w.close(), rows({1, 2, 4}));
+    EXPECT_EQ(strings(w.close()), rows({1, 2, 4}));
 }
 
 TEST(ChunkWindow, ChangesBeforeTheRowsArriveStillCount) {
@@ -44,7 +53,7 @@ TEST(ChunkWindow, ChangesBeforeTheRowsArriveStillCount) {
     w.open();
     w.on_change(kTopic, key(1));
     w.on_change(kTopic, key(1));
-    w.load(rows({1, 2}));
+    w.load(views({1, 2}));
     w.on_change(kTopic, key(2));
     EXPECT_TRUE(w.close().empty());
 }
@@ -53,15 +62,15 @@ TEST(ChunkWindow, KeyChangeDropsBothKeys) {
     // An update of the key arrives as a delete of the old key and a create of the new.
     ChunkWindow w(kTopic);
     w.open();
-    w.load(rows({5, 6, 7}));
+    w.load(views({5, 6, 7}));
     w.on_change(kTopic, key(5));
     w.on_change(kTopic, key(7));
-    EXPECT_EQ(w.close(), rows({6}));
+    EXPECT_EQ(strings(w.close()), rows({6}));
 }
 
 TEST(ChunkWindow, TruncateEmptiesTheChunk) {
     ChunkWindow loaded(kTopic);
-    loaded.load(rows({1, 2}));
+    loaded.load(views({1, 2}));
     loaded.open();
     loaded.on_change(kTopic, "");
     EXPECT_TRUE(loaded.close().empty());
@@ -69,7 +78,7 @@ TEST(ChunkWindow, TruncateEmptiesTheChunk) {
     ChunkWindow unloaded(kTopic);
     unloaded.open();
     unloaded.on_change(kTopic, "");
-    unloaded.load(rows({1, 2}));
+    unloaded.load(views({1, 2}));
     EXPECT_EQ(unloaded.rows_held(), 0u);
     EXPECT_TRUE(unloaded.close().empty());
 }
@@ -77,9 +86,32 @@ TEST(ChunkWindow, TruncateEmptiesTheChunk) {
 TEST(ChunkWindow, NothingDroppedBeforeTheLowWatermark) {
     ChunkWindow w(kTopic);
     w.on_change(kTopic, key(1));
-    w.load(rows({1}));
+    w.load(views({1}));
     w.on_change(kTopic, key(1));
-    EXPECT_EQ(w.close(), rows({1}));
+    EXPECT_EQ(strings(w.close()), rows({1}));
+}
+
+TEST(ChunkWindow, RowsStayInTheBufferTheyWereReadInto) {
+    // A reader's rows are views into its query result, which the window keeps alive until
+    // the rows it hands back are gone: no row is copied on the way.
+    auto buffer = std::make_shared<const std::string>(row(1) + "\n" + row(2) + "\n" + row(3));
+    std::vector<std::string_view> read;
+    for (std::size_t start = 0; start <= buffer->size();) {
+        std::size_t end = std::min(buffer->find('\n', start), buffer->size());
+        read.emplace_back(buffer->data() + start, end - start);
+        start = end + 1;
+    }
+    std::weak_ptr<const std::string> alive = buffer;
+    ChunkWindow w(kTopic);
+    w.open();
+    w.load(RowViews(std::move(buffer), read));
+    w.on_change(kTopic, key(2));
+    RowViews out = w.close();
+    EXPECT_EQ(strings(out), rows({1, 3}));
+    EXPECT_EQ(out.rows[1].data(), read[2].data());
+    EXPECT_FALSE(alive.expired());
+    out = RowViews();
+    EXPECT_TRUE(alive.expired());
 }
 
 TEST(ChunkWindow, CompactRowKey) {

@@ -20,7 +20,15 @@ void ChunkWindow::on_change(std::string_view topic, std::string_view key) {
         changed_before_load_.emplace(key);
 }
 
+void ChunkWindow::index_rows() {
+    index_.reserve(rows_.size());
+    for (std::size_t i = 0; i < rows_.size(); i++)
+        index_.emplace(compact_row_key(rows_.rows[i]), i);
+    indexed_ = true;
+}
+
 void ChunkWindow::drop(std::string_view key) {
+    if (!indexed_) index_rows();
     auto it = index_.find(key);
     if (it == index_.end() || dropped_[it->second]) return;
     dropped_[it->second] = true;
@@ -36,31 +44,35 @@ void ChunkWindow::drop_all() {
     live_ = 0;
 }
 
-void ChunkWindow::load(std::vector<std::string> rows) {
+void ChunkWindow::load(RowViews rows) {
     rows_ = std::move(rows);
     dropped_.assign(rows_.size(), truncated_);
     live_ = truncated_ ? 0 : rows_.size();
-    index_.reserve(rows_.size());
-    for (std::size_t i = 0; i < rows_.size(); i++) {
-        std::string_view key = compact_row_key(rows_[i]);
-        index_.emplace(key, i);
-        if (!dropped_[i] && !changed_before_load_.empty() &&
-            changed_before_load_.count(std::string(key))) {
-            dropped_[i] = true;
-            live_--;
+    if (!truncated_ && !changed_before_load_.empty()) {
+        for (std::size_t i = 0; i < rows_.size(); i++) {
+            if (changed_before_load_.count(std::string(compact_row_key(rows_.rows[i])))) {
+                dropped_[i] = true;
+                live_--;
+            }
         }
     }
     changed_before_load_.clear();
     loaded_ = true;
 }
 
-std::vector<std::string> ChunkWindow::close() {
-    std::vector<std::string> out;
-    out.reserve(live_);
-    for (std::size_t i = 0; i < rows_.size(); i++)
-        if (!dropped_[i]) out.push_back(std::move(rows_[i]));
+RowViews ChunkWindow::close() {
+    RowViews out;
+    if (live_ == rows_.size()) {
+        out = std::move(rows_);
+    } else {
+        out.owner = rows_.owner;
+        out.rows.reserve(live_);
+        for (std::size_t i = 0; i < rows_.size(); i++)
+            if (!dropped_[i]) out.rows.push_back(rows_.rows[i]);
+    }
     index_.clear();
-    rows_.clear();
+    indexed_ = false;
+    rows_ = RowViews();
     dropped_.clear();
     live_ = 0;
     open_ = false;

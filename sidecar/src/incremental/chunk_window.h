@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "stream/stream_observer.h"
+
 namespace walcast {
 
 class ChunkWindow {
@@ -29,12 +31,12 @@ public:
 
     // The reader's rows in the compact layout (`<key>\t<after>`, docs/framing.md), in
     // key order. Keys the stream changed since the low watermark are left out at once.
-    void load(std::vector<std::string> rows);
+    void load(RowViews rows);
     bool is_loaded() const { return loaded_; }
 
     // The high watermark reached the stream: the rows still in the chunk, in read
     // order. The window is spent afterwards.
-    std::vector<std::string> close();
+    RowViews close();
 
     std::size_t rows_held() const { return live_; }
     std::size_t rows_read() const { return rows_.size(); }
@@ -43,13 +45,17 @@ public:
 private:
     void drop(std::string_view key);
     void drop_all();
+    // The key -> row index, built when the first change reaches the loaded chunk: most
+    // chunks of a backfill see none.
+    void index_rows();
 
     std::string topic_;
     bool open_ = false;
     bool loaded_ = false;
     bool truncated_ = false;
-    std::vector<std::string> rows_;
+    RowViews rows_;
     std::vector<bool> dropped_;
+    bool indexed_ = false;
     std::unordered_map<std::string_view, std::size_t> index_;  // key -> row (views into rows_)
     std::unordered_set<std::string> changed_before_load_;
     std::size_t live_ = 0;

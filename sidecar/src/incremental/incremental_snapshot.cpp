@@ -842,7 +842,8 @@ std::string IncrementalSnapshot::load_chunk(TableRun &run, ReceivedChunk chunk) 
     if (PQntuples(res) == 0) throw FrameError("no template in the chunk of " + run.table.name);
     auto event_template = std::make_shared<const ChunkTemplate>(
         ChunkTemplate::parse(std::string_view(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0))));
-    std::vector<std::string> read;
+    // The rows stay in the result, which they keep: views, not copies.
+    std::vector<std::string_view> read;
     read.reserve(static_cast<std::size_t>(chunk.rows));
     for (int i = 1; i < PQntuples(res); i++) {
         std::string_view value(PQgetvalue(res, i, 0), PQgetlength(res, i, 0));
@@ -857,8 +858,10 @@ std::string IncrementalSnapshot::load_chunk(TableRun &run, ReceivedChunk chunk) 
         }
     }
     const SnapshotXids snapshot = SnapshotXids::parse(PQgetvalue(res, 0, 1));
+    RowViews rows(std::shared_ptr<const PGresult>(chunk.result.release(), PGresultDeleter()),
+                  std::move(read));
     std::lock_guard<std::mutex> lock(mu_);
-    windows_.load(chunk.chunk.id, std::move(read), std::move(event_template), snapshot);
+    windows_.load(chunk.chunk.id, std::move(rows), std::move(event_template), snapshot);
     ChunkRange covered = chunk.chunk.range;
     if (covered.tail()) covered.through = chunk.last;
     unconfirmed_.push_back(

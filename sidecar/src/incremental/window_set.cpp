@@ -31,7 +31,7 @@ bool WindowSet::open(const std::string &chunk) {
     return true;
 }
 
-void WindowSet::load(const std::string &chunk, std::vector<std::string> rows,
+void WindowSet::load(const std::string &chunk, RowViews rows,
                      std::shared_ptr<const ChunkTemplate> event_template,
                      const SnapshotXids &snapshot) {
     auto it = open_.find(chunk);
@@ -96,9 +96,9 @@ std::optional<Lsn> WindowSet::closed_at(const std::string &chunk) const {
 
 void WindowSet::forget(const std::string &chunk) { closed_.erase(chunk); }
 
-std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template,
-                                                std::vector<std::string> rows, bool key_schemas,
-                                                bool value_schemas, std::int64_t unix_micros) {
+std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template, RowViews rows,
+                                                bool key_schemas, bool value_schemas,
+                                                std::int64_t unix_micros) {
     ChunkTemplate t = event_template;
     t.wrap_with_schemas(key_schemas, value_schemas);
     auto block = std::make_shared<RowBlock>();

@@ -44,7 +44,7 @@ public:
     bool open(const std::string &chunk);
     // rows: compact (`<key>\t<after>`), their envelope the chunk's template; snapshot:
     // the transactions the read saw.
-    void load(const std::string &chunk, std::vector<std::string> rows,
+    void load(const std::string &chunk, RowViews rows,
               std::shared_ptr<const ChunkTemplate> event_template, const SnapshotXids &snapshot);
     // A streamed event of transaction xid: every open window of its topic drops the key.
     void on_change(std::string_view topic, std::string_view key, std::uint32_t xid);
@@ -53,9 +53,9 @@ public:
 
     struct Closed {
         std::string topic;
-        std::size_t read = 0;           // rows the chunk read
-        std::size_t kept = 0;           // rows left after the window's changes
-        std::vector<std::string> rows;  // the rows left, compact
+        std::size_t read = 0;  // rows the chunk read
+        std::size_t kept = 0;  // rows left after the window's changes
+        RowViews rows;         // the rows left, compact
         std::shared_ptr<const ChunkTemplate> event_template;
     };
     // The chunk's high watermark, in a transaction ending at txn_end. A window closes once:
@@ -100,8 +100,8 @@ private:
 // A chunk's rows as the pipeline produces them: the template's envelope, its times
 // (microseconds since the epoch, as envelope_times()) and, as the converters ask, the
 // template's Connect schemas around keys and values (JsonConverter's layout).
-std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template,
-                                                std::vector<std::string> rows, bool key_schemas,
-                                                bool value_schemas, std::int64_t unix_micros);
+std::shared_ptr<const RowBlock> chunk_row_block(const ChunkTemplate &event_template, RowViews rows,
+                                                bool key_schemas, bool value_schemas,
+                                                std::int64_t unix_micros);
 
 }  // namespace walcast

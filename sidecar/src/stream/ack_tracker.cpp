@@ -21,8 +21,8 @@ AckTracker::Txn *AckTracker::find(DeliveryToken token) {
     return &txns_[token - front_token_];
 }
 
-void AckTracker::event_produced(DeliveryToken token) {
-    if (Txn *t = find(token)) t->outstanding++;
+void AckTracker::event_produced(DeliveryToken token, std::size_t events) {
+    if (Txn *t = find(token)) t->outstanding += events;
 }
 
 void AckTracker::delivered(DeliveryToken token, bool ok) {

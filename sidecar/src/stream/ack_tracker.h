@@ -26,8 +26,8 @@ public:
 
     // A transaction starts; end_lsn is the position to acknowledge once it is done.
     DeliveryToken begin(Lsn end_lsn);
-    // One more event of this transaction was handed to the sink.
-    void event_produced(DeliveryToken token);
+    // More events (one by default) of this transaction were handed to the sink.
+    void event_produced(DeliveryToken token, std::size_t events = 1);
     // The sink reported one event of this transaction. ok=false poisons the
     // tracker: nothing at or after this transaction is ever acknowledged.
     void delivered(DeliveryToken token, bool ok);

@@ -290,22 +290,49 @@ void Pipeline::process_control(const Frame &f) {
 }
 
 void Pipeline::queue_row_block(std::shared_ptr<const RowBlock> block) {
-    for (const std::string &row : block->rows) {
+    if (block->rows.empty()) return;
+    Pending p;
+    p.block = std::move(block);
+    p.token = txn_token_;
+    pending_.push_back(std::move(p));
+}
+
+bool Pipeline::produce_block_rows(Pending &p) {
+    const RowBlock &b = *p.block;
+    std::string key;  // key_head + key + "}", when the key carries its schema
+    std::size_t produced = 0, bytes = 0;
+    bool full = false;
+    for (; p.next_row < b.rows.size(); p.next_row++) {
+        const std::string_view row = b.rows.rows[p.next_row];
         const std::size_t tab = row.find('\t');
-        if (tab == std::string::npos)
-            throw FrameError("malformed snapshot row: '" + row.substr(0, 60) + "'");
-        pending_.emplace_back();
-        Pending &p = pending_.back();
-        p.msg.topic = block->topic;
-        p.msg.key = std::string_view(row).substr(0, tab);
-        if (!block->key_head.empty() && !p.msg.key.empty())
-            p.msg.owned_key = block->key_head + std::string(p.msg.key) + "}";
-        p.msg.value = block->value_head;
-        p.msg.op = 'r';
-        p.after = std::string_view(row).substr(tab + 1);
-        p.block = block;
-        p.token = txn_token_;
+        if (tab == std::string_view::npos)
+            throw FrameError("malformed snapshot row: '" + std::string(row.substr(0, 60)) + "'");
+        Message m;
+        m.topic = b.topic;
+        m.key = row.substr(0, tab);
+        if (!b.key_head.empty() && !m.key.empty()) {
+            key.assign(b.key_head).append(m.key).append("}");
+            m.key = key;
+        }
+        m.value = b.value_head;
+        m.value_more[0] = row.substr(tab + 1);
+        m.value_more[1] = b.value_tail;
+        m.token = p.token;
+        if (!sink_->produce(m)) {
+            full = true;
+            break;
+        }
+        produced++;
+        bytes += m.value_size();
     }
+    // Reports come only from poll()/flush() (Sink contract): counting after the loop
+    // cannot miss one.
+    if (produced) {
+        tracker_->event_produced(p.token, produced);
+        events_ += produced;
+        count_events(b.topic, 'r', false, produced, bytes);
+    }
+    return !full;
 }
 
 Pipeline::Pending Pipeline::owned_pending(RoutedMessage msg) const {
@@ -371,6 +398,11 @@ bool Pipeline::drain_pending() {
             pending_.pop_front();
             continue;
         }
+        if (p.block) {
+            if (!produce_block_rows(p)) return false;
+            pending_.pop_front();
+            continue;
+        }
         Message m;
         m.topic = p.owned_topic.empty() ? p.msg.topic : std::string_view(p.owned_topic);
         m.key = p.msg.message_key();
@@ -379,10 +411,6 @@ bool Pipeline::drain_pending() {
             m.value = *p.msg.value_head;
             m.value_more[0] = p.msg.message_value();
             m.value_more[1] = "}";
-        }
-        if (p.block) {
-            m.value_more[0] = p.after;
-            m.value_more[1] = p.block->value_tail;
         }
         m.tombstone = p.msg.tombstone;
         m.token = p.token;
@@ -393,7 +421,8 @@ bool Pipeline::drain_pending() {
         if (hand_over) current_.buffer.release();  // the sink owns and frees it now
         tracker_->event_produced(p.token);
         events_++;
-        count_event(p, m.value_size());
+        count_events(p.owned_topic.empty() ? p.msg.topic : std::string_view(p.owned_topic),
+                     p.msg.op, p.msg.tombstone, 1, m.value_size());
         pending_.pop_front();
     }
     return true;
@@ -423,12 +452,12 @@ bool Pipeline::offer_frame_buffer(Pending &p, Message &m) {
     return true;
 }
 
-void Pipeline::count_event(const Pending &p, std::size_t bytes) {
-    if (!metrics_ || p.msg.op == 0) return;
-    const std::string_view topic = p.owned_topic.empty() ? p.msg.topic : p.owned_topic;
+void Pipeline::count_events(std::string_view topic, char op, bool tombstone, std::size_t events,
+                            std::size_t bytes) {
+    if (!metrics_ || op == 0) return;
     std::string key(topic);
     key += '\t';
-    key += p.msg.tombstone ? 'T' : p.msg.op;  // tombstones get their own series
+    key += tombstone ? 'T' : op;  // tombstones get their own series
     auto it = counters_.find(key);
     if (it == counters_.end()) {
         // table label: the topic without "<prefix>."
@@ -436,14 +465,13 @@ void Pipeline::count_event(const Pending &p, std::size_t bytes) {
         if (table.size() > config_.topic_prefix.size() + 1 &&
             table.substr(0, config_.topic_prefix.size()) == config_.topic_prefix)
             table.remove_prefix(config_.topic_prefix.size() + 1);
-        std::string op(1, p.msg.op);
-        if (p.msg.tombstone) op = "tombstone";
+        const std::string label = tombstone ? "tombstone" : std::string(1, op);
         it = counters_
-                 .emplace(key, std::make_pair(&metrics_->events(std::string(table), op),
-                                              &metrics_->bytes(std::string(table), op)))
+                 .emplace(key, std::make_pair(&metrics_->events(std::string(table), label),
+                                              &metrics_->bytes(std::string(table), label)))
                  .first;
     }
-    it->second.first->inc();
+    it->second.first->inc(static_cast<double>(events));
     it->second.second->inc(static_cast<double>(bytes));
 }
 

@@ -45,16 +45,16 @@ private:
 
     // A message waiting to be produced: a routed message whose views point into the
     // frame (owned_topic holds the topic once the frame's buffer is handed over), or a
-    // marker that seals the transaction once everything before it is produced. A row of
-    // an observer's RowBlock keeps the block: its views point into it, and its value is
-    // the block's value_head + after + value_tail.
+    // marker that seals the transaction once everything before it is produced, or an
+    // observer's RowBlock, whose rows go out in order from next_row on (one entry for the
+    // block, not one a row).
     struct Pending {
         RoutedMessage msg;
         std::string owned_topic;
         bool seal = false;
         DeliveryToken token = 0;
         std::shared_ptr<const RowBlock> block;
-        std::string_view after;
+        std::size_t next_row = 0;
     };
 
     SessionEnd stream(ReplicationStream &repl, Lsn start_lsn);
@@ -80,12 +80,16 @@ private:
     Clock::time_point next_deadline() const;
     // Produces queued messages; false when the sink is full.
     bool drain_pending();
+    // Produces the rows of a block entry still to go; false when the sink is full.
+    bool produce_block_rows(Pending &p);
     // Offers the received buffer of a large value to the sink (Message::value_buffer).
     bool offer_frame_buffer(Pending &p, Message &m);
     void maybe_send_status(ReplicationStream &repl, bool force);
     void shutdown(ReplicationStream &repl);
     void on_delivery(DeliveryToken token, bool ok, const std::string &error);
-    void count_event(const Pending &p, std::size_t bytes);
+    // Counts events of one topic and op (the events/bytes metrics).
+    void count_events(std::string_view topic, char op, bool tombstone, std::size_t events,
+                      std::size_t bytes);
     void observe_acks();
     void log_progress(bool force);
 

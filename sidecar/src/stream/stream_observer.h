@@ -12,6 +12,21 @@
 
 namespace walcast {
 
+// Rows as views into memory that `owner` keeps (a reader's query result): a row goes
+// from the server's reply to the sink without a copy of its own.
+struct RowViews {
+    std::shared_ptr<const void> owner;
+    std::vector<std::string_view> rows;
+
+    RowViews() = default;
+    RowViews(std::shared_ptr<const void> keeper, std::vector<std::string_view> views)
+        : owner(std::move(keeper)), rows(std::move(views)) {}
+    // Rows that the value holds itself.
+    explicit RowViews(std::vector<std::string> held);
+    std::size_t size() const { return rows.size(); }
+    bool empty() const { return rows.empty(); }
+};
+
 // Rows an observer hands back, produced right there in the stream (an incremental
 // snapshot's chunk at its high watermark). Rows are in the compact layout
 // (`<key>\t<after>`, docs/framing.md); all share one envelope: a row's value is
@@ -20,7 +35,7 @@ namespace walcast {
 struct RowBlock {
     std::string topic;
     std::string value_head, value_tail, key_head;
-    std::vector<std::string> rows;
+    RowViews rows;
 };
 
 class StreamObserver {
