@@ -61,6 +61,8 @@ const char *const kChunkQuery =
     "pg_catalog.pg_current_snapshot()::text";
 // kChunkQuery as prepared on each reader's session.
 const char *const kChunkStatement = "incremental_chunk";
+// The table's boundary query (boundary_sql) as prepared on each reader's session.
+const char *const kBoundaryStatement = "incremental_boundary";
 // The value of snapshot_key_range() that holds the last key read.
 constexpr std::string_view kLastKeyPrefix = "K\t";
 // Where the session keeps its last low watermark's position (the chunk's snapshot.lsn).
@@ -475,6 +477,7 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
         if (store) store->complete(record.table, record.requested);
         return;
     }
+    for (auto &c : conns) prepare_boundary(c.get(), run->table);
     spdlog::info("incremental snapshot of {}: chunks of {} rows, {} in flight at most",
                  record.table, config_.incremental_chunk_size, kWindowsPerReader * threads_);
     run->planner = std::make_unique<ChunkPlanner>(record.chunks, record.last_key);
@@ -493,7 +496,10 @@ void IncrementalSnapshot::snapshot_table(IncrementalRecord record, IncrementalSt
         readers.clear();
         run->readers_left = threads_;
         for (auto &c : conns) {
-            if (PQstatus(c.get()) != CONNECTION_OK) c = connect();
+            if (PQstatus(c.get()) != CONNECTION_OK) {
+                c = connect();
+                prepare_boundary(c.get(), run->table);
+            }
             readers.emplace_back([this, &run, conn = c.get()] {
                 reader(*run, conn);
                 run->readers_left--;
@@ -714,20 +720,36 @@ void IncrementalSnapshot::write_watermarks(PGconn *conn,
     check_watermarks(res[0].get());
 }
 
-std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
-                                                       const KeyValues &after) {
-    // The key chunk.size rows after `after`: the inclusive upper bound of the next range.
+std::string IncrementalSnapshot::boundary_sql(const Table &table, bool after) const {
+    // The key chunk.size rows after `after` ($1..$n): the inclusive upper bound of the
+    // next range.
     const std::string keys = key_columns(table.key_names, "");
     std::string where;
     std::size_t param = 1;
-    if (!after.empty())
-        and_where(where, "(" + keys + ") > (" + key_params(table.key_types, param) + ")");
+    if (after) and_where(where, "(" + keys + ") > (" + key_params(table.key_types, param) + ")");
     // Checked by walcast.check_snapshot_condition(), which returned it as one expression.
     if (!table.condition.empty()) and_where(where, table.condition);
-    std::string sql = "SELECT " + key_columns(table.key_names, "::text") + " FROM ONLY " +
-                      table.name + " x" + where + " ORDER BY " + keys + " OFFSET " +
-                      std::to_string(config_.incremental_chunk_size - 1) + " LIMIT 1";
-    PgResultPtr res = pg_query(conn, sql, after, "planning a chunk of " + table.name);
+    return "SELECT " + key_columns(table.key_names, "::text") + " FROM ONLY " + table.name + " x" +
+           where + " ORDER BY " + keys + " OFFSET " +
+           std::to_string(config_.incremental_chunk_size - 1) + " LIMIT 1";
+}
+
+void IncrementalSnapshot::prepare_boundary(PGconn *conn, const Table &table) const {
+    if (threads_ > 1)
+        pg_query(conn,
+                 std::string("PREPARE ") + kBoundaryStatement + " AS " + boundary_sql(table, true),
+                 {}, "preparing the chunk planning query of " + table.name);
+}
+
+std::optional<KeyValues> IncrementalSnapshot::boundary(PGconn *conn, const Table &table,
+                                                       const KeyValues &after) {
+    const std::string what = "planning a chunk of " + table.name;
+    // The first boundary of a table once; every further one from the session's statement.
+    PgResultPtr res =
+        after.empty()
+            ? pg_query(conn, boundary_sql(table, false), {}, what)
+            : std::move(pg_pipeline(conn, {PipelinedStatement{{}, after, kBoundaryStatement}}, what)
+                            .front());
     if (PQntuples(res.get()) == 0) return std::nullopt;
     KeyValues hi;
     for (int k = 0; k < PQnfields(res.get()); k++) hi.emplace_back(PQgetvalue(res.get(), 0, k));

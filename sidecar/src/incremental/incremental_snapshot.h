@@ -136,6 +136,10 @@ private:
     // Loads the chunk's window; returns the chunk's id.
     std::string load_chunk(TableRun &run, ReceivedChunk chunk);
     std::optional<KeyValues> boundary(PGconn *conn, const Table &table, const KeyValues &after);
+    std::string boundary_sql(const Table &table, bool after) const;
+    // Prepares the table's boundary query on a reader's session (several readers only:
+    // one reader plans no boundaries).
+    void prepare_boundary(PGconn *conn, const Table &table) const;
     // The parameters of the chunk query: the range, at most `limit` rows (0: all), the
     // encoder options, the condition, and the chunk's low watermark position (empty: the
     // one the session wrote last).
