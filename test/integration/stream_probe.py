@@ -116,7 +116,11 @@ class SinkTail(threading.Thread):
         read_prefix = self.line_prefix(self.read_topic)
         stream_prefix = self.line_prefix(self.stream_topic)
         patterns = [stream_prefix] + ([read_prefix] if self.count_reads else [])
-        follow = subprocess.Popen(["tail", "-c", "+1", "-F", str(self.path)],
+        # A file that exists is followed by inotify; one tail had to wait for is polled,
+        # once a second unless told otherwise.
+        while not self.path.exists() and not self.stop_event.wait(0.005):
+            pass
+        follow = subprocess.Popen(["tail", "-c", "+1", "-F", "-s", "0.01", str(self.path)],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         grep = subprocess.Popen(["grep", "--line-buffered", "-F"] +
                                 [a for p in patterns for a in ("-e", p.decode())],
