@@ -1,9 +1,5 @@
 #include "chunk_values.h"
 
-extern "C" {
-#include "access/xact.h"
-}
-
 namespace {
 
 // Larger than this, the session's buffer is given back at the end of a transaction

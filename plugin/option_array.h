@@ -9,5 +9,6 @@ List *walcast_options_from_array(ArrayType *array);  // snapshot_rows.cpp
 
 // The options of a function reading a table (array: the argument, null when SQL NULL):
 // parsed for a snapshot, with the database's name, rows rendered as Debezium's JDBC reads
-// render them unless snapshot.as.streamed says otherwise (snapshot_rows.cpp).
-void walcast_snapshot_options(WalcastOptions *opts, ArrayType *array);
+// render them unless snapshot.as.streamed says otherwise (snapshot_rows.cpp). `function`:
+// the SQL function's name, for errors (snapshot.condition is snapshot_rows()'s only).
+void walcast_snapshot_options(WalcastOptions *opts, ArrayType *array, const char *function);

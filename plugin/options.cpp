@@ -249,6 +249,8 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
             opts->snapshot_expect_filenode = (Oid)strtoul(option_value(elem), nullptr, 10);
         } else if (for_snapshot && option_is(elem, "snapshot.as.streamed")) {
             opts->snapshot_as_streamed = parse_bool(elem);
+        } else if (for_snapshot && option_is(elem, "snapshot.condition")) {
+            opts->snapshot_condition = pstrdup(option_value(elem));
         } else if (for_snapshot && option_is(elem, "snapshot.compact")) {
             opts->snapshot_compact = parse_bool(elem);
         } else if (for_snapshot && option_is(elem, "snapshot.marker")) {
@@ -266,7 +268,7 @@ void walcast_parse_options(WalcastOptions *opts, List *defels, bool for_snapshot
                      errhint("Known options: %s%s.", kOptionNames,
                              for_snapshot
                                  ? ", snapshot.lsn, snapshot.marker, snapshot.expect.filenode, "
-                                   "snapshot.compact, snapshot.as.streamed"
+                                   "snapshot.compact, snapshot.as.streamed, snapshot.condition"
                                  : "")));
         }
     }

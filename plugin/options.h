@@ -66,6 +66,9 @@ struct WalcastOptions {
     const char *snapshot_marker = "true";
     Oid snapshot_expect_filenode = InvalidOid;  // the table's file when the snapshot was planned
     bool snapshot_compact = false;  // one template frame per call, then key and after per row
+    // snapshot_rows() only: the rows returned satisfy it (a condition as
+    // check_snapshot_condition() accepts, checked again by the function).
+    const char *snapshot_condition = nullptr;
     // Set by the snapshot function: values are read from the table, where Debezium's
     // snapshot reads them through JDBC, which renders a few values differently (dates at
     // ±infinity) from its streamed form.

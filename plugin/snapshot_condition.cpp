@@ -3,11 +3,15 @@
 
 extern "C" {
 #include "catalog/pg_proc.h"
+#include "executor/executor.h"
+#include "optimizer/optimizer.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_clause.h"
+#include "parser/parse_collate.h"
 #include "parser/parse_node.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "utils/guc.h"
 #include "utils/ruleutils.h"
 }
 
@@ -74,7 +78,7 @@ void condition_error_context(void *arg) {
         internalerrposition(position);
         internalerrquery(sql);
     }
-    errcontext("snapshot condition");
+    errcontext("snapshot condition, whose names resolve in pg_catalog only");
 }
 
 struct WalkContext {
@@ -160,10 +164,14 @@ bool check_node(Node *node, void *context) {
 
 }  // namespace
 
-char *snapshot_condition_check(Oid relid, const char *filter) {
+namespace {
+
+// The condition analysed against rel (its columns as Vars of range table entry 1) and
+// checked; raises ERROR saying why it is refused.
+Node *analysed_condition(Relation rel, const char *filter) {
+    const Oid relid = RelationGetRelid(rel);
     if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-        aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
-    Relation rel = table_open(relid, AccessShareLock);
+        aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
     char kind = rel->rd_rel->relkind;
     if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
         ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -176,6 +184,14 @@ char *snapshot_condition_check(Oid relid, const char *filter) {
     callback.arg = sql;
     callback.previous = error_context_stack;
     error_context_stack = &callback;
+    // Names resolve in pg_catalog only (pg_temp, after it, is searched for no function
+    // or operator): a user's function or operator in another schema, even a better match
+    // for the argument types, is never what the condition names. Wherever the condition
+    // is checked or applied, it means the same built-ins. (An error unwinds the setting
+    // with the transaction.)
+    const int guc_level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
     Node *where = where_clause_of(sql, filter);
 
     ParseState *pstate = make_parsestate(nullptr);
@@ -184,16 +200,33 @@ char *snapshot_condition_check(Oid relid, const char *filter) {
         addRangeTableEntryForRelation(pstate, rel, AccessShareLock, nullptr, false, true);
     addNSItemToQuery(pstate, item, false, true, true);
     Node *expr = transformWhereClause(pstate, where, EXPR_KIND_WHERE, "WHERE");
+    assign_expr_collations(pstate, expr);  // as analysis of a whole query would
+    AtEOXact_GUC(true, guc_level);
     error_context_stack = callback.previous;
     if (list_length(pstate->p_rtable) != 1 || pstate->p_hasSubLinks)
         refuse(filter, "it reads another relation");
     WalkContext context{filter};
     check_node(expr, &context);
+    free_parsestate(pstate);
+    return expr;
+}
+
+}  // namespace
+
+char *snapshot_condition_check(Oid relid, const char *filter) {
+    if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+        aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+    Relation rel = table_open(relid, AccessShareLock);
+    Node *expr = analysed_condition(rel, filter);
     char *out = deparse_expression(expr, deparse_context_for(RelationGetRelationName(rel), relid),
                                    false, false);
-    free_parsestate(pstate);
     table_close(rel, NoLock);
     return out;
+}
+
+ExprState *snapshot_condition_compile(Relation rel, const char *filter) {
+    Expr *expr = expression_planner((Expr *)analysed_condition(rel, filter));
+    return ExecInitQual(list_make1(expr), nullptr);
 }
 
 extern "C" Datum walcast_check_snapshot_condition(PG_FUNCTION_ARGS) {

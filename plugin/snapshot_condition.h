@@ -11,3 +11,7 @@
 // expression, column names unqualified), palloc'd. Raises ERROR saying why it is refused.
 // The calling role must be allowed to SELECT the table.
 char *snapshot_condition_check(Oid relid, const char *filter);
+
+// The same checks; the condition compiled for rows of rel (an open table), ready for
+// ExecQual with the row as the scan tuple, in the current memory context.
+ExprState *snapshot_condition_compile(Relation rel, const char *filter);

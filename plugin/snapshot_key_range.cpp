@@ -172,7 +172,8 @@ void read_range(FunctionCallInfo fcinfo, ChunkValues *values) {
     const char *condition = PG_ARGISNULL(5) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(5));
 
     WalcastOptions opts;
-    walcast_snapshot_options(&opts, PG_ARGISNULL(4) ? nullptr : PG_GETARG_ARRAYTYPE_P(4));
+    walcast_snapshot_options(&opts, PG_ARGISNULL(4) ? nullptr : PG_GETARG_ARRAYTYPE_P(4),
+                             "snapshot_key_range");
     Relation rel = snapshot_table_open(relid);  // the checks of snapshot_rows()
     RelationInfo *info = relation_info_build(rel, &opts, CurrentMemoryContext);
     snapshot_check_column_access(rel, info);

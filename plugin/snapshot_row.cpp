@@ -36,7 +36,8 @@ RowEncoderState *row_encoder_begin(FunctionCallInfo fcinfo, Oid relid) {
     MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     RowEncoderState *st = new (palloc0(sizeof(RowEncoderState))) RowEncoderState();
     st->relid = relid;
-    walcast_snapshot_options(&st->opts, PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2));
+    walcast_snapshot_options(&st->opts, PG_ARGISNULL(2) ? nullptr : PG_GETARG_ARRAYTYPE_P(2),
+                             "snapshot_row");
     Relation rel = snapshot_table_open(relid);
     st->rowtype = rel->rd_rel->reltype;
     st->info = relation_info_build(rel, &st->opts, fcinfo->flinfo->fn_mcxt);

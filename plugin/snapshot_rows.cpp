@@ -10,6 +10,7 @@
 #include "options.h"
 #include "relation_cache.h"
 #include "snapshot_access.h"
+#include "snapshot_condition.h"
 
 extern "C" {
 PGDLLEXPORT Datum walcast_snapshot_rows(PG_FUNCTION_ARGS);
@@ -38,8 +39,13 @@ List *walcast_options_from_array(ArrayType *array) {
     return defels;
 }
 
-void walcast_snapshot_options(WalcastOptions *opts, ArrayType *array) {
+void walcast_snapshot_options(WalcastOptions *opts, ArrayType *array, const char *function) {
     if (array != nullptr) walcast_parse_options(opts, walcast_options_from_array(array), true);
+    if (opts->snapshot_condition != nullptr && strcmp(function, "snapshot_rows") != 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("walcast.%s does not take the option snapshot.condition", function),
+                        errhint("It is an option of walcast.snapshot_rows(); "
+                                "walcast.snapshot_key_range() takes a condition argument.")));
     opts->database_name = get_database_name(MyDatabaseId);
     opts->reading_table = !opts->snapshot_as_streamed;
 }
@@ -62,6 +68,8 @@ struct ChunkScan {
     EventSource source;
     TableScanDesc scan;
     TupleTableSlot *slot;
+    ExprState *condition;  // snapshot.condition: rows that fail it are skipped
+    ExprContext *condition_ecxt;
     MemoryContext row_context;    // the returned value: reset at the next call
     MemoryContext tuple_context;  // one row's encoding scratch (compact layout)
     bool scan_ended;              // also set up front for an empty range
@@ -72,6 +80,7 @@ struct ChunkScan {
 void chunk_scan_close(ChunkScan *cs) {
     if (!cs->open) return;
     cs->open = false;
+    if (cs->condition_ecxt != nullptr) FreeExprContext(cs->condition_ecxt, true);
     ExecDropSingleTupleTableSlot(cs->slot);
     table_endscan(cs->scan);
     table_close(cs->rel, AccessShareLock);
@@ -92,7 +101,8 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
                                (long long)block_to)));
 
     ChunkScan *cs = new (palloc0(sizeof(ChunkScan))) ChunkScan();  // option defaults
-    walcast_snapshot_options(&cs->opts, PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3));
+    walcast_snapshot_options(&cs->opts, PG_ARGISNULL(3) ? nullptr : PG_GETARG_ARRAYTYPE_P(3),
+                             "snapshot_rows");
     Relation rel = snapshot_table_open(relid);
 
     // A rewrite (VACUUM FULL, TRUNCATE, ALTER ... TYPE) after the snapshot was planned
@@ -128,6 +138,14 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
         ItemPointerSet(&max_tid, (BlockNumber)(block_to - 1), MaxOffsetNumber);
     cs->scan_ended = !open_ended && block_to == block_from;
 
+    if (cs->opts.snapshot_condition != nullptr) {
+        // Checked as an incremental snapshot's condition is: the table's own columns,
+        // constants and built-in immutable functions only.
+        MemoryContext old = MemoryContextSwitchTo(context);
+        cs->condition = snapshot_condition_compile(rel, cs->opts.snapshot_condition);
+        cs->condition_ecxt = CreateStandaloneExprContext();
+        MemoryContextSwitchTo(old);
+    }
     cs->scan = table_beginscan_tidrange(rel, GetActiveSnapshot(), &min_tid, &max_tid);
     cs->slot = table_slot_create(rel, nullptr);
     // The first value: the compact template, or with schemas and frames the R frame.
@@ -137,14 +155,26 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
     return cs;
 }
 
+// Whether the row in the slot satisfies the condition (true without one).
+bool chunk_scan_wanted(ChunkScan *cs) {
+    if (cs->condition == nullptr) return true;
+    cs->condition_ecxt->ecxt_scantuple = cs->slot;
+    const bool wanted = ExecQual(cs->condition, cs->condition_ecxt);
+    ResetExprContext(cs->condition_ecxt);
+    return wanted;
+}
+
 // Fetches the next tuple of the range, or nullptr at its end.
 HeapTuple chunk_scan_fetch(ChunkScan *cs) {
     // A heap scan asked again after its end starts over: remember that it ended.
-    if (cs->scan_ended ||
-        !table_scan_getnextslot_tidrange(cs->scan, ForwardScanDirection, cs->slot)) {
-        cs->scan_ended = true;
-        return nullptr;
-    }
+    do {
+        if (cs->scan_ended ||
+            !table_scan_getnextslot_tidrange(cs->scan, ForwardScanDirection, cs->slot)) {
+            cs->scan_ended = true;
+            return nullptr;
+        }
+        CHECK_FOR_INTERRUPTS();
+    } while (!chunk_scan_wanted(cs));
     bool should_free;
     return ExecFetchSlotHeapTuple(cs->slot, false, &should_free);
 }

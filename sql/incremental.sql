@@ -66,6 +66,18 @@ SELECT (SELECT string_agg(walcast.snapshot_row(x.tableoid, x, ARRAY['snapshot.co
      = (SELECT string_agg(r, '') FROM walcast.snapshot_key_range('inc_t', '{20}', '{40}') r
         WHERE r LIKE '{%') AS same_rows_after_stop_and_error;
 COMMIT;
+-- snapshot_rows() with snapshot.condition (a blocking snapshot's additional-condition):
+-- only the rows that satisfy it, checked as a key range's condition is; the option is
+-- snapshot_rows()'s only.
+SELECT (SELECT string_agg(r, '') FROM walcast.snapshot_rows('inc_t', 0, NULL,
+            ARRAY['snapshot.compact', 'true', 'snapshot.condition', 'id % 10 = 0 OR t = ''row 7''']) r
+        WHERE r NOT LIKE E'S\t%')
+     = (SELECT string_agg(walcast.snapshot_row(x.tableoid, x, ARRAY['snapshot.compact', 'true']) || E'\n', '' ORDER BY ctid)
+        FROM ONLY inc_t x WHERE id % 10 = 0 OR t = 'row 7') AS same_rows_as_where;
+SELECT count(*) FROM walcast.snapshot_rows('inc_t', 0, NULL, ARRAY['snapshot.condition', 'id <= 3']);
+SELECT count(*) FROM walcast.snapshot_rows('inc_t', 0, NULL, ARRAY['snapshot.condition', 'id > (SELECT 1)']);
+SELECT count(*) FROM walcast.snapshot_rows('inc_t', 0, NULL, ARRAY['snapshot.condition', 'now() > ''2020-01-01''']);
+SELECT * FROM walcast.snapshot_key_range('inc_t', NULL, NULL, 0, ARRAY['snapshot.condition', 'true']);
 -- A dropped column keeps the others in place; a composite key compares as a row.
 CREATE TABLE inc_d (a int, gone int, b text, v numeric, PRIMARY KEY (a, b));
 ALTER TABLE inc_d DROP COLUMN gone;
@@ -135,12 +147,19 @@ SELECT walcast.check_snapshot_condition('inc_t', 'id > 40 AND t LIKE ''row%''');
 SELECT walcast.check_snapshot_condition('inc_t', 'id IN (1, 2, 3) OR lower(t) = ''x''');
 SELECT walcast.check_snapshot_condition('inc_t', 'n::text = ''1.125'' AND f IS NOT NULL');
 SELECT walcast.check_snapshot_condition('inc_t', 'true) OR (true');
+-- A user's upper(varchar), a better match than the built-in upper(text), is not what
+-- the condition calls: the text returned names the built-in whatever the search path.
+CREATE FUNCTION public.upper(varchar) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT ''x''';
+SELECT walcast.check_snapshot_condition('inc_t', 'upper(t::varchar) = ''ROW 1''');
+DROP FUNCTION public.upper(varchar);
 -- Refused: subquery, another table, volatile and stable functions, a user function,
--- a syntax error, a column of another table, extra clauses and statements.
-SELECT walcast.check_snapshot_condition('inc_t', 'id IN (SELECT id FROM inc_other)');
+-- a syntax error, a column of another table, extra clauses and statements. Names resolve
+-- in pg_catalog only: a user's objects are found only when qualified, and then refused.
+SELECT walcast.check_snapshot_condition('inc_t', 'id IN (SELECT id FROM public.inc_other)');
 SELECT walcast.check_snapshot_condition('inc_t', 'EXISTS (SELECT 1)');
 SELECT walcast.check_snapshot_condition('inc_t', 'id > random()');
 SELECT walcast.check_snapshot_condition('inc_t', 'now() > ''2020-01-01''');
+SELECT walcast.check_snapshot_condition('inc_t', 'public.inc_user_fn(id) > 3');
 SELECT walcast.check_snapshot_condition('inc_t', 'inc_user_fn(id) > 3');
 SELECT walcast.check_snapshot_condition('inc_t', 'id >');
 SELECT walcast.check_snapshot_condition('inc_t', 'inc_other.x > 3');

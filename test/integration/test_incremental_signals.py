@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import throwaway_server, unique, wait_until
+from signal_table import make_signal_table, signal
 
 
 @pytest.fixture(scope="module")
@@ -24,19 +25,6 @@ def make_table(pg, rows):
     pg.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v text)")
     pg.execute(f"INSERT INTO {table} SELECT g, 'row ' || g FROM generate_series(1, {rows}) g")
     return table
-
-
-def make_signal_table(pg):
-    """Debezium's layout, with its usual types."""
-    name = unique("dbz_signal")
-    pg.execute(f"CREATE TABLE {name} (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, "
-               f"data varchar(2048))")
-    return name
-
-
-def signal(pg, table, type_, data=None):
-    pg.execute(f"INSERT INTO {table} VALUES (gen_random_uuid()::text, %s, %s)", type_,
-               None if data is None else json.dumps(data))
 
 
 def read_ids(s, table):

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import throwaway_server, unique, wait_until
 from incremental_load import Load, assert_folds_to_source, create_load_table, stop_loads
+from signal_table import make_signal_table, signal
 
 INITIAL_MARKERS = {"first", "first_in_data_collection", "true", "last_in_data_collection",
                    "last"}
@@ -160,6 +161,42 @@ def test_blocking_snapshot_with_transaction_metadata(sig_pg, sidecar):
     assert sorted(r["key"]["id"] for r in reads) == list(range(1, 101))
     txn = [r["value"]["status"] for r in records if r["topic"] == f"{s.slot}.transaction"]
     assert txn == ["BEGIN", "END"], txn  # the insert's only
+    assert s.terminate() == 0
+
+
+def test_blocking_snapshot_reads_the_rows_its_condition_selects(sig_pg, sidecar):
+    """additional-conditions apply to a blocking snapshot as to an incremental one (Debezium's
+    signal table): the rows read are those the table's condition selects; a table whose
+    condition the extension refuses is skipped with an error, the others are read and the
+    stream resumes."""
+    pg = sig_pg
+    table, refused = unique("blkc"), unique("blkx")
+    create_load_table(pg, table, 300)
+    create_load_table(pg, refused, 30)
+    sig = make_signal_table(pg)
+    s = sidecar(server=pg, table__include__list=f"public\\.({table}|{refused})",
+                signal__data__collection=f"public.{sig}", snapshot__max__threads=2,
+                snapshot__chunk__bytes=8192).start()
+    signal(pg, sig, "execute-snapshot",
+           {"data-collections": [f"public\\.({table}|{refused})"], "type": "blocking",
+            "additional-conditions": [
+                {"data-collection": f"public.{table}",
+                 "filter": "id % 10 = 3 AND note LIKE 'row%'"},
+                {"data-collection": f"public.{refused}", "filter": "pg_sleep(1) IS NULL"}]})
+    wait_until(lambda: "blocking snapshot done" in s.all_logs() or not s.alive(), 60,
+               "the blocking snapshot")
+    s.assert_alive()
+    assert "refused: its condition" in s.all_logs(), s.log_tail()
+    pg.execute(f"INSERT INTO {table} VALUES (0, 0, 'after')")
+    topic = f"{s.slot}.public.{table}"
+    s.wait_records(lambda recs: any(r["topic"] == topic and r["key"] == {"id": 0}
+                                    for r in recs), what="the insert after the snapshot")
+    reads = {r["topic"]: [] for r in s.records()}
+    for r in s.records():
+        if r["value"] and r["value"]["op"] == "r":
+            reads.setdefault(r["topic"], []).append(r["key"]["id"])
+    assert sorted(reads.get(topic, [])) == list(range(3, 300, 10))
+    assert reads.get(f"{s.slot}.public.{refused}", []) == []
     assert s.terminate() == 0
 
 

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "common/shutdown.h"
 #include "incremental/control_message.h"
+#include "incremental/snapshot_request.h"
 #include "pg/pg_conn.h"
 #include "snapshot/blocking_snapshot.h"
 
@@ -41,14 +44,10 @@ void SignalledSnapshots::request(const ControlMessage &m) {
         spdlog::error("blocking snapshot signal {} without tables ignored", m.id);
         return;
     }
-    if (!m.conditions.empty())
-        spdlog::warn(
-            "blocking snapshot signal {}: additional-conditions do not apply to blocking "
-            "snapshots; the whole tables are read",
-            m.id);
     spdlog::info("blocking snapshot of {} requested (signal {}): the stream stops reading the slot",
                  joined(m.data_collections), m.id);
     tables_ = m.data_collections;
+    conditions_ = m.conditions;
     state_ = kWaitingForSink;
 }
 
@@ -83,7 +82,19 @@ bool SignalledSnapshots::holds_stream(bool delivered) {
 
 void SignalledSnapshots::read_tables() {
     try {
-        const SnapshotResult r = run_blocking_snapshot(config_, tables_, make_sink_, metrics_);
+        // A table's condition: the first additional-condition whose data-collection
+        // matches it, checked by the extension (a refused one skips the table).
+        auto condition_of = [this](PGconn *conn,
+                                   const SnapshotTable &t) -> std::optional<std::string> {
+            const std::string filter = condition_for(conditions_, t.published);
+            std::string checked;
+            if (filter.empty()) return checked;
+            if (!checked_condition(conn, std::to_string(t.rel), t.published, filter, checked))
+                return std::nullopt;
+            return checked;
+        };
+        const SnapshotResult r =
+            run_blocking_snapshot(config_, tables_, condition_of, make_sink_, metrics_);
         spdlog::info("blocking snapshot: {} rows in {:.1f} s", r.rows, r.seconds);
         state_ = kDone;
     } catch (const std::exception &e) {

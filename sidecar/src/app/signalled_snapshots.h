@@ -53,8 +53,9 @@ private:
     SinkFactory make_sink_;
     Registry *metrics_;
     std::atomic<int> state_{kIdle};
-    std::vector<std::string> tables_;  // of the blocking snapshot being held for
-    std::string error_;                // of a failed one (written before state_ = kFailed)
+    std::vector<std::string> tables_;            // of the blocking snapshot being held for
+    std::vector<SnapshotCondition> conditions_;  // its additional-conditions
+    std::string error_;  // of a failed one (written before state_ = kFailed)
     std::thread reader_;
 };
 

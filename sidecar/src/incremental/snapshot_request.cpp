@@ -70,8 +70,8 @@ bool checked_condition(PGconn *conn, const std::string &table_oid, const std::st
                         {table_oid, filter});
         return !out.empty();
     } catch (const PgError &e) {
-        spdlog::error("incremental snapshot of {} refused: its condition '{}' is not accepted: {}",
-                      table, filter, e.what());
+        spdlog::error("snapshot of {} refused: its condition '{}' is not accepted: {}", table,
+                      filter, e.what());
         return false;
     }
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <set>
 
 #include "pg/pg_query.h"
@@ -14,6 +15,7 @@ namespace walcast {
 
 SnapshotResult run_blocking_snapshot(const Config &config,
                                      const std::vector<std::string> &collections,
+                                     const TableCondition &condition_of,
                                      const SinkFactory &make_sink, Registry *metrics) {
     const SnapshotSettings settings = snapshot_settings_from(config);
     // Taken now, after the signal's commit: it sees every change the stream delivered
@@ -48,14 +50,22 @@ SnapshotResult run_blocking_snapshot(const Config &config,
             wanted.insert(PQgetvalue(matched.get(), i, 1));
     }
     SnapshotPlan plan;
-    std::set<std::uint32_t> rels;
+    std::map<std::uint32_t, std::string> conditions;  // table -> its condition (empty: none)
     for (const auto &t : all.tables) {
         if (!wanted.count(t.published)) continue;
-        rels.insert(t.rel);
+        std::optional<std::string> condition = condition_of(conn.get(), t);
+        if (!condition) continue;  // refused, logged
+        if (!condition->empty())
+            spdlog::info("blocking snapshot of {}: the rows where {}", t.published, *condition);
+        conditions[t.rel] = *condition;
         plan.tables.push_back(t);
     }
-    for (const auto &c : all.chunks)
-        if (rels.count(c.rel)) plan.chunks.push_back(c);
+    for (const auto &c : all.chunks) {
+        auto it = conditions.find(c.rel);
+        if (it == conditions.end()) continue;
+        plan.chunks.push_back(c);
+        plan.chunks.back().condition = it->second;
+    }
 
     spdlog::info("blocking snapshot of {} tables ({} chunks), {} readers; the stream waits",
                  plan.tables.size(), plan.chunks.size(), settings.threads);

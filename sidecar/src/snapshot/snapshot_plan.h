@@ -18,6 +18,9 @@ struct SnapshotChunk {
     std::int64_t block_from = 0;
     std::optional<std::int64_t> block_to;  // none: open ended (relpages can be stale)
     bool finished = false;                 // durably delivered in an earlier run
+    // Only the rows that satisfy it are read (a blocking snapshot's additional-condition,
+    // checked by walcast.check_snapshot_condition()); empty: every row.
+    std::string condition = {};
 };
 
 struct SnapshotTable {

@@ -84,6 +84,7 @@ std::uint64_t SnapshotReader::read_chunk(
     auto all_options = options;
     all_options.emplace_back("snapshot.compact", "true");
     all_options.emplace_back("snapshot.expect.filenode", std::to_string(chunk.filenode));
+    if (!chunk.condition.empty()) all_options.emplace_back("snapshot.condition", chunk.condition);
     std::string sql = "COPY (SELECT walcast.snapshot_rows(" + std::to_string(chunk.rel) +
                       "::oid::regclass, " + std::to_string(chunk.block_from) + ", " +
                       (chunk.block_to ? std::to_string(*chunk.block_to) : "NULL") + ", " +
