@@ -200,6 +200,26 @@ def test_blocking_snapshot_reads_the_rows_its_condition_selects(sig_pg, sidecar)
     assert s.terminate() == 0
 
 
+def test_cli_asks_for_a_blocking_snapshot(sig_pg, sidecar, walcast_cli):
+    """`walcast snapshot --blocking --where ...`: a blocking snapshot of the rows selected."""
+    pg = sig_pg
+    table = unique("blkcli")
+    create_load_table(pg, table, 50)
+    s = sidecar(server=pg, table__include__list=f"public\\.{table}").start()
+    asked = walcast_cli("snapshot", "--config", str(s.config), f"public.{table}", "--blocking",
+                        "--where", "id <= 10")
+    assert asked.returncode == 0, asked
+    assert "requested a blocking snapshot of 1 table (where id <= 10)" in asked.stdout, asked
+    wait_until(lambda: "blocking snapshot done" in s.all_logs() or not s.alive(), 60,
+               "the blocking snapshot")
+    s.assert_alive()
+    topic = f"{s.slot}.public.{table}"
+    reads = [r for r in s.records() if r["topic"] == topic and r["value"]["op"] == "r"]
+    assert sorted(r["key"]["id"] for r in reads) == list(range(1, 11))
+    assert {r["value"]["source"]["snapshot"] for r in reads} <= INITIAL_MARKERS
+    assert s.terminate() == 0
+
+
 def test_table_included_between_runs_is_backfilled_incrementally(sig_pg, sidecar):
     pg = sig_pg
     a, b = unique("nta"), unique("ntb")

@@ -234,16 +234,20 @@ int run_cli(int argc, char **argv) {
     CommonOptions snapshot_opts;
     std::vector<std::string> snapshot_tables;
     std::string snapshot_where;
+    bool snapshot_blocking = false;
     CLI::App *snapshot = app.add_subcommand(
         "snapshot",
         "Ask the sidecar streaming this database to re-read tables incrementally while it "
-        "streams (walcast.execute_snapshot)");
+        "streams, or with --blocking while its stream waits (walcast.execute_snapshot)");
     add_common(snapshot, snapshot_opts);
     snapshot->add_option("tables", snapshot_tables, "tables to read again, as schema.table")
         ->required();
     snapshot->add_option("--where", snapshot_where,
                          "a condition (SQL expression on the table's own columns) applied to "
                          "each table: only matching rows are read");
+    snapshot->add_flag("--blocking", snapshot_blocking,
+                       "a blocking snapshot (Debezium's type blocking): the stream waits while "
+                       "the parallel reader reads the tables");
     snapshot->footer(settings_help(kSnapshot));
 
     // Hidden: prints docs/configuration.md from the settings table (make config-doc).
@@ -282,7 +286,8 @@ int run_cli(int argc, char **argv) {
         if (*snapshot) {
             Config config = load(snapshot_opts);
             setup_logging(config);
-            return request_snapshot(config, snapshot_tables, snapshot_where, std::cout);
+            return request_snapshot(config, snapshot_tables, snapshot_where, snapshot_blocking,
+                                    std::cout);
         }
         const CommonOptions &o = *status ? status_opts : drop_opts;
         Config config = load(o);
