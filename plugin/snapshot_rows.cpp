@@ -70,7 +70,11 @@ struct ChunkScan {
     TupleTableSlot *slot;
     ExprState *condition;  // snapshot.condition: rows that fail it are skipped
     ExprContext *condition_ecxt;
-    MemoryContext row_context;    // the returned value: reset at the next call
+    MemoryContext row_context;  // the returned value's scratch: reset at the next call
+    // The returned value, built in place (varlena header reserved up front) and rebuilt
+    // by the next call: one buffer for the whole range, where a fresh one per value grew
+    // by doubling to 128 KB, which malloc maps and unmaps (fresh pages) every time.
+    StringInfoData value;
     MemoryContext tuple_context;  // one row's encoding scratch (compact layout)
     bool scan_ended;              // also set up front for an empty range
     bool template_pending;        // snapshot.compact: the template frame comes first
@@ -119,6 +123,7 @@ ChunkScan *chunk_scan_begin(FunctionCallInfo fcinfo, MemoryContext context) {
                         errhint("Restart the snapshot of this table.")));
 
     cs->rel = rel;
+    initStringInfo(&cs->value);  // in the call's memory (the current context)
     cs->row_context =
         AllocSetContextCreate(context, "walcast snapshot row", ALLOCSET_DEFAULT_SIZES);
     cs->tuple_context =
@@ -206,25 +211,35 @@ text *chunk_scan_next(ChunkScan *cs) {
         cs->template_pending = false;
     else if ((tuple = chunk_scan_fetch(cs)) == nullptr)
         return nullptr;
+    // The value the last call returned is no longer used: its buffer is rebuilt (and
+    // given back when a huge row made it large).
+    constexpr int kKeepBytes = 8 * 1024 * 1024;
+    StringInfo buf = &cs->value;
+    if (buf->maxlen > kKeepBytes) {
+        MemoryContext buffer_context = GetMemoryChunkContext(buf->data);
+        pfree(buf->data);
+        MemoryContext old = MemoryContextSwitchTo(buffer_context);
+        initStringInfo(buf);
+        MemoryContextSwitchTo(old);
+    }
+    resetStringInfo(buf);
+    buf->len = VARHDRSZ;
     MemoryContext old = MemoryContextSwitchTo(cs->row_context);
-    StringInfoData buf;
-    initStringInfo(&buf);
-    buf.len = VARHDRSZ;
     if (tuple == nullptr && !cs->opts.snapshot_compact) {
-        connect_schema_write_frame(&buf, cs->info->topic, cs->info->topic_len, cs->info->key_schema,
+        connect_schema_write_frame(buf, cs->info->topic, cs->info->topic_len, cs->info->key_schema,
                                    cs->info->value_schema);
     } else if (tuple == nullptr) {
-        event_write_snapshot_template(&buf, &cs->opts, &cs->source, cs->info);
+        event_write_snapshot_template(buf, &cs->opts, &cs->source, cs->info);
     } else if (cs->opts.snapshot_compact) {
-        write_compact_rows(cs, &buf, tuple);
+        write_compact_rows(cs, buf, tuple);
     } else {
         RowChange change = {
             'r', nullptr, tuple, nullptr, RelationGetDescr(cs->rel), InvalidXLogRecPtr};
-        event_write_row(&buf, &cs->opts, &cs->source, cs->info, &change, nullptr);
+        event_write_row(buf, &cs->opts, &cs->source, cs->info, &change, nullptr);
     }
-    SET_VARSIZE(buf.data, buf.len);
+    SET_VARSIZE(buf->data, buf->len);
     MemoryContextSwitchTo(old);
-    return (text *)buf.data;
+    return (text *)buf->data;
 }
 
 }  // namespace

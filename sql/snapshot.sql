@@ -61,6 +61,12 @@ SELECT count(*) - 1 AS row_values, sum(array_length(string_to_array(rtrim(r, E'\
 FROM walcast.snapshot_rows('sn_t', 0, NULL, ARRAY['snapshot.compact', 'true']) AS r;
 SELECT count(*) AS compact_empty_range
 FROM walcast.snapshot_rows('sn_t', 3, 3, ARRAY['snapshot.compact', 'true']);
+-- In a target list every value is rebuilt in the one buffer of the call: what consumes
+-- the values (an aggregate here) keeps each as it was returned.
+SELECT (SELECT string_agg(r, '') FROM (SELECT walcast.snapshot_rows('sn_t', 0, NULL,
+            ARRAY['snapshot.compact', 'true']) AS r) s WHERE r NOT LIKE E'S\t%')
+     = (SELECT string_agg(r, '') FROM walcast.snapshot_rows('sn_t', 0, NULL,
+            ARRAY['snapshot.compact', 'true']) AS r WHERE r NOT LIKE E'S\t%') AS values_kept_whole;
 -- Value per call: a reader that stops early ends the scan cleanly (no leak warnings).
 SELECT left(walcast.snapshot_rows('sn_t'), 1) AS first LIMIT 1;
 
