@@ -5,6 +5,10 @@ parallelism (the physical limit) and `pg_dump -Fd -j N`, alternating over ROUNDS
 TPS of a concurrent pgbench during a snapshot at default settings against without.
 Prints rows/s, ratios and the sidecar's peak RSS; never asserts.
 ROWS (default 5,000,000, about 1.1 GB), READERS (default "1 2 4"), ROUNDS (3), PGBENCH_SECONDS.
+SINK_DIR: where the file sink writes (default /dev/shm when there is one): writing ~3.7 GB
+into the disk's page cache ran anywhere between 0.5 and 3.7 GB/s from one run to the next
+on this kind of machine (whatever memory the kernel had to reclaim first), which halved
+the file sink's rate in some runs; tmpfs writes at a steady rate.
 """
 
 import os
@@ -23,6 +27,7 @@ ROWS = int(os.environ.get("ROWS", 5_000_000))
 READERS = [int(n) for n in os.environ.get("READERS", "1 2 4").split()]
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 PGBENCH_SECONDS = int(os.environ.get("PGBENCH_SECONDS", 20))
+SINK_DIR = os.environ.get("SINK_DIR", "/dev/shm" if os.access("/dev/shm", os.W_OK) else "")
 BINDIR = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
 
 
@@ -31,6 +36,8 @@ def main():
     os.chmod(work, 0o755)
     pg = PgServer(work / "pg").start()
     broker = Broker(work / "kafka").start()
+    sinks = pathlib.Path(tempfile.mkdtemp(prefix="walcast-snapbench-sinks-",
+                                          dir=SINK_DIR or work))
     env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(pg.port), PGUSER="postgres",
                PGDATABASE="postgres")
     os.environ.update(env)
@@ -56,7 +63,7 @@ def main():
                 dump_dir = work / f"dump{n}"
                 dump = [[f"{BINDIR}/pg_dump", "-Fd", "-j", str(n), "-t", "big", "-f",
                          str(dump_dir)]]
-                file_sink = work / f"events{n}.jsonl"
+                file_sink = sinks / f"events{n}.jsonl"
                 runs = {
                     "raw COPY": lambda: timed(copy),
                     "pg_dump -Fd": lambda: timed(dump),
@@ -110,6 +117,7 @@ def main():
     finally:
         pg.stop()
         broker.stop()
+        shutil.rmtree(sinks, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
 
