@@ -125,7 +125,7 @@ private:
         StartedChunk chunk;
         PgResultPtr result;
         KeyValues last;
-        std::int64_t rows = 0;
+        std::vector<std::string_view> rows;  // compact rows, views into result
     };
     // Sends `marks` (the previous chunk's high watermark, this one's low), then the read
     // of the chunk, in one statement.
