@@ -161,10 +161,6 @@ void append_key_comparison(StringInfo sql, const char *keys, const KeyColumn *co
     appendStringInfoChar(sql, ')');
 }
 
-}  // namespace
-
-namespace {
-
 // Reads the range into values.
 void read_range(FunctionCallInfo fcinfo, ChunkValues *values) {
     const Oid relid = PG_GETARG_OID(0);
@@ -281,10 +277,6 @@ void read_range(FunctionCallInfo fcinfo, ChunkValues *values) {
     MemoryContextDelete(r->key_context);
     table_close(rel, NoLock);  // locked until the transaction ends, as the query's own lock
 }
-
-}  // namespace
-
-namespace {
 
 // The query stopped asking for values (a LIMIT, a rescan): they are no longer used.
 void release_values(Datum arg) { chunk_values_release((ChunkValues *)DatumGetPointer(arg)); }

@@ -172,14 +172,15 @@ bool chunk_scan_wanted(ChunkScan *cs) {
 // Fetches the next tuple of the range, or nullptr at its end.
 HeapTuple chunk_scan_fetch(ChunkScan *cs) {
     // A heap scan asked again after its end starts over: remember that it ended.
-    do {
+    for (;;) {
         if (cs->scan_ended ||
             !table_scan_getnextslot_tidrange(cs->scan, ForwardScanDirection, cs->slot)) {
             cs->scan_ended = true;
             return nullptr;
         }
-        CHECK_FOR_INTERRUPTS();
-    } while (!chunk_scan_wanted(cs));
+        if (chunk_scan_wanted(cs)) break;
+        CHECK_FOR_INTERRUPTS();  // a condition may skip a long run of rows
+    }
     bool should_free;
     return ExecFetchSlotHeapTuple(cs->slot, false, &should_free);
 }
