@@ -120,6 +120,8 @@ class SinkTail(threading.Thread):
         # once a second unless told otherwise.
         while not self.path.exists() and not self.stop_event.wait(0.005):
             pass
+        if self.stop_event.is_set():
+            return
         follow = subprocess.Popen(["tail", "-c", "+1", "-F", "-s", "0.01", str(self.path)],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         grep = subprocess.Popen(["grep", "--line-buffered", "-F"] +
@@ -127,6 +129,10 @@ class SinkTail(threading.Thread):
                                 stdin=follow.stdout, stdout=subprocess.PIPE)
         follow.stdout.close()  # grep holds it
         self.procs = [follow, grep]
+        # stop() sets the event, then kills what it finds in procs: one of the two sees
+        # the other's write, so the followers never outlive the probe.
+        if self.stop_event.is_set():
+            self.kill_followers()
         for line in grep.stdout:
             now = time.time()
             if line.startswith(stream_prefix):
@@ -158,11 +164,14 @@ class SinkTail(threading.Thread):
             time.sleep(0.02)
         return self.last_read_at
 
-    def stop(self):
-        self.stop_event.set()
+    def kill_followers(self):
         for proc in self.procs:
             proc.kill()
             proc.wait()
+
+    def stop(self):
+        self.stop_event.set()
+        self.kill_followers()
         self.join(30)
 
     def latencies_ms(self, committed_from: float, committed_to: float) -> List[float]:
